@@ -1,0 +1,137 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Broker } from './broker.js';
+import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
+import { type BrokerError, toBrokerError } from './errors.js';
+import {
+  apiOperation,
+  callerOf,
+  directOperation,
+  type Operation,
+  transportOf,
+} from './invocation.js';
+import type { RequestLogger } from './request-log.js';
+import { type RequestTrace, startTrace } from './request-trace.js';
+import { directInvocationError, errorResponse, jsonResponse } from './response.js';
+
+/** The Lambda context while the broker handles a request: it carries the request's trace. */
+export interface BrokerContext extends Context {
+  trace?: RequestTrace | undefined;
+}
+
+export type BrokerResult = APIGatewayProxyResult | TokenResponse;
+
+export interface HandlerDependencies {
+  /** The broker, or the configuration error that kept it from being built (every request gets it). */
+  broker: Broker | BrokerError;
+  logger: RequestLogger;
+  now?: () => number;
+}
+
+/**
+ * The function's handler: middleware opens a trace and writes its log line; the core reads the
+ * operation, asks the broker, and shapes the answer for the transport it came by.
+ */
+export function createHandler(deps: HandlerDependencies) {
+  const now = deps.now ?? Date.now;
+  return middy<unknown, BrokerResult, Error, BrokerContext>()
+    .use(requestLog(deps.logger))
+    .use(openTrace(now))
+    .handler(async (event, context) => {
+      const trace = traceOf(context);
+      if (!('issueToken' in deps.broker)) throw deps.broker;
+      const broker = deps.broker;
+      if (trace.transport === 'direct') {
+        const operation = directOperation(event);
+        if (operation.kind !== 'token') throw new TypeError('direct invocation is token-only');
+        const response = await broker.issueToken(operation.request, trace.caller, trace);
+        trace.status = 200;
+        return response;
+      }
+      const body = await perform(broker, apiOperation(event as APIGatewayProxyEvent), trace);
+      trace.status = 200;
+      return jsonResponse(body, trace.requestId);
+    });
+}
+
+async function perform(
+  broker: Broker,
+  operation: Operation,
+  trace: RequestTrace,
+): Promise<TokenResponse | RevokeResponse | HealthResponse> {
+  switch (operation.kind) {
+    case 'token':
+      return broker.issueToken(operation.request, trace.caller, trace);
+    case 'revoke':
+      await broker.revokeToken(operation.token, trace);
+      return { revoked: true };
+    case 'health':
+      return broker.health(trace);
+  }
+}
+
+function traceOf(context: BrokerContext): RequestTrace {
+  if (context.trace === undefined) throw new TypeError('openTrace middleware is missing');
+  return context.trace;
+}
+
+/** Opens the request's trace: who calls, by which transport, which route. */
+function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Error, BrokerContext> {
+  return {
+    name: 'openTrace',
+    before: (request) => {
+      const event = request.event;
+      const startedAt = now();
+      if (transportOf(event) === 'api') {
+        const apiEvent = event as APIGatewayProxyEvent;
+        request.context.trace = startTrace(
+          apiEvent.requestContext.requestId ?? request.context.awsRequestId,
+          'api',
+          `${apiEvent.httpMethod} ${apiEvent.resource ?? apiEvent.path}`,
+          callerOf(apiEvent),
+          startedAt,
+        );
+      } else {
+        request.context.trace = startTrace(
+          request.context.awsRequestId,
+          'direct',
+          'invoke',
+          { kind: 'direct' },
+          startedAt,
+        );
+      }
+    },
+    onError: (request) => {
+      // Errors thrown before the trace opened still get a contract-shaped answer.
+      const trace = request.context.trace;
+      if (trace === undefined) return;
+      const error = toBrokerError(request.error);
+      trace.status = error.status;
+      trace.errorCode = error.code;
+      // Unexpected and configuration failures keep their cause for the operator's log only.
+      if (error.code === 'server_error' || error.code === 'misconfigured') {
+        const cause = error.cause ?? error;
+        if (cause instanceof Error) {
+          trace.failure = { name: cause.name, message: cause.message.slice(0, 500) };
+        }
+      }
+      if (trace.transport === 'direct') {
+        request.error = directInvocationError(error, trace.requestId);
+      } else {
+        request.response = errorResponse(error, trace.requestId);
+      }
+    },
+  };
+}
+
+/** Writes the request's one log line, success or failure, after the answer is shaped. */
+function requestLog(
+  logger: RequestLogger,
+): MiddlewareObj<unknown, BrokerResult, Error, BrokerContext> {
+  const write = (request: { context: BrokerContext }) => {
+    const trace = request.context.trace;
+    if (trace !== undefined) logger.write(trace);
+    request.context.trace = undefined;
+  };
+  return { name: 'requestLog', after: write, onError: write };
+}

@@ -1,0 +1,149 @@
+/**
+ * The public contract (v1) of box-token-broker: what callers code against.
+ *
+ * This module has no imports and no side effects so that `client/` can import it without pulling
+ * any of the Lambda's runtime into a caller's bundle. Extend it; do not bend it.
+ */
+
+/** The Box subject a token acts as. */
+export type BoxSubjectType = 'enterprise' | 'user';
+
+/**
+ * A token request: the JSON body of `POST /token`, the query of `GET /token`, or the event of a
+ * direct Lambda invocation. Every field is optional; an empty request asks for the enterprise
+ * service-account token.
+ */
+export interface TokenRequest {
+  /** `enterprise` (default) or `user`. */
+  box_subject_type?: BoxSubjectType;
+  /** Enterprise ID (must match the secret's) or Box user ID; digits only. */
+  box_subject_id?: string;
+  /** Space-delimited Box scopes: asks for a downscoped token. */
+  scope?: string;
+  /** `https://api.box.com/2.0/files/{id}` or `.../folders/{id}`; only with `scope`. */
+  resource?: string;
+  /** A Box shared link; only with `scope`, never with `resource`. */
+  box_shared_link?: string;
+  /** Seconds of remaining life the caller needs; the broker never returns a token with less. */
+  min_ttl?: number;
+}
+
+/** The fields a token request may carry, in the order the README documents them. */
+export const TOKEN_REQUEST_FIELDS = [
+  'box_subject_type',
+  'box_subject_id',
+  'scope',
+  'resource',
+  'box_shared_link',
+  'min_ttl',
+] as const satisfies readonly (keyof TokenRequest)[];
+
+/** One entry of Box's `restricted_to` (a downscoped token's grants). */
+export interface BoxResourceScope {
+  scope: string;
+  object?: { type: string; id: string; [key: string]: unknown };
+}
+
+/** `issued_token_type` Box returns for a downscoped token. */
+export const DOWNSCOPED_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** A successful token response (HTTP 200, or the result of a direct invocation). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'bearer';
+  /** Remaining lifetime in seconds at the moment of the response. */
+  expires_in: number;
+  /** Absolute expiry, RFC 3339 UTC. */
+  expires_at: string;
+  restricted_to: BoxResourceScope[];
+  /** Present only for downscoped tokens. */
+  issued_token_type?: typeof DOWNSCOPED_TOKEN_TYPE;
+  box_subject_type: BoxSubjectType;
+  box_subject_id: string;
+}
+
+/** `POST /revoke` body. */
+export interface RevokeRequest {
+  token: string;
+}
+
+/** `POST /revoke` response (HTTP 200). */
+export interface RevokeResponse {
+  revoked: true;
+}
+
+/** `GET /health` response (HTTP 200). */
+export interface HealthResponse {
+  status: 'ok';
+  /** Whether the Box token behind the check came from the cache. */
+  cached: boolean;
+  /** Seconds the checked token still has. */
+  token_expires_in: number;
+}
+
+/** Every error code the broker can answer with, with its HTTP status and retry advice. */
+export const ERROR_CODES = {
+  invalid_request: { status: 400, retryable: false },
+  invalid_scope: { status: 400, retryable: false },
+  access_denied: { status: 403, retryable: false },
+  not_found: { status: 404, retryable: false },
+  method_not_allowed: { status: 405, retryable: false },
+  misconfigured: { status: 500, retryable: false },
+  /** Extension of v1: Secrets Manager throttled or failed; the deployment itself is fine. */
+  credentials_unavailable: { status: 503, retryable: true },
+  box_credentials_rejected: { status: 502, retryable: false },
+  box_bad_response: { status: 502, retryable: true },
+  box_unavailable: { status: 503, retryable: true },
+  box_timeout: { status: 504, retryable: true },
+  server_error: { status: 500, retryable: false },
+} as const satisfies Record<string, { status: number; retryable: boolean }>;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The body of every error response. */
+export interface ErrorResponse {
+  error: ErrorCode;
+  error_description: string;
+  retryable: boolean;
+  request_id: string;
+}
+
+/**
+ * Scopes Box accepts when downscoping (OpenAPI `ResourceScope` enum, the developer docs'
+ * downscoping table, and the standard scopes the docs allow). Anything else is `invalid_scope`.
+ */
+export const BOX_DOWNSCOPE_SCOPES = [
+  'annotation_edit',
+  'annotation_view_all',
+  'annotation_view_self',
+  'base_explorer',
+  'base_picker',
+  'base_preview',
+  'base_sidebar',
+  'base_upload',
+  'item_delete',
+  'item_download',
+  'item_preview',
+  'item_read',
+  'item_rename',
+  'item_share',
+  'item_upload',
+  'root_readonly',
+  'root_readwrite',
+  'ai.readwrite',
+  'manage_managed_users',
+  'manage_app_users',
+  'manage_data_retention',
+  'manage_enterprise_properties',
+  'manage_groups',
+  'manage_webhook',
+  'sign_requests.readwrite',
+] as const;
+
+/** Routes of the REST API. */
+export const ROUTES = {
+  token: '/token',
+  revoke: '/revoke',
+  health: '/health',
+} as const;

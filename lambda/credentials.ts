@@ -1,0 +1,196 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { BrokerError, MisconfiguredError } from './errors.js';
+import {
+  type BoxSecretValue,
+  SECRET_KEYS,
+  SECRET_PLACEHOLDER_PREFIX,
+} from './secret-format.js';
+
+/** Box app credentials as read from one version of the secret. */
+export interface BoxCredentials extends BoxSecretValue {
+  /** Secrets Manager `VersionId` of the value; part of every token cache key. */
+  versionId: string;
+}
+
+/** Where the broker's Box credentials come from. */
+export interface CredentialsSource {
+  /** The credentials, from memory while fresh, else read again. */
+  get(): Promise<BoxCredentials>;
+  /** The last credentials read, fresh or not, without I/O; undefined before the first read. */
+  peek(): BoxCredentials | undefined;
+  /**
+   * Reads again now, unless a forced read happened less than the re-read interval ago (then the
+   * current value). For when Box says the client credentials are invalid.
+   */
+  forceRefresh(): Promise<BoxCredentials>;
+}
+
+export interface SecretsManagerCredentialsOptions {
+  client: SecretsManagerClient;
+  secretId: string;
+  /** How long a read value is trusted before the next read. */
+  ttlMs: number;
+  /** Minimum gap between forced re-reads, so a bad secret cannot hammer Secrets Manager. */
+  rereadIntervalMs: number;
+  now?: () => number;
+}
+
+const PLACEHOLDER_HINT =
+  'Open the secret in the AWS Secrets Manager console and enter the Box app values.';
+
+/**
+ * Credentials read from AWS Secrets Manager and kept for a TTL, so a console edit takes effect
+ * without a redeploy. Concurrent reads share one `GetSecretValue` call.
+ */
+export class SecretsManagerCredentials implements CredentialsSource {
+  private current: BoxCredentials | undefined;
+  private readAtMs = Number.NEGATIVE_INFINITY;
+  private forcedAtMs = Number.NEGATIVE_INFINITY;
+  private pending: Promise<BoxCredentials> | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly options: SecretsManagerCredentialsOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  peek(): BoxCredentials | undefined {
+    return this.current;
+  }
+
+  async get(): Promise<BoxCredentials> {
+    if (this.current !== undefined && this.now() - this.readAtMs < this.options.ttlMs) {
+      return this.current;
+    }
+    return this.read();
+  }
+
+  async forceRefresh(): Promise<BoxCredentials> {
+    const now = this.now();
+    if (this.current !== undefined && now - this.forcedAtMs < this.options.rereadIntervalMs) {
+      return this.current;
+    }
+    this.forcedAtMs = now;
+    return this.read();
+  }
+
+  private read(): Promise<BoxCredentials> {
+    this.pending ??= this.fetchSecret().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  private async fetchSecret(): Promise<BoxCredentials> {
+    let output: { SecretString?: string | undefined; VersionId?: string | undefined };
+    try {
+      output = await this.options.client.send(
+        new GetSecretValueCommand({ SecretId: this.options.secretId }),
+      );
+    } catch (error) {
+      throw secretsManagerFailure(error);
+    }
+    const credentials = parseSecretValue(output.SecretString, output.VersionId ?? 'unknown');
+    this.current = credentials;
+    this.readAtMs = this.now();
+    return credentials;
+  }
+}
+
+/**
+ * Validates a secret's value. Errors name the key at fault and never echo a value.
+ */
+export function parseSecretValue(secretString: string | undefined, versionId: string): BoxCredentials {
+  if (secretString === undefined) {
+    throw new MisconfiguredError(
+      'The Box credentials secret has no string value (binary secrets are not supported). ' +
+        'Store the JSON {"clientId", "clientSecret", "enterpriseId"}.',
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    throw new MisconfiguredError(
+      'The Box credentials secret is not valid JSON. ' +
+        'Store the JSON {"clientId", "clientSecret", "enterpriseId"} (use the console\'s Plaintext tab to check).',
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new MisconfiguredError(
+      'The Box credentials secret must be a JSON object with clientId, clientSecret and enterpriseId.',
+    );
+  }
+  const record = parsed as Record<string, unknown>;
+  const values: Partial<BoxSecretValue> = {};
+  for (const key of SECRET_KEYS) {
+    const value = record[key];
+    if (typeof value !== 'string' || value.trim() === '') {
+      throw new MisconfiguredError(
+        `The Box credentials secret lacks the key "${key}" (a non-empty string is required).`,
+      );
+    }
+    if (value.startsWith(SECRET_PLACEHOLDER_PREFIX)) {
+      throw new MisconfiguredError(
+        `The Box credentials secret still holds the placeholder for "${key}". ${PLACEHOLDER_HINT}`,
+      );
+    }
+    values[key] = value.trim();
+  }
+  const { clientId, clientSecret, enterpriseId } = values as BoxSecretValue;
+  if (!/^\d+$/.test(enterpriseId)) {
+    throw new MisconfiguredError(
+      'The Box credentials secret\'s "enterpriseId" must be digits only (Admin Console > Account & Billing).',
+    );
+  }
+  return { clientId, clientSecret, enterpriseId, versionId };
+}
+
+/** What each Secrets Manager error means for the operator. */
+const SECRETS_MANAGER_HINTS: Record<string, string> = {
+  ResourceNotFoundException:
+    'the secret named by BOX_CREDENTIALS_SECRET does not exist in this account and region, or has no current value',
+  AccessDeniedException:
+    "the function's role may not read the secret (secretsmanager:GetSecretValue) or use its KMS key",
+  DecryptionFailure:
+    "Secrets Manager cannot decrypt the secret with its KMS key: check the key policy and the function role's kms:Decrypt",
+  InvalidRequestException: 'the secret is scheduled for deletion or disabled; restore it',
+  InvalidParameterException: 'BOX_CREDENTIALS_SECRET is not a valid secret name or ARN',
+};
+
+/** Errors worth retrying later: Secrets Manager or the network, not the deployment. */
+const TRANSIENT_ERROR_NAMES = new Set([
+  'InternalServiceError',
+  'ThrottlingException',
+  'TimeoutError',
+  'RequestTimeout',
+  'ServiceUnavailable',
+]);
+
+/**
+ * Reduces a Secrets Manager failure to its error name (never its message, which can carry the
+ * ARN) plus what to fix.
+ */
+function secretsManagerFailure(error: unknown): BrokerError {
+  const name = error instanceof Error ? error.name : 'UnknownError';
+  const hint = SECRETS_MANAGER_HINTS[name];
+  if (hint !== undefined) {
+    return new MisconfiguredError(`Cannot read the Box credentials secret (${name}): ${hint}.`, {
+      cause: error,
+    });
+  }
+  if (TRANSIENT_ERROR_NAMES.has(name) || isNetworkError(error)) {
+    return new BrokerError(
+      'credentials_unavailable',
+      `Secrets Manager did not return the Box credentials (${name}); retry later.`,
+      { cause: error, retryAfterSeconds: 1 },
+    );
+  }
+  return new MisconfiguredError(`Cannot read the Box credentials secret (${name}).`, {
+    cause: error,
+  });
+}
+
+function isNetworkError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^(ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE)/.test(code);
+}

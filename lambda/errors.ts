@@ -1,0 +1,127 @@
+import { ERROR_CODES, type ErrorCode } from './contract.js';
+
+interface BrokerErrorOptions {
+  /** The underlying failure; kept for the log, never sent to a caller. */
+  cause?: unknown;
+  /** Seconds after which a retry may succeed; becomes the `Retry-After` header. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * The one error hierarchy of the broker. `code` is the stable contract code; `message` is the
+ * `error_description` a caller sees, so it must never carry a secret, a token, an ARN or an
+ * upstream body. Status and retry advice derive from the code, in one place: the contract.
+ */
+export class BrokerError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: BrokerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BrokerError';
+    this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+}
+
+/** 400: malformed JSON, unknown field, bad type or format. */
+export class InvalidRequestError extends BrokerError {
+  constructor(message: string) {
+    super('invalid_request', message);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+/** 400: a scope Box does not define. */
+export class InvalidScopeError extends BrokerError {
+  constructor(message: string) {
+    super('invalid_scope', message);
+    this.name = 'InvalidScopeError';
+  }
+}
+
+/** 403: the access policy refuses this caller this subject, scope or resource. */
+export class AccessDeniedError extends BrokerError {
+  readonly ruleId: string | undefined;
+
+  constructor(message: string, ruleId?: string) {
+    super('access_denied', message);
+    this.name = 'AccessDeniedError';
+    this.ruleId = ruleId;
+  }
+}
+
+/** 404 / 405: a route the broker does not serve (local server and proxy integrations). */
+export class RouteError extends BrokerError {
+  constructor(code: 'not_found' | 'method_not_allowed', message: string) {
+    super(code, message);
+    this.name = 'RouteError';
+  }
+}
+
+/** 500: the deployment is wrong (secret, environment); the message names what to fix. */
+export class MisconfiguredError extends BrokerError {
+  constructor(message: string, options: BrokerErrorOptions = {}) {
+    super('misconfigured', message, options);
+    this.name = 'MisconfiguredError';
+  }
+}
+
+/** 502: Box refused the client credentials or the subject. Carries Box's own code. */
+export class BoxCredentialsRejectedError extends BrokerError {
+  readonly boxError: string;
+  readonly boxErrorDescription: string;
+
+  constructor(boxError: string, boxErrorDescription: string, hint: string) {
+    super(
+      'box_credentials_rejected',
+      `Box rejected the credentials: ${boxError} (${boxErrorDescription}). ${hint}`,
+    );
+    this.name = 'BoxCredentialsRejectedError';
+    this.boxError = boxError;
+    this.boxErrorDescription = boxErrorDescription;
+  }
+}
+
+/** 502: Box answered, but not with something the broker can use. */
+export class BoxBadResponseError extends BrokerError {
+  constructor(message: string, options: BrokerErrorOptions = {}) {
+    super('box_bad_response', message, options);
+    this.name = 'BoxBadResponseError';
+  }
+}
+
+/** 503: Box throttled, failed or was unreachable for the whole retry budget. */
+export class BoxUnavailableError extends BrokerError {
+  constructor(message: string, options: BrokerErrorOptions = {}) {
+    super('box_unavailable', message, options);
+    this.name = 'BoxUnavailableError';
+  }
+}
+
+/** 504: Box did not answer within the time budget. */
+export class BoxTimeoutError extends BrokerError {
+  constructor(message: string, options: BrokerErrorOptions = {}) {
+    super('box_timeout', message, options);
+    this.name = 'BoxTimeoutError';
+  }
+}
+
+const GENERIC_SERVER_ERROR = 'The broker failed unexpectedly; the details are in its log.';
+
+/**
+ * Reduces anything thrown to a BrokerError a caller may see. Unknown errors become a generic
+ * `server_error` whose text says nothing about the cause (the cause stays attached for the log).
+ */
+export function toBrokerError(error: unknown): BrokerError {
+  if (error instanceof BrokerError) return error;
+  return new BrokerError('server_error', GENERIC_SERVER_ERROR, { cause: error });
+}

@@ -1,0 +1,138 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { CallerIdentity } from './access-policy.js';
+import { ROUTES } from './contract.js';
+import { InvalidRequestError, RouteError } from './errors.js';
+import { type ParsedTokenRequest, parseTokenRequest } from './token-request.js';
+
+/** What the caller asked the broker to do. */
+export type Operation =
+  | { kind: 'token'; request: ParsedTokenRequest }
+  | { kind: 'revoke'; token: string }
+  | { kind: 'health' };
+
+/** How the function was reached: API Gateway (HTTP semantics) or a direct invocation. */
+export type Transport = 'api' | 'direct';
+
+/** API Gateway accepts up to 10 MB; a token request is a few hundred bytes. */
+const MAX_BODY_BYTES = 8 * 1024;
+
+/** True for an API Gateway REST (proxy) event; anything else is a direct invocation. */
+export function transportOf(event: unknown): Transport {
+  if (typeof event !== 'object' || event === null) return 'direct';
+  const candidate = event as Partial<APIGatewayProxyEvent>;
+  return typeof candidate.httpMethod === 'string' && typeof candidate.requestContext === 'object'
+    ? 'api'
+    : 'direct';
+}
+
+/** The caller API Gateway authenticated (SigV4), or the anonymous caller of an open local server. */
+export function callerOf(event: APIGatewayProxyEvent): CallerIdentity {
+  const identity = event.requestContext.identity;
+  const arn = identity?.userArn;
+  if (typeof arn !== 'string' || arn === '') return { kind: 'anonymous' };
+  const caller: CallerIdentity = { kind: 'iam', arn };
+  if (typeof identity.accountId === 'string' && identity.accountId !== '') {
+    caller.accountId = identity.accountId;
+  }
+  // principalOrgId is present on REST API events for callers in an AWS Organization.
+  const orgId = (identity as { principalOrgId?: unknown }).principalOrgId;
+  if (typeof orgId === 'string' && orgId !== '') caller.principalOrgId = orgId;
+  return caller;
+}
+
+/** The operation an API Gateway event asks for; 400/404/405 on anything malformed. */
+export function apiOperation(event: APIGatewayProxyEvent): Operation {
+  const path = routePath(event);
+  const method = event.httpMethod.toUpperCase();
+  if (path === ROUTES.token) {
+    if (method === 'POST') {
+      rejectQuery(event);
+      return { kind: 'token', request: parseTokenRequest(jsonBody(event), 'json') };
+    }
+    if (method === 'GET') return { kind: 'token', request: parseTokenRequest(queryOf(event), 'query') };
+    throw methodNotAllowed(method, path);
+  }
+  if (path === ROUTES.revoke) {
+    if (method !== 'POST') throw methodNotAllowed(method, path);
+    return { kind: 'revoke', token: parseRevokeBody(jsonBody(event)) };
+  }
+  if (path === ROUTES.health) {
+    if (method !== 'GET') throw methodNotAllowed(method, path);
+    return { kind: 'health' };
+  }
+  throw new RouteError('not_found', 'No such route; the broker serves /token, /revoke and /health.');
+}
+
+/** The operation of a direct invocation: the event is the token request object itself. */
+export function directOperation(event: unknown): Operation {
+  return { kind: 'token', request: parseTokenRequest(event, 'json') };
+}
+
+/**
+ * The route as the API defines it. `resource` is the template API Gateway matched; `path` may
+ * carry a stage prefix on custom domains, so it is only the fallback (local server, tests).
+ */
+function routePath(event: APIGatewayProxyEvent): string {
+  const resource = event.resource;
+  if (typeof resource === 'string' && resource !== '' && resource !== '/{proxy+}') return resource;
+  const path = event.path ?? '/';
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+function methodNotAllowed(method: string, path: string): RouteError {
+  return new RouteError('method_not_allowed', `${path} does not accept ${method.slice(0, 10)}.`);
+}
+
+function rejectQuery(event: APIGatewayProxyEvent): void {
+  const query = event.queryStringParameters;
+  if (query !== null && query !== undefined && Object.keys(query).length > 0) {
+    throw new InvalidRequestError('POST /token takes its fields in the JSON body, not the query.');
+  }
+}
+
+function jsonBody(event: APIGatewayProxyEvent): unknown {
+  if (event.body === null || event.body === undefined) return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
+    throw new InvalidRequestError(`The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  }
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidRequestError('The request body is not valid JSON.');
+  }
+}
+
+function queryOf(event: APIGatewayProxyEvent): Record<string, string> | undefined {
+  const multi = event.multiValueQueryStringParameters;
+  if (multi !== null && multi !== undefined) {
+    for (const [name, values] of Object.entries(multi)) {
+      if (values !== undefined && values.length > 1) {
+        throw new InvalidRequestError(`Query parameter "${name.slice(0, 64)}" is repeated.`);
+      }
+    }
+  }
+  const query = event.queryStringParameters;
+  if (query === null || query === undefined) return undefined;
+  const fields: Record<string, string> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) fields[name] = value;
+  }
+  return fields;
+}
+
+function parseRevokeBody(body: unknown): string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError('POST /revoke takes the JSON body {"token": "..."}.');
+  }
+  const { token, ...rest } = body as Record<string, unknown>;
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) {
+    throw new InvalidRequestError(`Unknown field "${unknownKey.slice(0, 64)}"; allowed: token.`);
+  }
+  if (typeof token !== 'string' || token === '' || token.length > 2048) {
+    throw new InvalidRequestError('token must be a non-empty string.');
+  }
+  return token;
+}

@@ -1,0 +1,113 @@
+import type { RequestTrace } from './request-trace.js';
+
+/** Where log lines go; Lambda ships stdout to CloudWatch Logs. */
+export type LogSink = (line: string) => void;
+
+/** Writes straight to stdout: one write per request, and EMF needs the raw JSON line. */
+export const stdoutSink: LogSink = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+export interface RequestLoggerOptions {
+  /** CloudWatch namespace (POWERTOOLS_METRICS_NAMESPACE). */
+  namespace: string;
+  /** `service` dimension and field (POWERTOOLS_SERVICE_NAME). */
+  service: string;
+  sink?: LogSink;
+  now?: () => number;
+}
+
+type MetricUnit = 'Count' | 'Milliseconds';
+
+/**
+ * Writes the one JSON line of a request: the access record, the audit event, and the CloudWatch
+ * metrics in Embedded Metric Format (the metrics are extracted by CloudWatch, no API call).
+ */
+export class RequestLogger {
+  private readonly sink: LogSink;
+  private readonly now: () => number;
+
+  constructor(private readonly options: RequestLoggerOptions) {
+    this.sink = options.sink ?? stdoutSink;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Logs a finished request. */
+  write(trace: RequestTrace): void {
+    const timestamp = this.now();
+    const metrics = metricsOf(trace, timestamp);
+    const record: Record<string, unknown> = {
+      level: levelOf(trace.status ?? 500),
+      message: messageOf(trace),
+      timestamp: new Date(timestamp).toISOString(),
+      service: this.options.service,
+      request_id: trace.requestId,
+      transport: trace.transport,
+      route: trace.route,
+      status: trace.status,
+      error: trace.errorCode,
+      caller_kind: trace.caller.kind,
+      caller_arn: trace.caller.arn,
+      caller_account: trace.caller.accountId,
+      caller_org: trace.caller.principalOrgId,
+      decision: trace.decision,
+      rule_id: trace.ruleId,
+      reason: trace.reason,
+      subject: trace.subject,
+      scopes: trace.scopes === undefined ? undefined : trace.scopes.join(' '),
+      resource: trace.resource,
+      cache_hit: trace.cacheHit,
+      secret_version_id: trace.secretVersionId,
+      credentials_reread: trace.credentialsReread,
+      box_calls: trace.boxCalls,
+      box_latency_ms: trace.boxCalls > 0 ? trace.boxLatencyMs : undefined,
+      box_error: trace.boxError,
+      token_sha256: trace.tokenHash,
+      duration_ms: timestamp - trace.startedAtMs,
+      failure: trace.failure,
+    };
+    if (metrics.length > 0) {
+      record._aws = {
+        Timestamp: timestamp,
+        CloudWatchMetrics: [
+          {
+            Namespace: this.options.namespace,
+            Dimensions: [['service']],
+            Metrics: metrics.map(([name, , unit]) => ({ Name: name, Unit: unit })),
+          },
+        ],
+      };
+      for (const [name, value] of metrics) record[name] = value;
+    }
+    // JSON.stringify drops undefined fields, so the line carries only what the request had.
+    this.sink(JSON.stringify(record));
+  }
+}
+
+function metricsOf(trace: RequestTrace, timestamp: number): [string, number, MetricUnit][] {
+  const metrics: [string, number, MetricUnit][] = [];
+  if (trace.route !== 'GET /health' && trace.tokenHash !== undefined && trace.status === 200) {
+    if (trace.route.endsWith('/revoke')) metrics.push(['TokensRevoked', 1, 'Count']);
+    else metrics.push(['TokensIssued', 1, 'Count']);
+  }
+  if (trace.cacheHit === true) metrics.push(['CacheHits', 1, 'Count']);
+  if (trace.cacheHit === false) metrics.push(['CacheMisses', 1, 'Count']);
+  if (trace.decision === 'deny') metrics.push(['AccessDenied', 1, 'Count']);
+  if (trace.boxCalls > 0) metrics.push(['BoxLatency', trace.boxLatencyMs, 'Milliseconds']);
+  if (trace.boxError !== undefined) metrics.push(['BoxErrors', 1, 'Count']);
+  if (trace.credentialsReread === true) metrics.push(['SecretRereads', 1, 'Count']);
+  if (trace.status !== undefined && trace.status >= 500) metrics.push(['ServerErrors', 1, 'Count']);
+  metrics.push(['RequestLatency', timestamp - trace.startedAtMs, 'Milliseconds']);
+  return metrics;
+}
+
+function levelOf(status: number): 'INFO' | 'WARN' | 'ERROR' {
+  if (status >= 500) return 'ERROR';
+  if (status >= 400) return 'WARN';
+  return 'INFO';
+}
+
+function messageOf(trace: RequestTrace): string {
+  if (trace.errorCode !== undefined) return `${trace.route} failed: ${trace.errorCode}`;
+  return `${trace.route} ok`;
+}

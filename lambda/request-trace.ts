@@ -1,0 +1,46 @@
+import type { CallerIdentity } from './access-policy.js';
+import type { Transport } from './invocation.js';
+
+/**
+ * What one request did, filled in as it goes (handler, then broker) and written once as the
+ * request's log line: access record, audit event and metrics in one JSON object.
+ */
+export interface RequestTrace {
+  requestId: string;
+  transport: Transport;
+  /** `POST /token`, `GET /health`, `invoke` ... */
+  route: string;
+  caller: CallerIdentity;
+  startedAtMs: number;
+  subject?: string;
+  scopes?: readonly string[];
+  resource?: string;
+  decision?: 'allow' | 'deny';
+  ruleId?: string;
+  reason?: string;
+  cacheHit?: boolean;
+  secretVersionId?: string;
+  /** Set when Box's `invalid_client` made the broker read the secret again. */
+  credentialsReread?: boolean;
+  boxCalls: number;
+  boxLatencyMs: number;
+  /** Box's OAuth error code, or the broker's code for a Box failure. */
+  boxError?: string;
+  /** SHA-256 prefix of the token handed out or revoked; never the token. */
+  tokenHash?: string;
+  status?: number;
+  errorCode?: string;
+  /** Cause of a `server_error` or `misconfigured` answer: for the operator, never the caller. */
+  failure?: { name: string; message: string };
+}
+
+/** A fresh trace for a request that starts now. */
+export function startTrace(
+  requestId: string,
+  transport: Transport,
+  route: string,
+  caller: CallerIdentity,
+  startedAtMs: number,
+): RequestTrace {
+  return { requestId, transport, route, caller, startedAtMs, boxCalls: 0, boxLatencyMs: 0 };
+}

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  type CompiledPolicy,
+  compilePolicy,
+  DEFAULT_POLICY_DOCUMENT,
+  PolicyValidationError,
+  parsePolicyJson,
+} from './access-policy.js';
+import { BoxOAuthClient } from './box-oauth-client.js';
+import { Broker, type BoxTokenApi, type IssuedToken } from './broker.js';
+import type { AccessPolicySource, BrokerConfig } from './config.js';
+import { type CredentialsSource, SecretsManagerCredentials } from './credentials.js';
+import { BrokerError, MisconfiguredError } from './errors.js';
+import { TokenCache } from './token-cache.js';
+
+/** What a deployment may swap out: tests and the local server inject fakes here. */
+export interface RuntimeOverrides {
+  credentials?: CredentialsSource;
+  secretsManager?: SecretsManagerClient;
+  box?: BoxTokenApi;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** Builds the broker a configuration describes. Throws a BrokerError naming what is wrong. */
+export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = {}): Broker {
+  const now = overrides.now ?? Date.now;
+  const credentials =
+    overrides.credentials ??
+    new SecretsManagerCredentials({
+      // The standard chain supplies region, credentials and AWS_ENDPOINT_URL_SECRETS_MANAGER.
+      client: overrides.secretsManager ?? new SecretsManagerClient({}),
+      secretId: config.credentialsSecretId,
+      ttlMs: config.secretTtlMs,
+      rereadIntervalMs: config.secretRereadIntervalMs,
+      now,
+    });
+  const box =
+    overrides.box ??
+    new BoxOAuthClient({
+      apiUrl: config.boxApiUrl,
+      attemptTimeoutMs: config.boxAttemptTimeoutMs,
+      retryBudgetMs: config.boxRetryBudgetMs,
+      maxAttempts: config.boxMaxAttempts,
+      now,
+      ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+    });
+  return new Broker({
+    policy: loadPolicy(config.accessPolicy),
+    cache: new TokenCache<IssuedToken>({
+      maxEntries: config.tokenCacheMaxEntries,
+      refreshMarginMs: config.refreshMarginSeconds * 1000,
+      now,
+    }),
+    credentials,
+    box,
+    now,
+  });
+}
+
+/** Compiles the configured access policy once, at cold start. */
+export function loadPolicy(source: AccessPolicySource): CompiledPolicy {
+  try {
+    switch (source.kind) {
+      case 'default':
+        return compilePolicy(DEFAULT_POLICY_DOCUMENT);
+      case 'inline':
+        return parsePolicyJson(source.json);
+      case 'file':
+        return parsePolicyJson(readPolicyFile(source.path));
+    }
+  } catch (error) {
+    if (error instanceof PolicyValidationError) {
+      const variable = source.kind === 'file' ? 'BOX_ACCESS_POLICY_FILE' : 'BOX_ACCESS_POLICY';
+      const first = error.errors
+        .slice(0, 3)
+        .map((e) => `${e.path}: ${e.message}`)
+        .join('; ');
+      throw new MisconfiguredError(`The access policy in ${variable} is invalid: ${first}`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function readPolicyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new MisconfiguredError(
+      `Cannot read the access policy file named by BOX_ACCESS_POLICY_FILE (${(error as NodeJS.ErrnoException).code ?? 'error'}).`,
+      { cause: error },
+    );
+  }
+}
+
+/** The broker, or the error that prevented building it (answered to every request). */
+export function buildBrokerOrError(
+  build: () => Broker,
+): Broker | BrokerError {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof BrokerError) return error;
+    throw error;
+  }
+}

@@ -1,0 +1,135 @@
+/** A value the cache can hold: anything with an absolute expiry. */
+export interface Expiring {
+  /** Epoch milliseconds at which the value stops being valid. */
+  readonly expiresAtMs: number;
+}
+
+export interface TokenCacheOptions {
+  /** Most entries kept; the least recently used go first. */
+  maxEntries: number;
+  /** A value with less life than this is refreshed rather than served. */
+  refreshMarginMs: number;
+  /** Epoch-millisecond clock; injectable so tests control expiry. */
+  now?: () => number;
+}
+
+/** What a lookup through {@link TokenCache.getOrLoad} produced. */
+export interface CacheResult<T> {
+  value: T;
+  /** True when the value came from the cache without a load. */
+  hit: boolean;
+}
+
+/**
+ * Per-execution-environment cache of Box tokens with absolute expiry, an LRU size bound, and
+ * single-flight loading: concurrent misses for one key share one load (one Box call).
+ */
+export class TokenCache<T extends Expiring> {
+  private readonly entries = new Map<string, T>();
+  private readonly inFlight = new Map<string, Promise<T>>();
+  private readonly maxEntries: number;
+  private readonly refreshMarginMs: number;
+  private readonly now: () => number;
+
+  constructor(options: TokenCacheOptions) {
+    if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
+      throw new RangeError('maxEntries must be a positive integer');
+    }
+    this.maxEntries = options.maxEntries;
+    this.refreshMarginMs = options.refreshMarginMs;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Number of cached values (in-flight loads not included). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /**
+   * The cached value for `key` if it still has more life than the refresh margin and at least
+   * `minTtlSeconds`; otherwise undefined. Never does I/O.
+   */
+  get(key: string, minTtlSeconds = 0): T | undefined {
+    const value = this.entries.get(key);
+    if (value === undefined) return undefined;
+    const remainingMs = value.expiresAtMs - this.now();
+    if (remainingMs <= 0) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    if (remainingMs <= this.refreshMarginMs || remainingMs < minTtlSeconds * 1000) {
+      return undefined;
+    }
+    // Re-insert so Map order stays least-recently-used first.
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    return value;
+  }
+
+  /**
+   * The cached value if usable, else the result of `load`, which is cached. Concurrent callers
+   * that miss on the same key await the same load. A failed load caches nothing.
+   */
+  async getOrLoad(key: string, minTtlSeconds: number, load: () => Promise<T>): Promise<CacheResult<T>> {
+    const cached = this.get(key, minTtlSeconds);
+    if (cached !== undefined) return { value: cached, hit: true };
+    let pending = this.inFlight.get(key);
+    if (pending === undefined) {
+      pending = this.loadAndStore(key, load);
+      this.inFlight.set(key, pending);
+    }
+    return { value: await pending, hit: false };
+  }
+
+  /** Stores a value, evicting expired entries and then the least recently used. */
+  set(key: string, value: T): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.maxEntries) this.evict();
+  }
+
+  /** Drops one key. */
+  delete(key: string): boolean {
+    return this.entries.delete(key);
+  }
+
+  /** Drops every entry the predicate selects; returns how many went. */
+  deleteWhere(predicate: (value: T, key: string) => boolean): number {
+    let dropped = 0;
+    for (const [key, value] of this.entries) {
+      if (predicate(value, key)) {
+        this.entries.delete(key);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  }
+
+  /** Drops everything, in-flight loads included (their callers still get their result). */
+  clear(): void {
+    this.entries.clear();
+    this.inFlight.clear();
+  }
+
+  private async loadAndStore(key: string, load: () => Promise<T>): Promise<T> {
+    try {
+      const value = await load();
+      // A clear() while loading means the world changed (e.g. a new secret): do not resurrect.
+      if (this.inFlight.has(key)) this.set(key, value);
+      return value;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private evict(): void {
+    const now = this.now();
+    for (const [key, value] of this.entries) {
+      if (value.expiresAtMs <= now) this.entries.delete(key);
+    }
+    for (const key of this.entries.keys()) {
+      if (this.entries.size <= this.maxEntries) break;
+      this.entries.delete(key);
+    }
+  }
+}

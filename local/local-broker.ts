@@ -1,0 +1,119 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createHandler } from '../lambda/app.js';
+import { loadConfig, loadTelemetryConfig } from '../lambda/config.js';
+import type { CredentialsSource } from '../lambda/credentials.js';
+import { type LogSink, RequestLogger } from '../lambda/request-log.js';
+import { buildBroker, buildBrokerOrError } from '../lambda/runtime.js';
+import { type ApiHandler, apiGatewayListener, type LocalAuthenticator, lambdaContext } from './api-gateway-adapter.js';
+import { type BoxSimulator, startBoxSimulator } from './box-simulator.js';
+import { StaticCredentials } from './static-credentials.js';
+
+/** Where the local broker's Box credentials come from. */
+export type LocalMode = 'secrets-manager' | 'environment' | 'simulator';
+
+export interface LocalBrokerOptions {
+  /** Environment to read (defaults to process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** @default 8787 (or PORT); 0 picks a free port */
+  port?: number;
+  /** @default 127.0.0.1: the local broker is never exposed beyond the machine */
+  host?: string;
+  /** Where request log lines go. @default stdout */
+  sink?: LogSink;
+  /** Verifies SigV4 locally; without it every request is the anonymous caller. */
+  authenticate?: LocalAuthenticator;
+}
+
+export interface LocalBroker {
+  url: string;
+  mode: LocalMode;
+  /** The built-in Box simulator, in `simulator` mode. */
+  simulator: BoxSimulator | undefined;
+  /** The handler as the server calls it (also usable directly, e.g. for direct invocations). */
+  handler: ApiHandler;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Credentials the built-in simulator accepts; they exist only on this machine. */
+export const SIMULATOR_CREDENTIALS = {
+  clientId: 'local-client-id',
+  clientSecret: 'local-client-secret',
+  enterpriseId: '1234567',
+} as const;
+
+/**
+ * Runs the Lambda handler behind node:http on loopback. Credentials come from Secrets Manager
+ * (`BOX_CREDENTIALS_SECRET`), from `BOX_CLIENT_ID`/`BOX_CLIENT_SECRET`/`BOX_ENTERPRISE_ID`, or,
+ * with neither, from a built-in Box simulator so everything works offline.
+ */
+export async function startLocalBroker(options: LocalBrokerOptions = {}): Promise<LocalBroker> {
+  const env = { ...(options.env ?? process.env) };
+  const mode = localMode(env);
+  let simulator: BoxSimulator | undefined;
+  let credentials: CredentialsSource | undefined;
+  if (mode === 'simulator') {
+    simulator = await startBoxSimulator({
+      enterpriseId: SIMULATOR_CREDENTIALS.enterpriseId,
+      credentials: [
+        { clientId: SIMULATOR_CREDENTIALS.clientId, clientSecret: SIMULATOR_CREDENTIALS.clientSecret },
+      ],
+      allowUserSubjects: true,
+    });
+    env.BOX_API_URL = simulator.url;
+    credentials = new StaticCredentials(SIMULATOR_CREDENTIALS);
+  } else if (mode === 'environment') {
+    credentials = new StaticCredentials({
+      clientId: env.BOX_CLIENT_ID ?? '',
+      clientSecret: env.BOX_CLIENT_SECRET ?? '',
+      enterpriseId: env.BOX_ENTERPRISE_ID ?? '',
+    });
+  }
+  // Static credentials need no secret name; the config still validates everything else.
+  env.BOX_CREDENTIALS_SECRET ??= 'local';
+  const telemetry = loadTelemetryConfig(env);
+  const handler = createHandler({
+    broker: buildBrokerOrError(() =>
+      buildBroker(loadConfig(env), credentials === undefined ? {} : { credentials }),
+    ),
+    logger: new RequestLogger({
+      namespace: telemetry.metricsNamespace,
+      service: telemetry.serviceName,
+      ...(options.sink === undefined ? {} : { sink: options.sink }),
+    }),
+  }) as unknown as ApiHandler;
+
+  const server = createServer(apiGatewayListener(handler, options.authenticate));
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? Number(env.PORT ?? 8787);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    mode,
+    simulator,
+    handler,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await simulator?.close();
+    },
+  };
+}
+
+function localMode(env: Readonly<Record<string, string | undefined>>): LocalMode {
+  if (env.BOX_CREDENTIALS_SECRET) return 'secrets-manager';
+  if (env.BOX_CLIENT_ID || env.BOX_CLIENT_SECRET || env.BOX_ENTERPRISE_ID) return 'environment';
+  return 'simulator';
+}
+
+/** Invokes the local handler the way `aws lambda invoke` would (no API Gateway around it). */
+export async function invokeDirect(broker: LocalBroker, event: unknown): Promise<unknown> {
+  return broker.handler(event as APIGatewayProxyEvent, lambdaContext(`direct-${Date.now()}`));
+}
