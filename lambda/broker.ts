@@ -101,8 +101,7 @@ export class Broker {
     const known = this.deps.credentials.peek() ?? (await this.credentialsForBox(trace));
     const target = this.targetOf(request, decision.scopes, known);
     const hit = this.deps.cache.get(cacheKey(target, known.versionId), request.minTtlSeconds);
-    const token =
-      hit ?? (await this.mintThroughCache(target, request.minTtlSeconds, trace));
+    const token = hit ?? (await this.mintThroughCache(target, request.minTtlSeconds, trace));
     trace.cacheHit = hit !== undefined;
     trace.secretVersionId = token.versionId;
     trace.tokenHash = token.tokenHash;
@@ -316,7 +315,9 @@ function remainingSeconds(token: IssuedToken, nowMs: number): number {
 }
 
 function sameCredentials(a: BoxCredentials, b: BoxCredentials): boolean {
-  return a.versionId === b.versionId && a.clientId === b.clientId && a.clientSecret === b.clientSecret;
+  return (
+    a.versionId === b.versionId && a.clientId === b.clientId && a.clientSecret === b.clientSecret
+  );
 }
 
 /**

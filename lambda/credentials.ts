@@ -1,10 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { BrokerError, MisconfiguredError } from './errors.js';
-import {
-  type BoxSecretValue,
-  SECRET_KEYS,
-  SECRET_PLACEHOLDER_PREFIX,
-} from './secret-format.js';
+import { BrokerError, MisconfiguredError, toBrokerError } from './errors.js';
+import { type BoxSecretValue, SECRET_KEYS, SECRET_PLACEHOLDER_PREFIX } from './secret-format.js';
 
 /** Box app credentials as read from one version of the secret. */
 export interface BoxCredentials extends BoxSecretValue {
@@ -99,7 +95,10 @@ export class SecretsManagerCredentials implements CredentialsSource {
 /**
  * Validates a secret's value. Errors name the key at fault and never echo a value.
  */
-export function parseSecretValue(secretString: string | undefined, versionId: string): BoxCredentials {
+export function parseSecretValue(
+  secretString: string | undefined,
+  versionId: string,
+): BoxCredentials {
   if (secretString === undefined) {
     throw new MisconfiguredError(
       'The Box credentials secret has no string value (binary secrets are not supported). ' +
@@ -185,9 +184,17 @@ function secretsManagerFailure(error: unknown): BrokerError {
       { cause: error, retryAfterSeconds: 1 },
     );
   }
-  return new MisconfiguredError(`Cannot read the Box credentials secret (${name}).`, {
-    cause: error,
-  });
+  if (isServiceException(error)) {
+    return new MisconfiguredError(`Cannot read the Box credentials secret (${name}).`, {
+      cause: error,
+    });
+  }
+  // Not an AWS answer at all: a bug, answered as a generic server_error.
+  return toBrokerError(error);
+}
+
+function isServiceException(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && '$metadata' in error;
 }
 
 function isNetworkError(error: unknown): boolean {

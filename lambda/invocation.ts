@@ -49,7 +49,8 @@ export function apiOperation(event: APIGatewayProxyEvent): Operation {
       rejectQuery(event);
       return { kind: 'token', request: parseTokenRequest(jsonBody(event), 'json') };
     }
-    if (method === 'GET') return { kind: 'token', request: parseTokenRequest(queryOf(event), 'query') };
+    if (method === 'GET')
+      return { kind: 'token', request: parseTokenRequest(queryOf(event), 'query') };
     throw methodNotAllowed(method, path);
   }
   if (path === ROUTES.revoke) {
@@ -60,7 +61,10 @@ export function apiOperation(event: APIGatewayProxyEvent): Operation {
     if (method !== 'GET') throw methodNotAllowed(method, path);
     return { kind: 'health' };
   }
-  throw new RouteError('not_found', 'No such route; the broker serves /token, /revoke and /health.');
+  throw new RouteError(
+    'not_found',
+    'No such route; the broker serves /token, /revoke and /health.',
+  );
 }
 
 /** The operation of a direct invocation: the event is the token request object itself. */
@@ -92,7 +96,9 @@ function rejectQuery(event: APIGatewayProxyEvent): void {
 
 function jsonBody(event: APIGatewayProxyEvent): unknown {
   if (event.body === null || event.body === undefined) return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const text = event.isBase64Encoded
+    ? Buffer.from(event.body, 'base64').toString('utf8')
+    : event.body;
   if (Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) {
     throw new InvalidRequestError(`The request body is larger than ${MAX_BODY_BYTES} bytes.`);
   }

@@ -8,7 +8,7 @@ import {
   parsePolicyJson,
 } from './access-policy.js';
 import { BoxOAuthClient } from './box-oauth-client.js';
-import { Broker, type BoxTokenApi, type IssuedToken } from './broker.js';
+import { type BoxTokenApi, Broker, type IssuedToken } from './broker.js';
 import type { AccessPolicySource, BrokerConfig } from './config.js';
 import { type CredentialsSource, SecretsManagerCredentials } from './credentials.js';
 import { BrokerError, MisconfiguredError } from './errors.js';
@@ -20,6 +20,8 @@ export interface RuntimeOverrides {
   secretsManager?: SecretsManagerClient;
   box?: BoxTokenApi;
   fetch?: typeof fetch;
+  /** Waits between Box retries (tests skip the real wait). */
+  sleep?: (ms: number) => Promise<void>;
   now?: () => number;
 }
 
@@ -45,6 +47,7 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
       maxAttempts: config.boxMaxAttempts,
       now,
       ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+      ...(overrides.sleep === undefined ? {} : { sleep: overrides.sleep }),
     });
   return new Broker({
     policy: loadPolicy(config.accessPolicy),
@@ -97,9 +100,7 @@ function readPolicyFile(path: string): string {
 }
 
 /** The broker, or the error that prevented building it (answered to every request). */
-export function buildBrokerOrError(
-  build: () => Broker,
-): Broker | BrokerError {
+export function buildBrokerOrError(build: () => Broker): Broker | BrokerError {
   try {
     return build();
   } catch (error) {

@@ -70,7 +70,11 @@ export class TokenCache<T extends Expiring> {
    * The cached value if usable, else the result of `load`, which is cached. Concurrent callers
    * that miss on the same key await the same load. A failed load caches nothing.
    */
-  async getOrLoad(key: string, minTtlSeconds: number, load: () => Promise<T>): Promise<CacheResult<T>> {
+  async getOrLoad(
+    key: string,
+    minTtlSeconds: number,
+    load: () => Promise<T>,
+  ): Promise<CacheResult<T>> {
     const cached = this.get(key, minTtlSeconds);
     if (cached !== undefined) return { value: cached, hit: true };
     let pending = this.inFlight.get(key);

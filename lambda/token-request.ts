@@ -42,7 +42,8 @@ export type RequestOrigin = 'json' | 'query';
  * event). Every problem is a 400 naming the field; nothing here can produce a 5xx.
  */
 export function parseTokenRequest(input: unknown, origin: RequestOrigin): ParsedTokenRequest {
-  if (input === null || input === undefined) return { subjectType: 'enterprise', scopes: [], minTtlSeconds: 0 };
+  if (input === null || input === undefined)
+    return { subjectType: 'enterprise', scopes: [], minTtlSeconds: 0 };
   if (typeof input !== 'object' || Array.isArray(input)) {
     throw new InvalidRequestError('The token request must be a JSON object.');
   }
@@ -111,7 +112,9 @@ function parseScopes(scope: string | undefined): readonly string[] {
   }
   for (const name of names) {
     if (!KNOWN_SCOPES.has(name)) {
-      throw new InvalidScopeError(`"${printable(name)}" is not a Box scope that can be downscoped to.`);
+      throw new InvalidScopeError(
+        `"${printable(name)}" is not a Box scope that can be downscoped to.`,
+      );
     }
   }
   return [...new Set(names)].sort();

@@ -6,7 +6,12 @@ import { loadConfig, loadTelemetryConfig } from '../lambda/config.js';
 import type { CredentialsSource } from '../lambda/credentials.js';
 import { type LogSink, RequestLogger } from '../lambda/request-log.js';
 import { buildBroker, buildBrokerOrError } from '../lambda/runtime.js';
-import { type ApiHandler, apiGatewayListener, type LocalAuthenticator, lambdaContext } from './api-gateway-adapter.js';
+import {
+  type ApiHandler,
+  apiGatewayListener,
+  type LocalAuthenticator,
+  lambdaContext,
+} from './api-gateway-adapter.js';
 import { type BoxSimulator, startBoxSimulator } from './box-simulator.js';
 import { StaticCredentials } from './static-credentials.js';
 
@@ -58,7 +63,10 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     simulator = await startBoxSimulator({
       enterpriseId: SIMULATOR_CREDENTIALS.enterpriseId,
       credentials: [
-        { clientId: SIMULATOR_CREDENTIALS.clientId, clientSecret: SIMULATOR_CREDENTIALS.clientSecret },
+        {
+          clientId: SIMULATOR_CREDENTIALS.clientId,
+          clientSecret: SIMULATOR_CREDENTIALS.clientSecret,
+        },
       ],
       allowUserSubjects: true,
     });

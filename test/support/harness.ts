@@ -1,0 +1,219 @@
+/**
+ * Integration harness: the real handler (middy chain, broker, Box OAuth client) with Box
+ * simulated over real HTTP on 127.0.0.1 and Secrets Manager faked by command on a real client.
+ */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { createHandler } from '../../lambda/app.js';
+import { loadConfig } from '../../lambda/config.js';
+import { RequestLogger } from '../../lambda/request-log.js';
+import { buildBroker, buildBrokerOrError } from '../../lambda/runtime.js';
+import { lambdaContext } from '../../local/api-gateway-adapter.js';
+import {
+  type BoxSimulator,
+  type BoxSimulatorOptions,
+  startBoxSimulator,
+} from '../../local/box-simulator.js';
+
+export const ENTERPRISE_ID = '1234567';
+export const CLIENT_ID = 'it-client-id';
+export const SECRET_V1 = 'it-secret-version-one-S3CR3T';
+export const SECRET_V2 = 'it-secret-version-two-S3CR3T';
+
+/** A caller API Gateway authenticated with SigV4. */
+export const ETL_ROLE_CALLER = {
+  userArn: 'arn:aws:sts::111122223333:assumed-role/etl-prod/session-1',
+  accountId: '111122223333',
+  principalOrgId: 'o-a1b2c3d4e5',
+};
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  simulator?: BoxSimulatorOptions;
+  /** Secret value served as AWSCURRENT. @default v1 credentials */
+  secretString?: string;
+}
+
+export interface Harness {
+  simulator: BoxSimulator;
+  secretsManager: AwsClientStub<SecretsManagerClient>;
+  logLines: string[];
+  clock: { now: number };
+  /** Milliseconds the Box client asked to wait between retries. */
+  sleeps: number[];
+  /** Calls the handler with an API Gateway REST event. */
+  api(
+    method: string,
+    path: string,
+    options?: { body?: string; query?: Record<string, string>; caller?: typeof ETL_ROLE_CALLER },
+  ): Promise<ApiAnswer>;
+  /** Invokes the handler directly (no API Gateway); resolves the result or the thrown error. */
+  invoke(event: unknown): Promise<{ result?: unknown; error?: Error }>;
+  /** Serves a new secret version (the console edit). */
+  rotateSecret(versionId: string, secretString: string): void;
+  close(): Promise<void>;
+}
+
+export interface ApiAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+  raw: APIGatewayProxyResult;
+}
+
+export function secretJson(clientSecret: string, overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    clientId: CLIENT_ID,
+    clientSecret,
+    enterpriseId: ENTERPRISE_ID,
+    ...overrides,
+  });
+}
+
+let requestCounter = 0;
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const clock = { now: Date.UTC(2026, 10, 28, 12, 0, 0) };
+  const now = () => clock.now;
+  const simulator = await startBoxSimulator({
+    enterpriseId: ENTERPRISE_ID,
+    credentials: [{ clientId: CLIENT_ID, clientSecret: SECRET_V1 }],
+    now,
+    ...options.simulator,
+  });
+  const client = new SecretsManagerClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-real-key' },
+  });
+  const secretsManager = mockClient(client);
+  secretsManager
+    .on(GetSecretValueCommand)
+    .resolves({ VersionId: 'v1', SecretString: options.secretString ?? secretJson(SECRET_V1) });
+
+  const logLines: string[] = [];
+  const sleeps: number[] = [];
+  const env = {
+    BOX_CREDENTIALS_SECRET: 'box-token-broker/credentials',
+    BOX_API_URL: simulator.url,
+    ...options.env,
+  };
+  const handler = createHandler({
+    broker: buildBrokerOrError(() =>
+      buildBroker(loadConfig(env), {
+        secretsManager: client,
+        now,
+        // Retries wait on the fake clock: Retry-After: 2 advances it by two seconds, instantly.
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          clock.now += ms;
+        },
+      }),
+    ),
+    logger: new RequestLogger({
+      namespace: 'BoxTokenBroker',
+      service: 'box-token-broker',
+      sink: (line) => logLines.push(line),
+      now,
+    }),
+    now,
+  });
+
+  return {
+    simulator,
+    secretsManager,
+    logLines,
+    clock,
+    sleeps,
+    async api(method, path, { body, query, caller = ETL_ROLE_CALLER } = {}) {
+      const event = apiEvent(method, path, body, query, caller);
+      const raw = (await handler(
+        event,
+        lambdaContext(event.requestContext.requestId),
+      )) as APIGatewayProxyResult;
+      return {
+        status: raw.statusCode,
+        headers: Object.fromEntries(
+          Object.entries(raw.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]),
+        ),
+        body: JSON.parse(raw.body) as Record<string, unknown>,
+        raw,
+      };
+    },
+    async invoke(event) {
+      try {
+        requestCounter += 1;
+        return { result: await handler(event, lambdaContext(`direct-${requestCounter}`)) };
+      } catch (error) {
+        return { error: error as Error };
+      }
+    },
+    rotateSecret(versionId, secretString) {
+      secretsManager
+        .on(GetSecretValueCommand)
+        .resolves({ VersionId: versionId, SecretString: secretString });
+    },
+    async close() {
+      secretsManager.restore();
+      await simulator.close();
+    },
+  };
+}
+
+function apiEvent(
+  method: string,
+  path: string,
+  body: string | undefined,
+  query: Record<string, string> | undefined,
+  caller: typeof ETL_ROLE_CALLER,
+): APIGatewayProxyEvent {
+  requestCounter += 1;
+  return {
+    resource: path,
+    path,
+    httpMethod: method,
+    headers: {
+      Authorization:
+        'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=abcdef',
+    },
+    multiValueHeaders: {},
+    queryStringParameters: query ?? null,
+    multiValueQueryStringParameters: query
+      ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]]))
+      : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body ?? null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '999988887777',
+      apiId: 'api',
+      authorizer: undefined,
+      protocol: 'HTTP/1.1',
+      httpMethod: method,
+      path: `/prod${path}`,
+      stage: 'prod',
+      requestId: `req-${requestCounter}`,
+      requestTimeEpoch: 0,
+      resourceId: 'res',
+      resourcePath: path,
+      identity: {
+        accessKey: 'ASIAEXAMPLE',
+        accountId: caller.accountId,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: caller.principalOrgId,
+        sourceIp: '10.0.0.1',
+        user: null,
+        userAgent: 'test',
+        userArn: caller.userArn,
+      },
+    } as APIGatewayProxyEvent['requestContext'],
+  };
+}
