@@ -1,5 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { BoxUserProbe } from './box-user-probe.js';
 import type { Broker } from './broker.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
 import { type BrokerError, toBrokerError } from './errors.js';
@@ -19,13 +20,22 @@ export interface BrokerContext extends Context {
   trace?: RequestTrace | undefined;
 }
 
-export type BrokerResult = APIGatewayProxyResult | TokenResponse;
+export type BrokerResult = APIGatewayProxyResult | TokenResponse | CanaryResult;
 
 export interface HandlerDependencies {
   /** The broker, or the configuration error that kept it from being built (every request gets it). */
   broker: Broker | BrokerError;
   logger: RequestLogger;
+  /** Proves a token works at Box; used by the scheduled canary. */
+  probe?: BoxUserProbe;
   now?: () => number;
+}
+
+/** What the scheduled canary returns (and logs). */
+export interface CanaryResult {
+  status: 'ok';
+  box_user_id: string;
+  token_expires_in: number;
 }
 
 /**
@@ -41,6 +51,7 @@ export function createHandler(deps: HandlerDependencies) {
       const trace = traceOf(context);
       if (!('issueToken' in deps.broker)) throw deps.broker;
       const broker = deps.broker;
+      if (trace.transport === 'schedule') return canary(broker, deps.probe, trace);
       if (trace.transport === 'direct') {
         const operation = directOperation(event);
         if (operation.kind !== 'token') throw new TypeError('direct invocation is token-only');
@@ -66,8 +77,26 @@ async function perform(
       await broker.revokeToken(operation.token, trace);
       return { revoked: true };
     case 'health':
-      return broker.health(trace);
+      return (await broker.health(trace)).response;
   }
+}
+
+/**
+ * The scheduled canary: a token from the broker (cache allowed) must also work at Box. A failure
+ * is thrown, so it shows as a function error and as `CanarySuccess` = 0.
+ */
+async function canary(
+  broker: Broker,
+  probe: BoxUserProbe | undefined,
+  trace: RequestTrace,
+): Promise<CanaryResult> {
+  trace.canary = 0;
+  const health = await broker.health(trace);
+  if (probe === undefined) throw new TypeError('the canary needs a Box user probe');
+  const userId = await probe.whoAmI(health.accessToken);
+  trace.canary = 1;
+  trace.status = 200;
+  return { status: 'ok', box_user_id: userId, token_expires_in: health.response.token_expires_in };
 }
 
 function traceOf(context: BrokerContext): RequestTrace {
@@ -82,7 +111,8 @@ function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Erro
     before: (request) => {
       const event = request.event;
       const startedAt = now();
-      if (transportOf(event) === 'api') {
+      const transport = transportOf(event);
+      if (transport === 'api') {
         const apiEvent = event as APIGatewayProxyEvent;
         request.context.trace = startTrace(
           apiEvent.requestContext.requestId ?? request.context.awsRequestId,
@@ -94,8 +124,8 @@ function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Erro
       } else {
         request.context.trace = startTrace(
           request.context.awsRequestId,
-          'direct',
-          'invoke',
+          transport,
+          transport === 'schedule' ? 'canary' : 'invoke',
           { kind: 'direct' },
           startedAt,
         );
@@ -115,7 +145,7 @@ function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Erro
           trace.failure = { name: cause.name, message: cause.message.slice(0, 500) };
         }
       }
-      if (trace.transport === 'direct') {
+      if (trace.transport !== 'api') {
         request.error = directInvocationError(error, trace.requestId);
       } else {
         request.response = errorResponse(error, trace.requestId);

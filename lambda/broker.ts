@@ -12,6 +12,9 @@ import {
   AccessDeniedError,
   BoxBadResponseError,
   BoxCredentialsRejectedError,
+  BoxSubjectTokenRejectedError,
+  BoxTimeoutError,
+  BoxUnavailableError,
   BrokerError,
   InvalidRequestError,
 } from './errors.js';
@@ -44,6 +47,16 @@ export interface BrokerDependencies {
   cache: TokenCache<IssuedToken>;
   credentials: CredentialsSource;
   box: BoxTokenApi;
+  /**
+   * How long a Box configuration error (`invalid_client`, `invalid_grant`,
+   * `unauthorized_client`) is answered again without calling Box. @default 10000
+   */
+  negativeCacheMs?: number;
+  /**
+   * While serving from the previous secret version, how often the current one is tried again.
+   * @default 10000
+   */
+  fallbackRecheckMs?: number;
   now?: () => number;
 }
 
@@ -55,16 +68,40 @@ interface Target {
   sharedLink?: string;
 }
 
+/** Serving from `AWSPREVIOUS` because Box rejects the current secret version. */
+interface Fallback {
+  previous: BoxCredentials;
+  rejectedVersionId: string;
+  recheckAtMs: number;
+}
+
+/** Box answers that a still-valid cached token may stand in for. */
+const isOutage = (error: unknown) =>
+  error instanceof BoxUnavailableError || error instanceof BoxTimeoutError;
+
+const isInvalidClient = (error: unknown): error is BoxCredentialsRejectedError =>
+  error instanceof BoxCredentialsRejectedError && error.boxError === 'invalid_client';
+
+/** Bound on remembered Box configuration errors (one per subject and secret version). */
+const MAX_NEGATIVE_ENTRIES = 256;
+
 /**
  * Decides and delivers: access policy → token cache → credentials → Box. Records what happened
  * on the request's trace for the one log line the handler writes.
  */
 export class Broker {
   private readonly now: () => number;
-  private activeVersionId: string | undefined;
+  /** The credentials tokens are being minted with: current, or previous during a fallback. */
+  private active: BoxCredentials | undefined;
+  private fallback: Fallback | undefined;
+  private readonly negative = new Map<string, { error: BrokerError; untilMs: number }>();
+  private readonly negativeCacheMs: number;
+  private readonly fallbackRecheckMs: number;
 
   constructor(private readonly deps: BrokerDependencies) {
     this.now = deps.now ?? Date.now;
+    this.negativeCacheMs = deps.negativeCacheMs ?? 10_000;
+    this.fallbackRecheckMs = deps.fallbackRecheckMs ?? 10_000;
   }
 
   /** Issues a token for `request` if the policy allows `caller` to have it. */
@@ -97,15 +134,12 @@ export class Broker {
     }
     trace.scopes = decision.scopes;
 
-    // Warm path: the last credentials read tell the enterprise and the version, without I/O.
-    const known = this.deps.credentials.peek() ?? (await this.credentialsForBox(trace));
-    const target = this.targetOf(request, decision.scopes, known);
-    const hit = this.deps.cache.get(cacheKey(target, known.versionId), request.minTtlSeconds);
-    const token = hit ?? (await this.mintThroughCache(target, request.minTtlSeconds, trace));
-    trace.cacheHit = hit !== undefined;
-    trace.secretVersionId = token.versionId;
-    trace.tokenHash = token.tokenHash;
-    return this.toResponse(token, target);
+    const token = await this.tokenFor(
+      (credentials) => this.targetOf(request, decision.scopes, credentials),
+      request.minTtlSeconds,
+      trace,
+    );
+    return this.toResponse(token.value, token.target);
   }
 
   /** Revokes a token at Box and forgets it. */
@@ -116,19 +150,53 @@ export class Broker {
     trace.tokenHash = hashToken(token);
   }
 
-  /** Proves the credentials are readable and Box issues a token (from the cache when possible). */
-  async health(trace: RequestTrace): Promise<HealthResponse> {
-    const known = this.deps.credentials.peek() ?? (await this.credentialsForBox(trace));
-    const target: Target = { subject: { type: 'enterprise', id: known.enterpriseId }, scopes: [] };
-    const hit = this.deps.cache.get(cacheKey(target, known.versionId));
-    const token = hit ?? (await this.mintThroughCache(target, 0, trace));
-    trace.cacheHit = hit !== undefined;
-    trace.secretVersionId = token.versionId;
+  /**
+   * Proves the credentials are readable and Box issues a token (from the cache when possible).
+   * The token itself is for the canary's Box API probe; it is never part of the response.
+   */
+  async health(trace: RequestTrace): Promise<{ response: HealthResponse; accessToken: string }> {
+    const token = await this.tokenFor(
+      (credentials) => ({
+        subject: { type: 'enterprise', id: credentials.enterpriseId },
+        scopes: [],
+      }),
+      0,
+      trace,
+    );
     return {
-      status: 'ok',
-      cached: hit !== undefined,
-      token_expires_in: remainingSeconds(token, this.now()),
+      response: {
+        status: 'ok',
+        cached: trace.cacheHit === true,
+        token_expires_in: remainingSeconds(token.value, this.now()),
+      },
+      accessToken: token.value.accessToken,
     };
+  }
+
+  /**
+   * The cache, then Box. The warm path reads only memory: the active credentials tell the
+   * enterprise and the secret version of the cache key without any I/O.
+   */
+  private async tokenFor(
+    targetOf: (credentials: BoxCredentials) => Target,
+    minTtlSeconds: number,
+    trace: RequestTrace,
+  ): Promise<{ value: IssuedToken; target: Target }> {
+    const known = this.active ?? (await this.credentialsForBox(trace));
+    const target = targetOf(known);
+    // During a fallback, a due re-check of the current secret goes to Box even on a hit.
+    const recheckDue = this.fallback !== undefined && this.now() >= this.fallback.recheckAtMs;
+    const hit = recheckDue
+      ? undefined
+      : this.deps.cache.get(cacheKey(target, known.versionId), minTtlSeconds);
+    const value = hit ?? (await this.mintThroughCache(target, minTtlSeconds, trace));
+    trace.cacheHit ??= hit !== undefined;
+    trace.secretVersionId = value.versionId;
+    trace.tokenHash = value.tokenHash;
+    if (this.fallback !== undefined && value.versionId === this.fallback.previous.versionId) {
+      trace.secretFallback = true;
+    }
+    return { value, target };
   }
 
   private targetOf(
@@ -158,9 +226,10 @@ export class Broker {
   }
 
   /**
-   * A cache miss: fresh credentials (read again once their TTL is over), then one shared Box call
-   * per key. When Box calls the client credentials invalid, the secret may have just been
-   * rotated: read it again (rate-limited) and, if it changed, try once more.
+   * A cache miss. When Box calls the client credentials invalid, the secret may have just been
+   * rotated: read it again (rate-limited) and, if it changed, try once more. When Box rejects
+   * the current version even then, the previous version (`AWSPREVIOUS`) is the last known good:
+   * serve with it, loudly, until the current version works.
    */
   private async mintThroughCache(
     target: Target,
@@ -168,17 +237,50 @@ export class Broker {
     trace: RequestTrace,
   ): Promise<IssuedToken> {
     const credentials = await this.credentialsForBox(trace);
+    let rejection: BoxCredentialsRejectedError;
     try {
-      return await this.loadCached(target, minTtlSeconds, credentials, trace);
+      const token = await this.loadCached(target, minTtlSeconds, credentials, trace);
+      this.endFallbackIfCurrent(credentials);
+      return token;
     } catch (error) {
-      if (!(error instanceof BoxCredentialsRejectedError) || error.boxError !== 'invalid_client') {
-        throw error;
+      if (!isInvalidClient(error)) throw error;
+      rejection = error;
+    }
+    if (this.fallback !== undefined && credentials === this.fallback.previous) {
+      // The last known good is rejected too: nothing left to fall back on.
+      this.fallback = undefined;
+      throw rejection;
+    }
+
+    const current = await this.deps.credentials.forceRefresh();
+    trace.credentialsReread = true;
+    if (!sameCredentials(current, credentials)) {
+      this.noteCredentials(current);
+      try {
+        const token = await this.loadCached(target, minTtlSeconds, current, trace);
+        this.endFallbackIfCurrent(current);
+        return token;
+      } catch (error) {
+        if (!isInvalidClient(error)) throw error;
+        rejection = error;
       }
-      const fresh = await this.deps.credentials.forceRefresh();
-      trace.credentialsReread = true;
-      this.noteVersion(fresh);
-      if (sameCredentials(fresh, credentials)) throw error;
-      return await this.loadCached(target, minTtlSeconds, fresh, trace);
+    }
+
+    const previous = await this.deps.credentials.previous();
+    if (previous === undefined || sameCredentials(previous, current)) throw rejection;
+    this.noteCredentials(previous);
+    const token = await this.loadCached(target, minTtlSeconds, previous, trace);
+    this.fallback = {
+      previous,
+      rejectedVersionId: current.versionId,
+      recheckAtMs: this.now() + this.fallbackRecheckMs,
+    };
+    return token;
+  }
+
+  private endFallbackIfCurrent(credentials: BoxCredentials): void {
+    if (this.fallback !== undefined && credentials !== this.fallback.previous) {
+      this.fallback = undefined;
     }
   }
 
@@ -189,16 +291,23 @@ export class Broker {
     trace: RequestTrace,
   ): Promise<IssuedToken> {
     const key = cacheKey(target, credentials.versionId);
-    const { value } = await this.deps.cache.getOrLoad(key, minTtlSeconds, () =>
-      this.mint(target, credentials, trace),
+    const result = await this.deps.cache.getOrLoad(
+      key,
+      minTtlSeconds,
+      () => this.mint(target, credentials, trace),
+      { serveStaleOn: isOutage },
     );
-    const remaining = remainingSeconds(value, this.now());
+    if (result.stale) {
+      trace.servedStale = true;
+      trace.cacheHit = true;
+    }
+    const remaining = remainingSeconds(result.value, this.now());
     if (remaining < minTtlSeconds) {
       throw new BoxBadResponseError(
         `Box issued a token with ${remaining} s of life, less than the min_ttl of ${minTtlSeconds} s.`,
       );
     }
-    return value;
+    return result.value;
   }
 
   private async mint(
@@ -206,20 +315,51 @@ export class Broker {
     credentials: BoxCredentials,
     trace: RequestTrace,
   ): Promise<IssuedToken> {
-    if (target.scopes.length === 0) {
-      const startedAt = this.now();
-      const token = await this.callBox(trace, () =>
-        this.deps.box.requestToken(credentials, target.subject),
-      );
-      return issued(token, startedAt, credentials.versionId);
-    }
+    if (target.scopes.length === 0) return this.mintFullToken(target.subject, credentials, trace);
     // Downscoping exchanges the subject's full token, which is itself cached under its own key.
-    const parent = await this.loadCached(
-      { subject: target.subject, scopes: [] },
-      0,
-      credentials,
-      trace,
-    );
+    const parentTarget: Target = { subject: target.subject, scopes: [] };
+    const parent = await this.loadCached(parentTarget, 0, credentials, trace);
+    try {
+      return await this.exchange(parent, target, credentials, trace);
+    } catch (error) {
+      if (!(error instanceof BoxSubjectTokenRejectedError)) throw error;
+      // Box no longer honours the cached parent (revoked or expired early): drop it, retry once.
+      this.deps.cache.delete(cacheKey(parentTarget, credentials.versionId));
+      const fresh = await this.loadCached(parentTarget, 0, credentials, trace);
+      return this.exchange(fresh, target, credentials, trace);
+    }
+  }
+
+  private async mintFullToken(
+    subject: BoxSubject,
+    credentials: BoxCredentials,
+    trace: RequestTrace,
+  ): Promise<IssuedToken> {
+    const negativeKey = `${subject.type}|${subject.id}|${credentials.versionId}`;
+    const remembered = this.negative.get(negativeKey);
+    if (remembered !== undefined && this.now() < remembered.untilMs) {
+      trace.negativeCacheHit = true;
+      throw remembered.error;
+    }
+    const startedAt = this.now();
+    try {
+      const token = await this.callBox(trace, () =>
+        this.deps.box.requestToken(credentials, subject),
+      );
+      this.negative.delete(negativeKey);
+      return issued(token, startedAt, credentials.versionId);
+    } catch (error) {
+      if (error instanceof BoxCredentialsRejectedError) this.remember(negativeKey, error);
+      throw error;
+    }
+  }
+
+  private async exchange(
+    parent: IssuedToken,
+    target: Target,
+    credentials: BoxCredentials,
+    trace: RequestTrace,
+  ): Promise<IssuedToken> {
     const downscope: DownscopeRequest = { scopes: target.scopes };
     if (target.resource !== undefined) downscope.resource = target.resource.url;
     if (target.sharedLink !== undefined) downscope.sharedLink = target.sharedLink;
@@ -231,20 +371,46 @@ export class Broker {
     return issued(token, startedAt, credentials.versionId);
   }
 
+  /** Remembers a Box configuration error briefly, so a broken app does not hammer Box. */
+  private remember(key: string, error: BrokerError): void {
+    if (this.negative.size >= MAX_NEGATIVE_ENTRIES) {
+      const oldest = this.negative.keys().next().value;
+      if (oldest !== undefined) this.negative.delete(oldest);
+    }
+    this.negative.set(key, { error, untilMs: this.now() + this.negativeCacheMs });
+  }
+
+  /** Credentials to call Box with: the current secret, or the previous one during a fallback. */
   private async credentialsForBox(trace: RequestTrace): Promise<BoxCredentials> {
-    const credentials = await this.deps.credentials.get();
-    this.noteVersion(credentials);
+    const current = await this.deps.credentials.get();
+    const fallback = this.fallback;
+    const useFallback =
+      fallback !== undefined &&
+      fallback.rejectedVersionId === current.versionId &&
+      this.now() < fallback.recheckAtMs;
+    const credentials = useFallback ? fallback.previous : current;
+    if (fallback !== undefined && !useFallback) {
+      // Time to give the current version another chance (or a new one was saved).
+      fallback.recheckAtMs = this.now() + this.fallbackRecheckMs;
+    }
+    this.noteCredentials(credentials);
     trace.secretVersionId = credentials.versionId;
+    if (credentials.createdAtMs !== undefined) {
+      trace.secretAgeSeconds = Math.max(
+        0,
+        Math.floor((this.now() - credentials.createdAtMs) / 1000),
+      );
+    }
     return credentials;
   }
 
-  /** A new secret version makes every token of the old one suspect: drop them. */
-  private noteVersion(credentials: BoxCredentials): void {
-    if (this.activeVersionId === credentials.versionId) return;
-    if (this.activeVersionId !== undefined) {
+  /** Switching credentials makes every token of another version suspect: drop them. */
+  private noteCredentials(credentials: BoxCredentials): void {
+    const previousVersion = this.active?.versionId;
+    this.active = credentials;
+    if (previousVersion !== undefined && previousVersion !== credentials.versionId) {
       this.deps.cache.deleteWhere((token) => token.versionId !== credentials.versionId);
     }
-    this.activeVersionId = credentials.versionId;
   }
 
   private async callBox<T>(trace: RequestTrace, call: () => Promise<T>): Promise<T> {

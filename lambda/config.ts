@@ -20,6 +20,8 @@ export interface BrokerConfig {
   boxRetryBudgetMs: number;
   /** `BOX_MAX_ATTEMPTS`: attempts per Box operation (first try included). */
   boxMaxAttempts: number;
+  /** `BOX_NEGATIVE_CACHE_SECONDS`: how long a Box configuration error is answered from memory. */
+  negativeCacheMs: number;
   /** `BOX_ACCESS_POLICY` (inline JSON) or `BOX_ACCESS_POLICY_FILE` (path); neither = default. */
   accessPolicy: AccessPolicySource;
   /** `POWERTOOLS_METRICS_NAMESPACE`: CloudWatch namespace of the broker's metrics. */
@@ -46,6 +48,7 @@ export const CONFIG_DEFAULTS = {
   boxAttemptTimeoutMs: 4000,
   boxRetryBudgetMs: 10_000,
   boxMaxAttempts: 4,
+  negativeCacheSeconds: 10,
   metricsNamespace: 'BoxTokenBroker',
   serviceName: 'box-token-broker',
 } as const;
@@ -67,10 +70,16 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     CONFIG_DEFAULTS.boxAttemptTimeoutMs,
     { min: 100, max: MAX_RETRY_BUDGET_MS },
   );
-  const boxRetryBudgetMs = intVar(env, 'BOX_RETRY_BUDGET_MS', CONFIG_DEFAULTS.boxRetryBudgetMs, {
-    min: boxAttemptTimeoutMs,
-    max: MAX_RETRY_BUDGET_MS,
-  });
+  // The default budget grows with a longer attempt timeout so one attempt always fits.
+  const boxRetryBudgetMs = intVar(
+    env,
+    'BOX_RETRY_BUDGET_MS',
+    Math.max(CONFIG_DEFAULTS.boxRetryBudgetMs, boxAttemptTimeoutMs),
+    {
+      min: boxAttemptTimeoutMs,
+      max: MAX_RETRY_BUDGET_MS,
+    },
+  );
   return {
     credentialsSecretId: requiredVar(env, 'BOX_CREDENTIALS_SECRET'),
     boxApiUrl: originVar(env, 'BOX_API_URL', CONFIG_DEFAULTS.boxApiUrl),
@@ -101,6 +110,11 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
       min: 1,
       max: 10,
     }),
+    negativeCacheMs:
+      intVar(env, 'BOX_NEGATIVE_CACHE_SECONDS', CONFIG_DEFAULTS.negativeCacheSeconds, {
+        min: 0,
+        max: 300,
+      }) * 1000,
     accessPolicy: accessPolicySource(env),
     ...loadTelemetryConfig(env),
   };

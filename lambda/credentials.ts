@@ -6,6 +6,8 @@ import { type BoxSecretValue, SECRET_KEYS, SECRET_PLACEHOLDER_PREFIX } from './s
 export interface BoxCredentials extends BoxSecretValue {
   /** Secrets Manager `VersionId` of the value; part of every token cache key. */
   versionId: string;
+  /** When this version was created (Secrets Manager `CreatedDate`), for the age metric. */
+  createdAtMs?: number;
 }
 
 /** Where the broker's Box credentials come from. */
@@ -19,6 +21,11 @@ export interface CredentialsSource {
    * current value). For when Box says the client credentials are invalid.
    */
   forceRefresh(): Promise<BoxCredentials>;
+  /**
+   * The version before the current one (`AWSPREVIOUS`), kept for a TTL; undefined when there is
+   * none. The last known good credentials when Box rejects a freshly saved value.
+   */
+  previous(): Promise<BoxCredentials | undefined>;
 }
 
 export interface SecretsManagerCredentialsOptions {
@@ -43,6 +50,9 @@ export class SecretsManagerCredentials implements CredentialsSource {
   private readAtMs = Number.NEGATIVE_INFINITY;
   private forcedAtMs = Number.NEGATIVE_INFINITY;
   private pending: Promise<BoxCredentials> | undefined;
+  /** A failed read, answered again until the re-read interval passes: no storm on a bad secret. */
+  private failure: { error: BrokerError; untilMs: number } | undefined;
+  private previousValue: { value: BoxCredentials | undefined; readAtMs: number } | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: SecretsManagerCredentialsOptions) {
@@ -54,10 +64,17 @@ export class SecretsManagerCredentials implements CredentialsSource {
   }
 
   async get(): Promise<BoxCredentials> {
-    if (this.current !== undefined && this.now() - this.readAtMs < this.options.ttlMs) {
-      return this.current;
+    const current = this.current;
+    if (current !== undefined && this.now() - this.readAtMs < this.options.ttlMs) {
+      return current;
     }
-    return this.read();
+    try {
+      return await this.read();
+    } catch (error) {
+      // Secrets Manager throttled or failed: the value read before is still the best we know.
+      if (current !== undefined && error instanceof BrokerError && error.retryable) return current;
+      throw error;
+    }
   }
 
   async forceRefresh(): Promise<BoxCredentials> {
@@ -69,25 +86,62 @@ export class SecretsManagerCredentials implements CredentialsSource {
     return this.read();
   }
 
+  async previous(): Promise<BoxCredentials | undefined> {
+    const cached = this.previousValue;
+    if (cached !== undefined && this.now() - cached.readAtMs < this.options.ttlMs) {
+      return cached.value;
+    }
+    let value: BoxCredentials | undefined;
+    try {
+      value = await this.fetchVersion('AWSPREVIOUS');
+    } catch (error) {
+      // No previous version, an unusable one, or no answer: there is simply no fallback now.
+      if (!(error instanceof BrokerError)) throw error;
+      value = undefined;
+    }
+    this.previousValue = { value, readAtMs: this.now() };
+    return value;
+  }
+
   private read(): Promise<BoxCredentials> {
-    this.pending ??= this.fetchSecret().finally(() => {
-      this.pending = undefined;
-    });
+    const failure = this.failure;
+    if (failure !== undefined && this.now() < failure.untilMs) return Promise.reject(failure.error);
+    this.pending ??= this.fetchVersion('AWSCURRENT')
+      .then(
+        (credentials) => {
+          this.current = credentials;
+          this.readAtMs = this.now();
+          this.failure = undefined;
+          return credentials;
+        },
+        (error: unknown) => {
+          if (error instanceof BrokerError) {
+            this.failure = { error, untilMs: this.now() + this.options.rereadIntervalMs };
+          }
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.pending = undefined;
+      });
     return this.pending;
   }
 
-  private async fetchSecret(): Promise<BoxCredentials> {
-    let output: { SecretString?: string | undefined; VersionId?: string | undefined };
+  private async fetchVersion(stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<BoxCredentials> {
+    let output: {
+      SecretString?: string | undefined;
+      VersionId?: string | undefined;
+      CreatedDate?: Date | undefined;
+    };
     try {
       output = await this.options.client.send(
-        new GetSecretValueCommand({ SecretId: this.options.secretId }),
+        new GetSecretValueCommand({ SecretId: this.options.secretId, VersionStage: stage }),
       );
     } catch (error) {
       throw secretsManagerFailure(error);
     }
     const credentials = parseSecretValue(output.SecretString, output.VersionId ?? 'unknown');
-    this.current = credentials;
-    this.readAtMs = this.now();
+    if (output.CreatedDate instanceof Date) credentials.createdAtMs = output.CreatedDate.getTime();
     return credentials;
   }
 }

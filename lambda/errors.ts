@@ -9,8 +9,8 @@ interface BrokerErrorOptions {
 
 /**
  * The one error hierarchy of the broker. `code` is the stable contract code; `message` is the
- * `error_description` a caller sees, so it must never carry a secret, a token, an ARN or an
- * upstream body. Status and retry advice derive from the code, in one place: the contract.
+ * `error_description` a caller sees, so it must never carry a secret, a token, an upstream body,
+ * or any ARN but the caller's own. Status and retry advice derive from the code, in one place: the contract.
  */
 export class BrokerError extends Error {
   readonly code: ErrorCode;
@@ -96,6 +96,17 @@ export class BoxBadResponseError extends BrokerError {
   constructor(message: string, options: BrokerErrorOptions = {}) {
     super('box_bad_response', message, options);
     this.name = 'BoxBadResponseError';
+  }
+}
+
+/**
+ * 502: Box refused the token being downscoped (expired or revoked at Box). The broker drops that
+ * parent token and tries once more with a new one.
+ */
+export class BoxSubjectTokenRejectedError extends BoxBadResponseError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoxSubjectTokenRejectedError';
   }
 }
 

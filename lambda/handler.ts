@@ -4,14 +4,14 @@
  * the runtime, so callers and operators see which variable to fix.
  */
 import { createHandler } from './app.js';
-import { loadConfig, loadTelemetryConfig } from './config.js';
+import { loadTelemetryConfig } from './config.js';
 import { RequestLogger } from './request-log.js';
-import { buildBroker, buildBrokerOrError } from './runtime.js';
+import { buildRuntime } from './runtime.js';
 
-const telemetry = loadTelemetryConfig();
+const telemetry = loadTelemetryConfig(process.env);
 
 export const handler = createHandler({
-  broker: buildBrokerOrError(() => buildBroker(loadConfig())),
+  ...buildRuntime(process.env),
   logger: new RequestLogger({
     namespace: telemetry.metricsNamespace,
     service: telemetry.serviceName,

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { CallerIdentity } from './access-policy.js';
 import { ROUTES } from './contract.js';
 import { InvalidRequestError, RouteError } from './errors.js';
-import { type ParsedTokenRequest, parseTokenRequest } from './token-request.js';
+import { type ParsedTokenRequest, parseTokenRequest, printable } from './token-request.js';
 
 /** What the caller asked the broker to do. */
 export type Operation =
@@ -10,19 +10,30 @@ export type Operation =
   | { kind: 'revoke'; token: string }
   | { kind: 'health' };
 
-/** How the function was reached: API Gateway (HTTP semantics) or a direct invocation. */
-export type Transport = 'api' | 'direct';
+/**
+ * How the function was reached: API Gateway (HTTP semantics), a direct invocation, or the
+ * scheduled canary (an EventBridge rule).
+ */
+export type Transport = 'api' | 'direct' | 'schedule';
 
 /** API Gateway accepts up to 10 MB; a token request is a few hundred bytes. */
 const MAX_BODY_BYTES = 8 * 1024;
 
-/** True for an API Gateway REST (proxy) event; anything else is a direct invocation. */
+/** API Gateway REST (proxy) event, EventBridge scheduled event, or else a direct invocation. */
 export function transportOf(event: unknown): Transport {
   if (typeof event !== 'object' || event === null) return 'direct';
-  const candidate = event as Partial<APIGatewayProxyEvent>;
-  return typeof candidate.httpMethod === 'string' && typeof candidate.requestContext === 'object'
-    ? 'api'
-    : 'direct';
+  const candidate = event as Partial<APIGatewayProxyEvent> & Record<string, unknown>;
+  if (
+    typeof candidate.httpMethod === 'string' &&
+    typeof candidate.requestContext === 'object' &&
+    candidate.requestContext !== null
+  ) {
+    return 'api';
+  }
+  if (candidate.source === 'aws.events' && candidate['detail-type'] === 'Scheduled Event') {
+    return 'schedule';
+  }
+  return 'direct';
 }
 
 /** The caller API Gateway authenticated (SigV4), or the anonymous caller of an open local server. */
@@ -115,7 +126,7 @@ function queryOf(event: APIGatewayProxyEvent): Record<string, string> | undefine
   if (multi !== null && multi !== undefined) {
     for (const [name, values] of Object.entries(multi)) {
       if (values !== undefined && values.length > 1) {
-        throw new InvalidRequestError(`Query parameter "${name.slice(0, 64)}" is repeated.`);
+        throw new InvalidRequestError(`Query parameter "${printable(name)}" is repeated.`);
       }
     }
   }
@@ -135,7 +146,7 @@ function parseRevokeBody(body: unknown): string {
   const { token, ...rest } = body as Record<string, unknown>;
   const unknownKey = Object.keys(rest)[0];
   if (unknownKey !== undefined) {
-    throw new InvalidRequestError(`Unknown field "${unknownKey.slice(0, 64)}"; allowed: token.`);
+    throw new InvalidRequestError(`Unknown field "${printable(unknownKey)}"; allowed: token.`);
   }
   if (typeof token !== 'string' || token === '' || token.length > 2048) {
     throw new InvalidRequestError('token must be a non-empty string.');

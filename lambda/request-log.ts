@@ -17,7 +17,7 @@ export interface RequestLoggerOptions {
   now?: () => number;
 }
 
-type MetricUnit = 'Count' | 'Milliseconds';
+type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds';
 
 /**
  * Writes the one JSON line of a request: the access record, the audit event, and the CloudWatch
@@ -59,6 +59,10 @@ export class RequestLogger {
       cache_hit: trace.cacheHit,
       secret_version_id: trace.secretVersionId,
       credentials_reread: trace.credentialsReread,
+      secret_fallback: trace.secretFallback,
+      secret_age_s: trace.secretAgeSeconds,
+      served_stale: trace.servedStale,
+      negative_cache_hit: trace.negativeCacheHit,
       box_calls: trace.boxCalls,
       box_latency_ms: trace.boxCalls > 0 ? trace.boxLatencyMs : undefined,
       box_error: trace.boxError,
@@ -66,22 +70,41 @@ export class RequestLogger {
       duration_ms: timestamp - trace.startedAtMs,
       failure: trace.failure,
     };
+    const directives: Record<string, unknown>[] = [];
     if (metrics.length > 0) {
-      record._aws = {
-        Timestamp: timestamp,
-        CloudWatchMetrics: [
-          {
-            Namespace: this.options.namespace,
-            Dimensions: [['service']],
-            Metrics: metrics.map(([name, , unit]) => ({ Name: name, Unit: unit })),
-          },
-        ],
-      };
+      directives.push(directive(this.options.namespace, [['service']], metrics));
       for (const [name, value] of metrics) record[name] = value;
+    }
+    if (trace.boxError !== undefined) {
+      // Box errors are counted per OAuth error code too, so an alarm can tell a bad secret
+      // (invalid_client) from throttling (box_unavailable).
+      directives.push(
+        directive(
+          this.options.namespace,
+          [['service'], ['service', 'box_error']],
+          [['BoxErrors', 1, 'Count']],
+        ),
+      );
+      record.BoxErrors = 1;
+    }
+    if (directives.length > 0) {
+      record._aws = { Timestamp: timestamp, CloudWatchMetrics: directives };
     }
     // JSON.stringify drops undefined fields, so the line carries only what the request had.
     this.sink(JSON.stringify(record));
   }
+}
+
+function directive(
+  namespace: string,
+  dimensions: string[][],
+  metrics: [string, number, MetricUnit][],
+): Record<string, unknown> {
+  return {
+    Namespace: namespace,
+    Dimensions: dimensions,
+    Metrics: metrics.map(([name, , unit]) => ({ Name: name, Unit: unit })),
+  };
 }
 
 function metricsOf(trace: RequestTrace, timestamp: number): [string, number, MetricUnit][] {
@@ -94,8 +117,14 @@ function metricsOf(trace: RequestTrace, timestamp: number): [string, number, Met
   if (trace.cacheHit === false) metrics.push(['CacheMisses', 1, 'Count']);
   if (trace.decision === 'deny') metrics.push(['AccessDenied', 1, 'Count']);
   if (trace.boxCalls > 0) metrics.push(['BoxLatency', trace.boxLatencyMs, 'Milliseconds']);
-  if (trace.boxError !== undefined) metrics.push(['BoxErrors', 1, 'Count']);
   if (trace.credentialsReread === true) metrics.push(['SecretRereads', 1, 'Count']);
+  if (trace.secretFallback === true) metrics.push(['SecretFallbacks', 1, 'Count']);
+  if (trace.secretAgeSeconds !== undefined && trace.boxCalls > 0) {
+    metrics.push(['SecretVersionAge', trace.secretAgeSeconds, 'Seconds']);
+  }
+  if (trace.servedStale === true) metrics.push(['StaleTokensServed', 1, 'Count']);
+  if (trace.negativeCacheHit === true) metrics.push(['NegativeCacheHits', 1, 'Count']);
+  if (trace.canary !== undefined) metrics.push(['CanarySuccess', trace.canary, 'Count']);
   if (trace.status !== undefined && trace.status >= 500) metrics.push(['ServerErrors', 1, 'Count']);
   metrics.push(['RequestLatency', timestamp - trace.startedAtMs, 'Milliseconds']);
   return metrics;

@@ -22,6 +22,16 @@ export interface RequestTrace {
   secretVersionId?: string;
   /** Set when Box's `invalid_client` made the broker read the secret again. */
   credentialsReread?: boolean;
+  /** Set when the token came from the previous secret version because Box rejects the current. */
+  secretFallback?: boolean;
+  /** Age of the secret version used for Box, in seconds (when Secrets Manager said). */
+  secretAgeSeconds?: number;
+  /** Set when a still-valid token inside the refresh margin was served (refresh in flight or Box down). */
+  servedStale?: boolean;
+  /** Set when a recent Box configuration error was answered again without calling Box. */
+  negativeCacheHit?: boolean;
+  /** Canary outcome (scheduled health check): 1 success, 0 failure. */
+  canary?: 0 | 1;
   boxCalls: number;
   boxLatencyMs: number;
   /** Box's OAuth error code, or the broker's code for a Box failure. */

@@ -8,8 +8,9 @@ import {
   parsePolicyJson,
 } from './access-policy.js';
 import { BoxOAuthClient } from './box-oauth-client.js';
+import { BoxUserProbe } from './box-user-probe.js';
 import { type BoxTokenApi, Broker, type IssuedToken } from './broker.js';
-import type { AccessPolicySource, BrokerConfig } from './config.js';
+import { type AccessPolicySource, type BrokerConfig, loadConfig } from './config.js';
 import { type CredentialsSource, SecretsManagerCredentials } from './credentials.js';
 import { BrokerError, MisconfiguredError } from './errors.js';
 import { TokenCache } from './token-cache.js';
@@ -58,7 +59,18 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
     }),
     credentials,
     box,
+    negativeCacheMs: config.negativeCacheMs,
+    fallbackRecheckMs: config.secretRereadIntervalMs,
     now,
+  });
+}
+
+/** The canary's Box API probe, with the same Box origin and attempt timeout as the broker. */
+export function buildProbe(config: BrokerConfig, overrides: RuntimeOverrides = {}): BoxUserProbe {
+  return new BoxUserProbe({
+    apiUrl: config.boxApiUrl,
+    timeoutMs: config.boxAttemptTimeoutMs,
+    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
   });
 }
 
@@ -99,12 +111,25 @@ function readPolicyFile(path: string): string {
   }
 }
 
-/** The broker, or the error that prevented building it (answered to every request). */
-export function buildBrokerOrError(build: () => Broker): Broker | BrokerError {
+/** The broker and its canary probe, or the error that kept them from being built. */
+export interface Runtime {
+  broker: Broker | BrokerError;
+  probe?: BoxUserProbe;
+}
+
+/**
+ * Reads the configuration and builds everything once (cold start). A configuration error does
+ * not crash the runtime: it becomes the answer to every request, naming what to fix.
+ */
+export function buildRuntime(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: RuntimeOverrides = {},
+): Runtime {
   try {
-    return build();
+    const config = loadConfig(env);
+    return { broker: buildBroker(config, overrides), probe: buildProbe(config, overrides) };
   } catch (error) {
-    if (error instanceof BrokerError) return error;
+    if (error instanceof BrokerError) return { broker: error };
     throw error;
   }
 }

@@ -18,6 +18,20 @@ export interface CacheResult<T> {
   value: T;
   /** True when the value came from the cache without a load. */
   hit: boolean;
+  /**
+   * True when the value is inside the refresh margin: served because another request is already
+   * refreshing it, or because the refresh failed in a way `serveStaleOn` accepts.
+   */
+  stale: boolean;
+}
+
+export interface LoadOptions {
+  /**
+   * Which load failures may be answered with a still-valid value from inside the refresh margin
+   * (refresh-ahead with graceful fallback: an upstream outage does not fail callers whose token
+   * still has the life they asked for).
+   */
+  serveStaleOn?: (error: unknown) => boolean;
 }
 
 /**
@@ -68,21 +82,39 @@ export class TokenCache<T extends Expiring> {
 
   /**
    * The cached value if usable, else the result of `load`, which is cached. Concurrent callers
-   * that miss on the same key await the same load. A failed load caches nothing.
+   * that miss on the same key await the same load, except that while a refresh is in flight a
+   * still-valid value (inside the refresh margin, above `minTtlSeconds`) is served at once, so
+   * one slow upstream call never holds every request. A failed load caches nothing.
    */
   async getOrLoad(
     key: string,
     minTtlSeconds: number,
     load: () => Promise<T>,
+    options: LoadOptions = {},
   ): Promise<CacheResult<T>> {
     const cached = this.get(key, minTtlSeconds);
-    if (cached !== undefined) return { value: cached, hit: true };
-    let pending = this.inFlight.get(key);
-    if (pending === undefined) {
-      pending = this.loadAndStore(key, load);
-      this.inFlight.set(key, pending);
+    if (cached !== undefined) return { value: cached, hit: true, stale: false };
+    const stale = this.stillValid(key, minTtlSeconds);
+    const pending = this.inFlight.get(key);
+    if (pending !== undefined && stale !== undefined)
+      return { value: stale, hit: true, stale: true };
+    const loading = pending ?? this.startLoad(key, load);
+    try {
+      return { value: await loading, hit: false, stale: false };
+    } catch (error) {
+      if (stale !== undefined && options.serveStaleOn?.(error) === true) {
+        return { value: stale, hit: true, stale: true };
+      }
+      throw error;
     }
-    return { value: await pending, hit: false };
+  }
+
+  /** A value inside the refresh margin that still has `minTtlSeconds` of life, if any. */
+  private stillValid(key: string, minTtlSeconds: number): T | undefined {
+    const value = this.entries.get(key);
+    if (value === undefined) return undefined;
+    const remainingMs = value.expiresAtMs - this.now();
+    return remainingMs > 0 && remainingMs >= minTtlSeconds * 1000 ? value : undefined;
   }
 
   /** Stores a value, evicting expired entries and then the least recently used. */
@@ -115,15 +147,23 @@ export class TokenCache<T extends Expiring> {
     this.inFlight.clear();
   }
 
-  private async loadAndStore(key: string, load: () => Promise<T>): Promise<T> {
-    try {
-      const value = await load();
-      // A clear() while loading means the world changed (e.g. a new secret): do not resurrect.
-      if (this.inFlight.has(key)) this.set(key, value);
-      return value;
-    } finally {
-      this.inFlight.delete(key);
-    }
+  /**
+   * Starts the one shared load for `key`. Only the load that is still the key's current one may
+   * store its value or clear its slot: after a clear() a newer load owns the key, and an older
+   * result must not resurrect what was dropped.
+   */
+  private startLoad(key: string, load: () => Promise<T>): Promise<T> {
+    const loading: Promise<T> = Promise.resolve()
+      .then(load)
+      .then((value) => {
+        if (this.inFlight.get(key) === loading) this.set(key, value);
+        return value;
+      })
+      .finally(() => {
+        if (this.inFlight.get(key) === loading) this.inFlight.delete(key);
+      });
+    this.inFlight.set(key, loading);
+    return loading;
   }
 
   private evict(): void {

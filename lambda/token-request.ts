@@ -164,6 +164,6 @@ function parseMinTtl(value: unknown, origin: RequestOrigin): number {
 }
 
 /** Echo a caller-supplied name safely: bounded, printable ASCII only. */
-function printable(text: string): string {
+export function printable(text: string): string {
   return text.slice(0, 64).replace(/[^\x20-\x7e]/g, '?');
 }

@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createHandler } from '../lambda/app.js';
-import { loadConfig, loadTelemetryConfig } from '../lambda/config.js';
+import { loadTelemetryConfig } from '../lambda/config.js';
 import type { CredentialsSource } from '../lambda/credentials.js';
 import { type LogSink, RequestLogger } from '../lambda/request-log.js';
-import { buildBroker, buildBrokerOrError } from '../lambda/runtime.js';
+import { buildRuntime } from '../lambda/runtime.js';
 import {
   type ApiHandler,
   apiGatewayListener,
@@ -83,9 +83,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   env.BOX_CREDENTIALS_SECRET ??= 'local';
   const telemetry = loadTelemetryConfig(env);
   const handler = createHandler({
-    broker: buildBrokerOrError(() =>
-      buildBroker(loadConfig(env), credentials === undefined ? {} : { credentials }),
-    ),
+    ...buildRuntime(env, credentials === undefined ? {} : { credentials }),
     logger: new RequestLogger({
       namespace: telemetry.metricsNamespace,
       service: telemetry.serviceName,

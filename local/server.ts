@@ -3,8 +3,21 @@
  * See README "Run it locally" for the three credential modes.
  */
 import { startLocalBroker } from './local-broker.js';
+// --- local IAM emulation (issue 6): SigV4 checked when BOX_LOCAL_IAM_KEYS(_FILE) is set ---
+import { loadLocalIamKeys, SigV4Verifier, sigV4Authenticator } from './sigv4-verifier.js';
 
-const broker = await startLocalBroker();
+let iamKeys: ReturnType<typeof loadLocalIamKeys>;
+try {
+  iamKeys = loadLocalIamKeys(process.env);
+} catch (error) {
+  process.stderr.write(`box-token-broker: ${error instanceof Error ? error.message : error}\n`);
+  process.exit(1);
+}
+const verifier = iamKeys === undefined ? undefined : new SigV4Verifier({ keys: iamKeys });
+const broker = await startLocalBroker(
+  verifier === undefined ? {} : { authenticate: sigV4Authenticator(verifier) },
+);
+// --- end local IAM emulation ---
 
 const lines = [`box-token-broker listening on ${broker.url} (mode: ${broker.mode})`];
 if (broker.mode === 'simulator') {
@@ -19,8 +32,14 @@ if (broker.mode === 'simulator') {
   );
 }
 lines.push(
-  'Local mode trusts every caller on this machine (no SigV4): anyone here is the anonymous caller.',
-  `Try: curl -s ${broker.url}/token   and   curl -s ${broker.url}/health`,
+  // --- local IAM emulation (issue 6) ---
+  verifier === undefined
+    ? 'Local mode trusts every caller on this machine (no SigV4): anyone here is the anonymous caller. Set BOX_LOCAL_IAM_KEYS to verify SigV4.'
+    : `Local IAM emulation ON: SigV4 (execute-api) verified against ${verifier.keyCount} key(s); unsigned or badly signed requests get 403 like API Gateway.`,
+  verifier === undefined
+    ? `Try: curl -s ${broker.url}/token   and   curl -s ${broker.url}/health`
+    : `Try (with a configured key in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY): npx tsx client/cli.ts --url ${broker.url} --json`,
+  // --- end local IAM emulation ---
   '',
 );
 process.stderr.write(`${lines.join('\n')}\n`);

@@ -23,4 +23,8 @@ export class StaticCredentials implements CredentialsSource {
   async forceRefresh(): Promise<BoxCredentials> {
     return this.credentials;
   }
+
+  async previous(): Promise<undefined> {
+    return undefined;
+  }
 }

@@ -252,7 +252,11 @@ describe('Handler: the contract error table, each from a real scenario', () => {
     expectError(answer, 'box_credentials_rejected');
     expect(answer.body.error_description).toContain('invalid_client');
     expect(answer.body.error_description).not.toContain('wrong-secret-value');
-    expect(h.secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    // Current, the forced re-read, then AWSPREVIOUS as the last known good (the same value here).
+    const stages = h.secretsManager
+      .commandCalls(GetSecretValueCommand)
+      .map((call) => call.args[0].input.VersionStage);
+    expect(stages).toEqual(['AWSCURRENT', 'AWSCURRENT', 'AWSPREVIOUS']);
     expect(h.simulator.tokenCallCount()).toBe(1);
   });
 

@@ -2,13 +2,16 @@
  * Integration harness: the real handler (middy chain, broker, Box OAuth client) with Box
  * simulated over real HTTP on 127.0.0.1 and Secrets Manager faked by command on a real client.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { createHandler } from '../../lambda/app.js';
-import { loadConfig } from '../../lambda/config.js';
 import { RequestLogger } from '../../lambda/request-log.js';
-import { buildBroker, buildBrokerOrError } from '../../lambda/runtime.js';
+import { buildRuntime } from '../../lambda/runtime.js';
 import { lambdaContext } from '../../local/api-gateway-adapter.js';
 import {
   type BoxSimulator,
@@ -20,6 +23,19 @@ export const ENTERPRISE_ID = '1234567';
 export const CLIENT_ID = 'it-client-id';
 export const SECRET_V1 = 'it-secret-version-one-S3CR3T';
 export const SECRET_V2 = 'it-secret-version-two-S3CR3T';
+
+/** The event an EventBridge schedule rule sends: the canary. */
+export const SCHEDULED_EVENT = {
+  version: '0',
+  id: 'canary-1',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '999988887777',
+  time: '2026-11-28T12:00:00Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:events:us-east-1:999988887777:rule/box-token-broker-canary'],
+  detail: {},
+};
 
 /** A caller API Gateway authenticated with SigV4. */
 export const ETL_ROLE_CALLER = {
@@ -52,6 +68,11 @@ export interface Harness {
   invoke(event: unknown): Promise<{ result?: unknown; error?: Error }>;
   /** Serves a new secret version (the console edit). */
   rotateSecret(versionId: string, secretString: string): void;
+  /** Serves the secret's stages: AWSCURRENT and (or no) AWSPREVIOUS. */
+  setSecretStages(
+    current: { versionId: string; secretString: string },
+    previous?: { versionId: string; secretString: string },
+  ): void;
   close(): Promise<void>;
 }
 
@@ -99,17 +120,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.env,
   };
   const handler = createHandler({
-    broker: buildBrokerOrError(() =>
-      buildBroker(loadConfig(env), {
-        secretsManager: client,
-        now,
-        // Retries wait on the fake clock: Retry-After: 2 advances it by two seconds, instantly.
-        sleep: async (ms) => {
-          sleeps.push(ms);
-          clock.now += ms;
-        },
-      }),
-    ),
+    ...buildRuntime(env, {
+      secretsManager: client,
+      now,
+      // Retries wait on the fake clock: Retry-After: 2 advances it by two seconds, instantly.
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock.now += ms;
+      },
+    }),
     logger: new RequestLogger({
       namespace: 'BoxTokenBroker',
       service: 'box-token-broker',
@@ -152,6 +171,25 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       secretsManager
         .on(GetSecretValueCommand)
         .resolves({ VersionId: versionId, SecretString: secretString });
+    },
+    setSecretStages(current, previous) {
+      secretsManager.reset();
+      secretsManager
+        .on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' })
+        .resolves({ VersionId: current.versionId, SecretString: current.secretString });
+      const previousStage = secretsManager.on(GetSecretValueCommand, {
+        VersionStage: 'AWSPREVIOUS',
+      });
+      if (previous === undefined) {
+        previousStage.rejects(
+          new ResourceNotFoundException({ $metadata: {}, message: 'no AWSPREVIOUS version' }),
+        );
+      } else {
+        previousStage.resolves({
+          VersionId: previous.versionId,
+          SecretString: previous.secretString,
+        });
+      }
     },
     async close() {
       secretsManager.restore();

@@ -1,0 +1,566 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ACCESS_TOKEN_TYPE,
+  BOX_ERROR_DESCRIPTIONS,
+  type BoxSimulator,
+  type BoxSimulatorOptions,
+  CLIENT_CREDENTIALS_GRANT,
+  SIMULATOR_DEFAULTS,
+  startBoxSimulator,
+  TOKEN_EXCHANGE_GRANT,
+} from '../local/box-simulator.js';
+
+const ENTERPRISE = '424242';
+const CLIENT = { clientId: 'sim-test-client', clientSecret: 'sim-test-secret-Zq9' };
+
+let sim: BoxSimulator;
+let clock: number;
+
+async function start(options: BoxSimulatorOptions = {}): Promise<BoxSimulator> {
+  await sim?.close();
+  sim = await startBoxSimulator({
+    enterpriseId: ENTERPRISE,
+    credentials: [CLIENT],
+    now: () => clock,
+    ...options,
+  });
+  return sim;
+}
+
+beforeEach(async () => {
+  clock = Date.UTC(2026, 0, 15, 12, 0, 0);
+  await start();
+});
+
+afterEach(async () => {
+  await sim.close();
+});
+
+function post(path: string, fields: Record<string, string>): Promise<Response> {
+  return fetch(`${sim.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+function ccg(overrides: Record<string, string> = {}): Promise<Response> {
+  return post('/oauth2/token', {
+    grant_type: CLIENT_CREDENTIALS_GRANT,
+    client_id: CLIENT.clientId,
+    client_secret: CLIENT.clientSecret,
+    box_subject_type: 'enterprise',
+    box_subject_id: ENTERPRISE,
+    ...overrides,
+  });
+}
+
+async function ccgToken(overrides: Record<string, string> = {}): Promise<string> {
+  const response = await ccg(overrides);
+  const body = (await response.json()) as { access_token: string };
+  return body.access_token;
+}
+
+function exchange(subjectToken: string, overrides: Record<string, string> = {}) {
+  return post('/oauth2/token', {
+    grant_type: TOKEN_EXCHANGE_GRANT,
+    subject_token: subjectToken,
+    subject_token_type: ACCESS_TOKEN_TYPE,
+    scope: 'item_preview',
+    ...overrides,
+  });
+}
+
+async function expectOAuthError(
+  response: Response,
+  status: number,
+  error: string,
+  description?: string,
+): Promise<void> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get('content-type')).toBe('application/json');
+  const body = (await response.json()) as { error: string; error_description: string };
+  expect(body.error).toBe(error);
+  if (description !== undefined) expect(body.error_description).toBe(description);
+}
+
+function usersMe(token: string | undefined): Promise<Response> {
+  return fetch(`${sim.url}/2.0/users/me`, {
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
+}
+
+describe('Class: BoxSimulator', () => {
+  describe('CCG token requests', () => {
+    it('issues a Box-shaped token with no-store headers and a numeric expires_in', async () => {
+      const response = await ccg();
+
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(Object.keys(body).sort()).toEqual([
+        'access_token',
+        'expires_in',
+        'restricted_to',
+        'token_type',
+      ]);
+      expect(body.access_token).toMatch(/^[A-Za-z0-9]{32}$/);
+      expect(body.expires_in).toBe(SIMULATOR_DEFAULTS.tokenLifetimeSeconds);
+      expect(body.restricted_to).toEqual([]);
+      expect(body.token_type).toBe('bearer');
+    });
+
+    it('issues a different token on every call', async () => {
+      expect(await ccgToken()).not.toBe(await ccgToken());
+    });
+
+    it('uses the configured token lifetime', async () => {
+      await start({ tokenLifetimeSeconds: 120 });
+      const body = (await (await ccg()).json()) as { expires_in: number };
+      expect(body.expires_in).toBe(120);
+    });
+
+    it('refuses a GET with query parameters like Box does', async () => {
+      const query = new URLSearchParams({ grant_type: CLIENT_CREDENTIALS_GRANT }).toString();
+      const response = await fetch(`${sim.url}/oauth2/token?${query}`);
+      await expectOAuthError(
+        response,
+        400,
+        'invalid_request',
+        BOX_ERROR_DESCRIPTIONS.invalidRequest,
+      );
+    });
+
+    it('refuses a multipart body', async () => {
+      const form = new FormData();
+      form.set('grant_type', CLIENT_CREDENTIALS_GRANT);
+      form.set('client_id', CLIENT.clientId);
+      form.set('client_secret', CLIENT.clientSecret);
+      const response = await fetch(`${sim.url}/oauth2/token`, { method: 'POST', body: form });
+      await expectOAuthError(
+        response,
+        400,
+        'invalid_request',
+        BOX_ERROR_DESCRIPTIONS.invalidRequest,
+      );
+    });
+
+    it('refuses a JSON body', async () => {
+      const response = await fetch(`${sim.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ grant_type: CLIENT_CREDENTIALS_GRANT }),
+      });
+      await expectOAuthError(
+        response,
+        400,
+        'invalid_request',
+        BOX_ERROR_DESCRIPTIONS.invalidRequest,
+      );
+    });
+
+    it('answers invalid_request when grant_type is missing', async () => {
+      await expectOAuthError(
+        await post('/oauth2/token', { client_id: CLIENT.clientId }),
+        400,
+        'invalid_request',
+        BOX_ERROR_DESCRIPTIONS.invalidRequest,
+      );
+    });
+
+    it('answers unauthorized_client for grant types a CCG app may not use', async () => {
+      await expectOAuthError(
+        await ccg({ grant_type: 'refresh_token' }),
+        400,
+        'unauthorized_client',
+        BOX_ERROR_DESCRIPTIONS.grantTypeUnauthorized,
+      );
+    });
+
+    it('answers invalid_client for a wrong secret or client ID', async () => {
+      await expectOAuthError(
+        await ccg({ client_secret: 'wrong' }),
+        400,
+        'invalid_client',
+        BOX_ERROR_DESCRIPTIONS.invalidClient,
+      );
+      await expectOAuthError(await ccg({ client_id: 'other' }), 400, 'invalid_client');
+    });
+
+    it('answers invalid_client when box_subject_* is missing, like real Box', async () => {
+      const response = await post('/oauth2/token', {
+        grant_type: CLIENT_CREDENTIALS_GRANT,
+        client_id: CLIENT.clientId,
+        client_secret: CLIENT.clientSecret,
+      });
+      await expectOAuthError(response, 400, 'invalid_client', BOX_ERROR_DESCRIPTIONS.invalidClient);
+    });
+
+    it('answers invalid_grant for another enterprise', async () => {
+      await expectOAuthError(
+        await ccg({ box_subject_id: '999' }),
+        400,
+        'invalid_grant',
+        BOX_ERROR_DESCRIPTIONS.invalidGrant,
+      );
+    });
+
+    it('answers invalid_grant for a user subject unless user tokens are enabled', async () => {
+      await expectOAuthError(
+        await ccg({ box_subject_type: 'user', box_subject_id: '77' }),
+        400,
+        'invalid_grant',
+        BOX_ERROR_DESCRIPTIONS.invalidGrant,
+      );
+
+      sim.setAllowUserSubjects(['77']);
+
+      expect((await ccg({ box_subject_type: 'user', box_subject_id: '77' })).status).toBe(200);
+      await expectOAuthError(
+        await ccg({ box_subject_type: 'user', box_subject_id: '78' }),
+        400,
+        'invalid_grant',
+      );
+    });
+
+    it('answers unauthorized_client for an unknown subject type', async () => {
+      await expectOAuthError(
+        await ccg({ box_subject_type: 'group' }),
+        400,
+        'unauthorized_client',
+        BOX_ERROR_DESCRIPTIONS.subjectTypeUnauthorized,
+      );
+    });
+
+    it('accepts every configured secret and follows a rotation through setCredentials', async () => {
+      const next = { clientId: CLIENT.clientId, clientSecret: 'rotated-secret' };
+      sim.setCredentials([CLIENT, next]);
+      expect((await ccg()).status).toBe(200);
+      expect((await ccg({ client_secret: next.clientSecret })).status).toBe(200);
+
+      sim.setCredentials([next]);
+
+      await expectOAuthError(await ccg(), 400, 'invalid_client');
+      expect((await ccg({ client_secret: next.clientSecret })).status).toBe(200);
+    });
+  });
+
+  describe('token exchange', () => {
+    it('downscopes to a folder with Box-shaped restricted_to entries', async () => {
+      const parent = await ccgToken();
+
+      const response = await exchange(parent, {
+        scope: 'item_preview item_download',
+        resource: 'https://api.box.com/2.0/folders/123',
+      });
+
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as Record<string, unknown>;
+      expect(body.issued_token_type).toBe(ACCESS_TOKEN_TYPE);
+      expect(body.token_type).toBe('bearer');
+      expect(body.expires_in).toBe(SIMULATOR_DEFAULTS.downscopedTokenLifetimeSeconds);
+      expect(body.restricted_to).toEqual([
+        { scope: 'item_preview', object: expect.objectContaining({ type: 'folder', id: '123' }) },
+        { scope: 'item_download', object: expect.objectContaining({ type: 'folder', id: '123' }) },
+      ]);
+      const issued = sim.issuedTokens().find((t) => t.accessToken === body.access_token);
+      expect(issued).toMatchObject({ kind: 'downscoped', parentToken: parent });
+    });
+
+    it('omits the object when no resource is given', async () => {
+      const body = (await (
+        await exchange(await ccgToken(), { scope: 'root_readonly' })
+      ).json()) as {
+        restricted_to: unknown;
+      };
+      expect(body.restricted_to).toEqual([{ scope: 'root_readonly' }]);
+    });
+
+    it('accepts a box_shared_link', async () => {
+      const response = await exchange(await ccgToken(), {
+        box_shared_link: 'https://app.box.com/s/abc123',
+      });
+      expect(response.status).toBe(200);
+    });
+
+    it('answers invalid_resource for a web URL instead of an API URL', async () => {
+      await expectOAuthError(
+        await exchange(await ccgToken(), { resource: 'https://app.box.com/file/123' }),
+        400,
+        'invalid_resource',
+        BOX_ERROR_DESCRIPTIONS.invalidResource,
+      );
+    });
+
+    it('answers invalid_request for resource together with box_shared_link', async () => {
+      await expectOAuthError(
+        await exchange(await ccgToken(), {
+          resource: 'https://api.box.com/2.0/files/1',
+          box_shared_link: 'https://app.box.com/s/abc',
+        }),
+        400,
+        'invalid_request',
+      );
+    });
+
+    it('answers invalid_scope for a scope Box does not define', async () => {
+      await expectOAuthError(
+        await exchange(await ccgToken(), { scope: 'item_preview make_coffee' }),
+        400,
+        'invalid_scope',
+      );
+    });
+
+    it('answers 401 for a scope the parent token does not hold', async () => {
+      sim.setAppScopes(['item_preview']);
+      const parent = await ccgToken();
+
+      expect((await exchange(parent, { scope: 'item_preview' })).status).toBe(200);
+      expect((await exchange(parent, { scope: 'item_preview item_delete' })).status).toBe(401);
+    });
+
+    it('refuses a wrong subject_token_type and an unknown, expired or revoked subject token', async () => {
+      const parent = await ccgToken();
+      await expectOAuthError(
+        await exchange(parent, { subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }),
+        400,
+        'invalid_request',
+      );
+      await expectOAuthError(await exchange('not-a-token'), 400, 'invalid_grant');
+
+      clock += SIMULATOR_DEFAULTS.tokenLifetimeSeconds * 1000;
+      await expectOAuthError(await exchange(parent), 400, 'invalid_grant');
+
+      const fresh = await ccgToken();
+      await post('/oauth2/revoke', { ...toForm(CLIENT), token: fresh });
+      await expectOAuthError(await exchange(fresh), 400, 'invalid_grant');
+    });
+
+    it('answers with the overridden restricted_to until the override is cleared', async () => {
+      const parent = await ccgToken();
+      sim.overrideRestrictedTo([{ scope: 'item_delete' }]);
+
+      const overridden = (await (await exchange(parent)).json()) as { restricted_to: unknown };
+      sim.overrideRestrictedTo(undefined);
+      const normal = (await (await exchange(parent)).json()) as { restricted_to: unknown };
+
+      expect(overridden.restricted_to).toEqual([{ scope: 'item_delete' }]);
+      expect(normal.restricted_to).toEqual([{ scope: 'item_preview' }]);
+    });
+  });
+
+  describe('revoke and users/me', () => {
+    it('revokes with a 200 empty body, after which the token is refused', async () => {
+      const token = await ccgToken();
+      expect((await usersMe(token)).status).toBe(200);
+
+      const response = await post('/oauth2/revoke', { ...toForm(CLIENT), token });
+
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe('');
+      expect(sim.isTokenActive(token)).toBe(false);
+      expect((await usersMe(token)).status).toBe(401);
+    });
+
+    it('answers 200 for an unknown token and invalid_client for wrong credentials', async () => {
+      expect((await post('/oauth2/revoke', { ...toForm(CLIENT), token: 'unknown' })).status).toBe(
+        200,
+      );
+      await expectOAuthError(
+        await post('/oauth2/revoke', { ...toForm(CLIENT), client_secret: 'x', token: 'unknown' }),
+        400,
+        'invalid_client',
+      );
+    });
+
+    it('describes the service account for an enterprise token and the user for a user token', async () => {
+      sim.setAllowUserSubjects(true);
+      const service = await usersMe(await ccgToken());
+      const user = await usersMe(
+        await ccgToken({ box_subject_type: 'user', box_subject_id: '55' }),
+      );
+
+      expect(await service.json()).toMatchObject({
+        type: 'user',
+        id: SIMULATOR_DEFAULTS.serviceAccountUserId,
+      });
+      expect(await user.json()).toMatchObject({ type: 'user', id: '55' });
+    });
+
+    it("answers Box's 401 with WWW-Authenticate for a missing, unknown or expired bearer", async () => {
+      const token = await ccgToken();
+      clock += SIMULATOR_DEFAULTS.tokenLifetimeSeconds * 1000;
+
+      for (const bearer of [undefined, 'unknown', token]) {
+        const response = await usersMe(bearer);
+        expect(response.status).toBe(401);
+        expect(response.headers.get('www-authenticate')).toBe(
+          'Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid."',
+        );
+        expect(await response.text()).toBe('');
+      }
+    });
+  });
+
+  describe('routing and records', () => {
+    it('answers unknown routes with a 404 that names the route', async () => {
+      const response = await fetch(`${sim.url}/2.0/folders/0`);
+      expect(response.status).toBe(404);
+      expect(await response.text()).toContain('GET /2.0/folders/0');
+    });
+
+    it('records requests with their form fields and counts token calls by grant type', async () => {
+      const parent = await ccgToken();
+      await exchange(parent);
+      await ccg({ client_secret: 'wrong' });
+
+      expect(sim.tokenCallCount()).toBe(3);
+      expect(sim.tokenCallCount(CLIENT_CREDENTIALS_GRANT)).toBe(2);
+      expect(sim.tokenCallCount(TOKEN_EXCHANGE_GRANT)).toBe(1);
+      expect(sim.requests[0]).toMatchObject({
+        method: 'POST',
+        path: '/oauth2/token',
+        contentType: 'application/x-www-form-urlencoded',
+        form: { client_secret: CLIENT.clientSecret, box_subject_id: ENTERPRISE },
+        fault: undefined,
+      });
+    });
+
+    it('forgets requests, faults and tokens on reset', async () => {
+      const token = await ccgToken();
+      sim.injectFault({ kind: 'hang' });
+
+      sim.reset();
+
+      expect(sim.requests).toHaveLength(0);
+      expect(sim.pendingFaults).toBe(0);
+      expect(sim.isTokenActive(token)).toBe(false);
+    });
+  });
+
+  describe('fault injection', () => {
+    it("answers 429 with retry-after and Box's rate_limit_exceeded body, then recovers", async () => {
+      sim.injectFault({ kind: 'rate_limit', retryAfter: 2 }, 2);
+
+      const first = await ccg();
+      const second = await ccg();
+      const third = await ccg();
+
+      expect(first.status).toBe(429);
+      expect(first.headers.get('retry-after')).toBe('2');
+      expect(await first.json()).toMatchObject({
+        type: 'error',
+        status: 429,
+        code: 'rate_limit_exceeded',
+        message: 'Request rate limit exceeded, please try again later',
+      });
+      expect(second.status).toBe(429);
+      expect(third.status).toBe(200);
+      expect(sim.requests.map((r) => r.fault)).toEqual(['rate_limit', 'rate_limit', undefined]);
+    });
+
+    it('answers a 5xx with the chosen status', async () => {
+      sim.injectFaults({ kind: 'server_error', status: 502 }, { kind: 'server_error' });
+      expect((await ccg()).status).toBe(502);
+      expect((await ccg()).status).toBe(503);
+    });
+
+    it('applies a fault only to matching paths and grant types', async () => {
+      sim.injectFaults(
+        { kind: 'server_error', grantType: TOKEN_EXCHANGE_GRANT },
+        { kind: 'server_error', path: '/2.0/users/me' },
+      );
+
+      const parent = await ccgToken();
+      expect((await exchange(parent)).status).toBe(503);
+      expect((await exchange(parent)).status).toBe(200);
+      expect((await usersMe(parent)).status).toBe(503);
+    });
+
+    it.each([
+      ['not_json'],
+      ['not_object'],
+      ['missing_access_token'],
+      ['empty_access_token'],
+      ['string_expires_in'],
+      ['zero_expires_in'],
+      ['missing_token_type'],
+      ['restricted_to_not_array'],
+    ] as const)('answers 200 with a %s body', async (body) => {
+      sim.injectFault({ kind: 'malformed', body });
+      const response = await ccg();
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      const valid = (() => {
+        try {
+          const parsed = JSON.parse(text) as Record<string, unknown>;
+          return (
+            typeof parsed.access_token === 'string' &&
+            parsed.access_token !== '' &&
+            typeof parsed.expires_in === 'number' &&
+            parsed.expires_in > 0 &&
+            parsed.token_type === 'bearer' &&
+            Array.isArray(parsed.restricted_to)
+          );
+        } catch {
+          return false;
+        }
+      })();
+      expect(valid).toBe(false);
+    });
+
+    it('resets the connection', async () => {
+      sim.injectFault({ kind: 'reset' });
+      await expect(ccg()).rejects.toThrow(TypeError);
+      expect((await ccg()).status).toBe(200);
+    });
+
+    it('hangs until close() ends the connection', async () => {
+      sim.injectFault({ kind: 'hang' });
+      const pending = ccg();
+      pending.catch(() => undefined);
+      await waitFor(() => sim.requests.length === 1);
+
+      await sim.close();
+
+      await expect(pending).rejects.toThrow(TypeError);
+    });
+
+    it('answers normally after a delay', async () => {
+      sim.injectFault({ kind: 'delay', ms: 30 });
+      const started = performance.now();
+      const response = await ccg();
+      expect(response.status).toBe(200);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    });
+
+    it('answers with a raw response, e.g. a redirect', async () => {
+      sim.injectFault({
+        kind: 'response',
+        status: 302,
+        headers: { location: 'https://www.box.com/api/oauth2/token' },
+      });
+      const response = await fetch(`${sim.url}/oauth2/token`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: '',
+      });
+      expect(response.status).toBe(302);
+    });
+  });
+});
+
+function toForm(credentials: typeof CLIENT): Record<string, string> {
+  return { client_id: credentials.clientId, client_secret: credentials.clientSecret };
+}
+
+/** Polls a condition on the event loop; bounded so a broken simulator fails instead of hanging. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 400; i += 1) {
+    if (condition()) return;
+    await new Promise((done) => setTimeout(done, 5));
+  }
+  throw new Error('condition not met');
+}

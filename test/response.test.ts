@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, type ErrorCode } from '../lambda/contract.js';
+import { BrokerError, InvalidRequestError } from '../lambda/errors.js';
+import {
+  directInvocationError,
+  errorBody,
+  errorResponse,
+  jsonResponse,
+} from '../lambda/response.js';
+
+const REQUEST_ID = 'c0ffee00-1111-2222-3333-444455556666';
+const NO_STORE = {
+  'Content-Type': 'application/json',
+  'Cache-Control': 'no-store',
+  Pragma: 'no-cache',
+};
+const ALL_CODES = Object.keys(ERROR_CODES) as ErrorCode[];
+
+describe('Function: jsonResponse', () => {
+  it('answers 200 with the JSON body and no-store headers', () => {
+    const response = jsonResponse({ access_token: 'T', expires_in: 10 }, REQUEST_ID);
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toEqual({ ...NO_STORE, 'X-Request-Id': REQUEST_ID });
+    expect(JSON.parse(response.body)).toEqual({ access_token: 'T', expires_in: 10 });
+  });
+});
+
+describe('Function: errorBody', () => {
+  it('carries the contract fields and nothing else', () => {
+    const body = errorBody(new InvalidRequestError('scope must be a string.'), REQUEST_ID);
+    expect(body).toEqual({
+      error: 'invalid_request',
+      error_description: 'scope must be a string.',
+      retryable: false,
+      request_id: REQUEST_ID,
+    });
+  });
+
+  it('does not expose the cause', () => {
+    const error = new BrokerError('server_error', 'generic', { cause: new Error('db password x') });
+    expect(JSON.stringify(errorBody(error, REQUEST_ID))).not.toContain('password');
+  });
+});
+
+describe('Function: errorResponse', () => {
+  for (const code of ALL_CODES) {
+    it(`answers ${code} with status ${ERROR_CODES[code].status} and no-store headers`, () => {
+      const response = errorResponse(new BrokerError(code, 'why'), REQUEST_ID);
+      expect(response.statusCode).toBe(ERROR_CODES[code].status);
+      expect(response.headers).toMatchObject({ ...NO_STORE, 'X-Request-Id': REQUEST_ID });
+      expect(JSON.parse(response.body)).toEqual({
+        error: code,
+        error_description: 'why',
+        retryable: ERROR_CODES[code].retryable,
+        request_id: REQUEST_ID,
+      });
+    });
+  }
+
+  it('sends Retry-After only for retryable errors', () => {
+    for (const code of ALL_CODES) {
+      const headers = errorResponse(
+        new BrokerError(code, 'x', { retryAfterSeconds: 5 }),
+        REQUEST_ID,
+      ).headers;
+      if (ERROR_CODES[code].retryable) expect(headers?.['Retry-After']).toBe('5');
+      else expect(headers).not.toHaveProperty('Retry-After');
+    }
+  });
+
+  it('rounds Retry-After up to whole seconds and never below 1', () => {
+    const cases: [number | undefined, string][] = [
+      [undefined, '1'],
+      [0, '1'],
+      [-3, '1'],
+      [0.2, '1'],
+      [1, '1'],
+      [1.01, '2'],
+      [2, '2'],
+      [29.5, '30'],
+    ];
+    for (const [seconds, header] of cases) {
+      const error = new BrokerError(
+        'box_unavailable',
+        'Box is down',
+        seconds === undefined ? {} : { retryAfterSeconds: seconds },
+      );
+      expect(errorResponse(error, REQUEST_ID).headers?.['Retry-After']).toBe(header);
+    }
+  });
+});
+
+describe('Function: directInvocationError', () => {
+  it('uses the code as the name and the contract body as the message', () => {
+    const source = new BrokerError('box_timeout', 'Box did not answer in time.');
+    const thrown = directInvocationError(source, REQUEST_ID);
+    expect(thrown).toBeInstanceOf(Error);
+    expect(thrown.name).toBe('box_timeout');
+    expect(JSON.parse(thrown.message)).toEqual({
+      error: 'box_timeout',
+      error_description: 'Box did not answer in time.',
+      retryable: true,
+      request_id: REQUEST_ID,
+    });
+  });
+
+  it('carries no stack frames', () => {
+    const thrown = directInvocationError(new InvalidRequestError('bad'), REQUEST_ID);
+    expect(thrown.stack).toBeDefined();
+    expect(thrown.stack).not.toMatch(/\n\s+at /);
+    expect(thrown.stack).not.toContain('.ts');
+    expect(thrown.stack).not.toContain('.js');
+  });
+
+  it('does not carry the cause of the original error', () => {
+    const source = new BrokerError('server_error', 'generic', { cause: new Error('inner secret') });
+    const thrown = directInvocationError(source, REQUEST_ID);
+    expect(thrown.cause).toBeUndefined();
+    expect(`${thrown.message}${thrown.stack}`).not.toContain('inner secret');
+  });
+});
