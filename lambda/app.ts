@@ -3,11 +3,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { BoxUserProbe } from './box-user-probe.js';
 import type { Broker } from './broker.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
-import { type BrokerError, toBrokerError } from './errors.js';
+import { BrokerError, toBrokerError } from './errors.js';
 import {
   apiOperation,
   callerOf,
-  directOperation,
+  directTokenRequest,
   type Operation,
   transportOf,
 } from './invocation.js';
@@ -49,13 +49,11 @@ export function createHandler(deps: HandlerDependencies) {
     .use(openTrace(now))
     .handler(async (event, context) => {
       const trace = traceOf(context);
-      if (!('issueToken' in deps.broker)) throw deps.broker;
+      if (deps.broker instanceof BrokerError) throw deps.broker;
       const broker = deps.broker;
       if (trace.transport === 'schedule') return canary(broker, deps.probe, trace);
       if (trace.transport === 'direct') {
-        const operation = directOperation(event);
-        if (operation.kind !== 'token') throw new TypeError('direct invocation is token-only');
-        const response = await broker.issueToken(operation.request, trace.caller, trace);
+        const response = await broker.issueToken(directTokenRequest(event), trace.caller, trace);
         trace.status = 200;
         return response;
       }

@@ -78,9 +78,9 @@ export function apiOperation(event: APIGatewayProxyEvent): Operation {
   );
 }
 
-/** The operation of a direct invocation: the event is the token request object itself. */
-export function directOperation(event: unknown): Operation {
-  return { kind: 'token', request: parseTokenRequest(event, 'json') };
+/** A direct invocation's event is the token request object itself. */
+export function directTokenRequest(event: unknown): ParsedTokenRequest {
+  return parseTokenRequest(event, 'json');
 }
 
 /**

@@ -6,7 +6,7 @@ import { BrokerError } from '../lambda/errors.js';
 import {
   apiOperation,
   callerOf,
-  directOperation,
+  directTokenRequest,
   type Operation,
   transportOf,
 } from '../lambda/invocation.js';
@@ -442,7 +442,7 @@ describe('Function: apiOperation', () => {
       fc.assert(
         fc.property(fc.jsonValue(), (value) => {
           try {
-            directOperation(value);
+            directTokenRequest(value);
           } catch (error) {
             expect(error).toBeInstanceOf(BrokerError);
             expect((error as BrokerError).status).toBe(400);
@@ -454,15 +454,16 @@ describe('Function: apiOperation', () => {
   });
 });
 
-describe('Function: directOperation', () => {
+describe('Function: directTokenRequest', () => {
   it('parses the event as a token request', () => {
-    expect(directOperation({ scope: 'item_preview' })).toEqual({
-      kind: 'token',
-      request: { subjectType: 'enterprise', scopes: ['item_preview'], minTtlSeconds: 0 },
+    expect(directTokenRequest({ scope: 'item_preview' })).toEqual({
+      subjectType: 'enterprise',
+      scopes: ['item_preview'],
+      minTtlSeconds: 0,
     });
   });
 
   it('takes min_ttl as a JSON number, not a string', () => {
-    expect(() => directOperation({ min_ttl: '60' })).toThrow(BrokerError);
+    expect(() => directTokenRequest({ min_ttl: '60' })).toThrow(BrokerError);
   });
 });

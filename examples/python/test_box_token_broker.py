@@ -1,0 +1,153 @@
+"""Tests of box_token_broker.py against a running broker with local IAM emulation on.
+
+Run by test/python-example.test.ts (which starts the local server), or by hand:
+
+    BOX_LOCAL_IAM_KEYS='[...]' npm start &
+    BOX_TOKEN_BROKER_URL=http://127.0.0.1:8787 AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... \
+    BOX_TEST_KEYS='{"temporary": {...}}' BOX_TEST_FAULT_SCOPE=item_upload \
+        python3 -m unittest -v test_box_token_broker
+
+Environment:
+  BOX_TOKEN_BROKER_URL   the broker (required)
+  AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY   a key the emulation maps to a principal allowed the
+                         enterprise token but not user 99 (the default chain is used as-is)
+  BOX_TEST_KEYS          optional JSON {"temporary": {accessKeyId, secretAccessKey, sessionToken}}
+  BOX_TEST_FAULT_SCOPE   optional: a scope whose next token exchange the server will fail with a
+                         429 and Retry-After 7 (to check box_unavailable)
+"""
+
+import json
+import os
+import socket
+import sys
+import unittest
+
+import botocore.session
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from box_token_broker import BoxTokenBroker, BrokerError, exit_code_for  # noqa: E402
+
+URL = os.environ.get("BOX_TOKEN_BROKER_URL", "")
+KEYS = json.loads(os.environ.get("BOX_TEST_KEYS", "{}"))
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def session_with(access_key: str, secret_key: str, token: "str | None" = None) -> botocore.session.Session:
+    session = botocore.session.Session()
+    session.set_credentials(access_key, secret_key, token)
+    return session
+
+
+@unittest.skipIf(URL == "", "BOX_TOKEN_BROKER_URL is not set")
+class BoxTokenBrokerTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.clock = FakeClock()
+        self.sleeps = []
+        self.broker = BoxTokenBroker(URL, clock=self.clock, sleep=self.sleeps.append, max_attempts=1)
+
+    def assert_broker_error(self, code: str, call, retryable: bool = False) -> BrokerError:
+        with self.assertRaises(BrokerError) as caught:
+            call()
+        self.assertEqual(caught.exception.code, code)
+        self.assertEqual(caught.exception.retryable, retryable)
+        return caught.exception
+
+    def test_signs_with_the_default_chain_and_gets_a_token(self) -> None:
+        token = self.broker.get_token()
+        self.assertEqual(token["token_type"], "bearer")
+        self.assertEqual(token["box_subject_type"], "enterprise")
+        self.assertGreater(token["expires_in"], 3000)
+
+    def test_caches_the_token_until_it_nears_expiry(self) -> None:
+        first = self.broker.get_token(scope=["item_preview"])
+        self.clock.now += 600
+        second = self.broker.get_token(scope="item_preview")
+        self.assertEqual(second["access_token"], first["access_token"])
+        self.assertEqual(second["expires_in"], first["expires_in"] - 600)
+        self.assertEqual(self.broker.broker_calls, 1)
+
+        self.clock.now += first["expires_in"] - 600 - 59  # inside the 60 s refresh margin
+        self.broker.get_token(scope="item_preview")
+        self.assertEqual(self.broker.broker_calls, 2)
+
+    def test_asks_again_when_min_ttl_exceeds_the_cached_life(self) -> None:
+        first = self.broker.get_token()
+        self.clock.now += 1000
+        self.broker.get_token(min_ttl=first["expires_in"] - 500)
+        self.assertEqual(self.broker.broker_calls, 2)
+
+    def test_downscopes_to_an_item(self) -> None:
+        token = self.broker.get_token(subject="user:42", scope="item_preview", resource="folder:777")
+        self.assertEqual(token["box_subject_id"], "42")
+        self.assertEqual(token["restricted_to"][0]["object"]["id"], "777")
+
+    def test_accepts_temporary_credentials_with_a_session_token(self) -> None:
+        temporary = KEYS.get("temporary")
+        if temporary is None:
+            self.skipTest("BOX_TEST_KEYS has no temporary key")
+        session = session_with(temporary["accessKeyId"], temporary["secretAccessKey"], temporary["sessionToken"])
+        token = BoxTokenBroker(URL, session=session).get_token()
+        self.assertEqual(token["token_type"], "bearer")
+
+    def test_invalid_scope_is_a_typed_error(self) -> None:
+        error = self.assert_broker_error("invalid_scope", lambda: self.broker.get_token(scope="nope"))
+        self.assertEqual(error.status, 400)
+        self.assertTrue(error.request_id)
+        self.assertEqual(exit_code_for(error), 3)
+
+    def test_invalid_request_is_a_typed_error(self) -> None:
+        self.assert_broker_error("invalid_request", lambda: self.broker.get_token(subject="user:abc"))
+
+    def test_access_denied_is_a_typed_error(self) -> None:
+        error = self.assert_broker_error("access_denied", lambda: self.broker.get_token(subject="user:99"))
+        self.assertEqual(error.status, 403)
+        self.assertEqual(exit_code_for(error), 4)
+
+    def test_a_wrong_secret_key_is_not_authorized(self) -> None:
+        access_key = botocore.session.Session().get_credentials().access_key
+        broker = BoxTokenBroker(URL, session=session_with(access_key, "wrong-secret"))
+        error = self.assert_broker_error("not_authorized", broker.get_token)
+        self.assertIn("signature we calculated does not match", error.description)
+
+    def test_an_unknown_key_is_not_authorized(self) -> None:
+        broker = BoxTokenBroker(URL, session=session_with("AKIDNOTCONFIGURED01", "whatever"))
+        error = self.assert_broker_error("not_authorized", broker.get_token)
+        self.assertIn("security token included in the request is invalid", error.description)
+
+    def test_box_unavailable_is_retryable_with_retry_after(self) -> None:
+        scope = os.environ.get("BOX_TEST_FAULT_SCOPE")
+        if scope is None:
+            self.skipTest("BOX_TEST_FAULT_SCOPE is not set")
+        self.broker.get_token()  # the parent token is cached, so the fault hits the exchange
+        error = self.assert_broker_error("box_unavailable", lambda: self.broker.get_token(scope=scope), True)
+        self.assertEqual(error.retry_after, 7)
+        self.assertEqual(exit_code_for(error), 6)
+
+    def test_an_unreachable_broker_is_a_retryable_network_error(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        broker = BoxTokenBroker(f"http://127.0.0.1:{port}", max_attempts=2, sleep=self.sleeps.append)
+        self.assert_broker_error("network_error", broker.get_token, True)
+        self.assertEqual(len(self.sleeps), 1)
+
+    def test_plain_http_to_a_remote_host_is_refused(self) -> None:
+        self.assert_broker_error("invalid_argument", lambda: BoxTokenBroker("http://broker.example.com/prod"))
+
+    def test_revoke_goes_through_the_broker(self) -> None:
+        token = self.broker.get_token(scope="item_rename")
+        self.broker.revoke(token["access_token"])
+        again = self.broker.get_token(scope="item_rename")
+        self.assertNotEqual(again["access_token"], token["access_token"])
+
+
+if __name__ == "__main__":
+    unittest.main()

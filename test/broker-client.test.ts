@@ -1,0 +1,422 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerClient, getBoxToken } from '../client/broker-client.js';
+import { BrokerClientError } from '../client/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../lambda/contract.js';
+import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator.js';
+import {
+  credentialsOf,
+  type SignedBroker,
+  startSignedBroker,
+  TEST_KEYS,
+} from './support/signed-broker.js';
+
+/** Runs `call`, expecting a BrokerClientError, and returns it. */
+async function failure(call: () => Promise<unknown>): Promise<BrokerClientError> {
+  try {
+    await call();
+  } catch (error) {
+    if (error instanceof BrokerClientError) return error;
+    throw error;
+  }
+  throw new Error('expected a BrokerClientError');
+}
+
+describe('Class: BrokerClient (local server, SigV4 emulation on)', () => {
+  let signed: SignedBroker;
+  let clock: { now: number };
+  let sleeps: number[];
+
+  beforeAll(async () => {
+    signed = await startSignedBroker({
+      // One short Box attempt so fault answers come back at once.
+      env: { BOX_MAX_ATTEMPTS: '1', BOX_HTTP_TIMEOUT_MS: '200', BOX_RETRY_BUDGET_MS: '200' },
+    });
+  });
+  afterAll(async () => {
+    await signed.close();
+  });
+  afterEach(() => {
+    signed.broker.simulator?.setCredentials([
+      { clientId: 'local-client-id', clientSecret: 'local-client-secret' },
+    ]);
+  });
+
+  function client(options: Partial<ConstructorParameters<typeof BrokerClient>[0]> = {}) {
+    clock = { now: Date.UTC(2026, 0, 15, 9, 0, 0) };
+    sleeps = [];
+    return new BrokerClient({
+      url: signed.url,
+      credentials: credentialsOf(TEST_KEYS.etl),
+      now: () => clock.now,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      maxAttempts: 1,
+      ...options,
+    });
+  }
+
+  const brokerCalls = () => signed.logLines.length;
+
+  it('obtains a Box token the simulator accepts', async () => {
+    // Act
+    const token = await client().getToken();
+
+    // Assess
+    expect(token).toMatchObject({
+      token_type: 'bearer',
+      box_subject_type: 'enterprise',
+      box_subject_id: '1234567',
+      restricted_to: [],
+    });
+    expect(token.expires_in).toBeGreaterThan(3000);
+    expect(signed.broker.simulator?.isTokenActive(token.access_token)).toBe(true);
+  });
+
+  it('serves the cached token without asking the broker, with a decreasing expires_in', async () => {
+    // Prepare
+    const broker = client();
+    const first = await broker.getToken({ scope: 'item_preview' });
+    const calls = brokerCalls();
+
+    // Act
+    clock.now += 600_000;
+    const second = await broker.getToken({ scope: ['item_preview'] });
+
+    // Assess
+    expect(second.access_token).toBe(first.access_token);
+    expect(second.expires_in).toBe(first.expires_in - 600);
+    expect(brokerCalls()).toBe(calls);
+  });
+
+  it('asks the broker again once the token is within the refresh margin of expiry', async () => {
+    const broker = client({ refreshMarginSeconds: 60 });
+    const first = await broker.getToken();
+    const calls = brokerCalls();
+
+    clock.now += (first.expires_in - 61) * 1000;
+    await broker.getToken();
+    expect(brokerCalls()).toBe(calls);
+
+    clock.now += 2000;
+    await broker.getToken();
+    expect(brokerCalls()).toBe(calls + 1);
+  });
+
+  it('asks the broker when the cached token has less life than min_ttl', async () => {
+    const broker = client();
+    const first = await broker.getToken();
+    const calls = brokerCalls();
+    clock.now += 1_000_000;
+
+    await broker.getToken({ minTtl: first.expires_in - 500 });
+
+    expect(brokerCalls()).toBe(calls + 1);
+  });
+
+  it('shares one broker call among concurrent requests for the same token', async () => {
+    const broker = client();
+    const calls = brokerCalls();
+
+    const tokens = await Promise.all(
+      Array.from({ length: 5 }, () => broker.getToken({ scope: 'item_download item_preview' })),
+    );
+
+    expect(new Set(tokens.map((t) => t.access_token)).size).toBe(1);
+    expect(brokerCalls()).toBe(calls + 1);
+  });
+
+  it('revokes a token through the broker and forgets it', async () => {
+    const broker = client();
+    const token = await broker.getToken({ scope: 'item_rename' });
+
+    await broker.revoke(token.access_token);
+
+    expect(signed.broker.simulator?.isTokenActive(token.access_token)).toBe(false);
+    const next = await broker.getToken({ scope: 'item_rename' });
+    expect(next.access_token).not.toBe(token.access_token);
+  });
+
+  it('reads the broker health', async () => {
+    await expect(client().health()).resolves.toMatchObject({ status: 'ok' });
+  });
+
+  it('throws invalid_request (400, not retryable) for a malformed subject ID', async () => {
+    const error = await failure(() => client().getToken({ subject: 'user:abc' }));
+    expect(error).toMatchObject({ code: 'invalid_request', status: 400, retryable: false });
+    expect(error.requestId).toMatch(/\S/);
+    expect(error.retryAfterSeconds).toBeUndefined();
+  });
+
+  it('throws invalid_scope (400) for a scope Box does not define', async () => {
+    const error = await failure(() => client().getToken({ scope: 'not_a_box_scope' }));
+    expect(error).toMatchObject({ code: 'invalid_scope', status: 400, retryable: false });
+  });
+
+  it('throws access_denied (403) when the access policy refuses the caller', async () => {
+    const vendor = client({ credentials: credentialsOf(TEST_KEYS.vendor) });
+    const error = await failure(() => vendor.getToken({ subject: { type: 'user', id: '42' } }));
+    expect(error).toMatchObject({ code: 'access_denied', status: 403, retryable: false });
+  });
+
+  it('throws box_credentials_rejected (502, not retryable) when Box refuses the client', async () => {
+    signed.broker.simulator?.setCredentials([{ clientId: 'rotated', clientSecret: 'elsewhere' }]);
+    const error = await failure(() => client().getToken({ subject: 'user:42' }));
+    expect(error).toMatchObject({
+      code: 'box_credentials_rejected',
+      status: 502,
+      retryable: false,
+    });
+    expect(error.message).toContain('invalid_client');
+  });
+
+  it('throws box_bad_response (502, retryable, Retry-After) for a broken Box answer', async () => {
+    const broker = client();
+    await broker.getToken();
+    signed.broker.simulator?.injectFault({
+      kind: 'malformed',
+      body: 'not_json',
+      grantType: TOKEN_EXCHANGE_GRANT,
+    });
+    const error = await failure(() => broker.getToken({ scope: 'item_share' }));
+    expect(error).toMatchObject({
+      code: 'box_bad_response',
+      status: 502,
+      retryable: true,
+      retryAfterSeconds: 1,
+    });
+  });
+
+  it("throws box_unavailable (503, retryable) with Box's Retry-After", async () => {
+    const broker = client();
+    await broker.getToken();
+    signed.broker.simulator?.injectFault({
+      kind: 'rate_limit',
+      retryAfter: 7,
+      grantType: TOKEN_EXCHANGE_GRANT,
+    });
+    const error = await failure(() => broker.getToken({ scope: 'item_upload' }));
+    expect(error).toMatchObject({
+      code: 'box_unavailable',
+      status: 503,
+      retryable: true,
+      retryAfterSeconds: 7,
+    });
+  });
+
+  it('throws box_timeout (504, retryable) when Box does not answer', async () => {
+    const broker = client();
+    await broker.getToken();
+    signed.broker.simulator?.injectFault({ kind: 'hang', grantType: TOKEN_EXCHANGE_GRANT });
+    const error = await failure(() => broker.getToken({ scope: 'item_delete' }));
+    expect(error).toMatchObject({ code: 'box_timeout', status: 504, retryable: true });
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+  });
+
+  it('retries a retryable answer after its Retry-After, and succeeds', async () => {
+    const broker = client({ maxAttempts: 2 });
+    await broker.getToken();
+    signed.broker.simulator?.injectFault({
+      kind: 'malformed',
+      body: 'zero_expires_in',
+      grantType: TOKEN_EXCHANGE_GRANT,
+    });
+
+    const token = await broker.getToken({ scope: 'base_preview' });
+
+    expect(token.restricted_to).toEqual([{ scope: 'base_preview' }]);
+    expect(sleeps).toEqual([1000]);
+  });
+
+  it('throws not_authorized (403 from the gateway) for a wrong secret key, without retrying', async () => {
+    const broker = client({
+      maxAttempts: 3,
+      credentials: { accessKeyId: TEST_KEYS.etl.accessKeyId, secretAccessKey: 'wrong' },
+    });
+    const error = await failure(() => broker.getToken());
+    expect(error).toMatchObject({ code: 'not_authorized', status: 403, retryable: false });
+    expect(error.message).toContain('The request signature we calculated does not match');
+    expect(sleeps).toEqual([]);
+  });
+
+  it('throws aws_credentials_unavailable when the credential provider fails', async () => {
+    const broker = client({
+      credentials: async () => {
+        throw new Error('Could not load credentials from any providers');
+      },
+    });
+    const error = await failure(() => broker.getToken());
+    expect(error).toMatchObject({ code: 'aws_credentials_unavailable', retryable: false });
+  });
+
+  it('throws misconfigured (500) when the broker configuration is invalid', async () => {
+    const broken = await startSignedBroker({ env: { BOX_HTTP_TIMEOUT_MS: 'soon' } });
+    try {
+      const broker = new BrokerClient({
+        url: broken.url,
+        credentials: credentialsOf(TEST_KEYS.etl),
+      });
+      const error = await failure(() => broker.getToken());
+      expect(error).toMatchObject({ code: 'misconfigured', status: 500, retryable: false });
+      expect(error.message).toContain('BOX_HTTP_TIMEOUT_MS');
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe('Class: BrokerClient (answers of every kind)', () => {
+  let server: Server;
+  let url: string;
+  const answers: { status: number; headers?: Record<string, string>; body: string }[] = [];
+
+  beforeAll(async () => {
+    server = createServer((_request, response) => {
+      const next = answers.shift() ?? { status: 500, body: '{"message":"no answer queued"}' };
+      response.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
+      response.end(next.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prod`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const client = (options: Partial<ConstructorParameters<typeof BrokerClient>[0]> = {}) =>
+    new BrokerClient({
+      url,
+      credentials: credentialsOf(TEST_KEYS.etl),
+      maxAttempts: 1,
+      sleep: async () => undefined,
+      ...options,
+    });
+
+  const codes = Object.keys(ERROR_CODES) as ErrorCode[];
+
+  it.each(codes)(
+    'surfaces the contract error %s with its status, retryable and Retry-After',
+    async (code) => {
+      // Prepare
+      const { status, retryable } = ERROR_CODES[code];
+      answers.push({
+        status,
+        headers: retryable
+          ? { 'Retry-After': '3', 'X-Request-Id': 'req-1' }
+          : { 'X-Request-Id': 'req-1' },
+        body: JSON.stringify({
+          error: code,
+          error_description: `described ${code}`,
+          retryable,
+          request_id: 'req-1',
+        }),
+      });
+
+      // Act
+      const error = await failure(() => client().getToken());
+
+      // Assess
+      expect(error).toBeInstanceOf(BrokerClientError);
+      expect(error).toMatchObject({
+        code,
+        status,
+        retryable,
+        requestId: 'req-1',
+        message: `described ${code}`,
+        retryAfterSeconds: retryable ? 3 : undefined,
+      });
+    },
+  );
+
+  it.each([
+    [429, '{"message":"Too Many Requests"}', 'throttled', true],
+    [502, '{"message":"Internal server error"}', 'gateway_error', true],
+    [504, '{"message":"Endpoint request timed out"}', 'gateway_error', true],
+    [
+      403,
+      '{"message":"User: anonymous is not authorized to perform: execute-api:Invoke"}',
+      'not_authorized',
+      false,
+    ],
+    [503, '<html>Service Unavailable</html>', 'unexpected_response', true],
+    [200, '<html>captive portal</html>', 'unexpected_response', false],
+    [200, '{"token_type":"bearer","expires_in":10}', 'unexpected_response', false],
+  ] as const)('maps HTTP %i %s to %s (retryable %s)', async (status, body, code, retryable) => {
+    answers.push({ status, body });
+    const error = await failure(() => client().getToken());
+    expect(error).toMatchObject({ code, retryable, status });
+  });
+
+  it('does not wait for a Retry-After longer than maxRetryDelaySeconds', async () => {
+    const waits: number[] = [];
+    answers.push({
+      status: 503,
+      headers: { 'Retry-After': '30' },
+      body: JSON.stringify({
+        error: 'box_unavailable',
+        error_description: 'x',
+        retryable: true,
+        request_id: 'r',
+      }),
+    });
+    const error = await failure(() =>
+      client({ maxAttempts: 3, sleep: async (ms) => void waits.push(ms) }).getToken(),
+    );
+    expect(error).toMatchObject({ code: 'box_unavailable', retryAfterSeconds: 30 });
+    expect(waits).toEqual([]);
+  });
+
+  it('throws network_error (retryable) when nothing listens', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const error = await failure(() => client({ url: `http://127.0.0.1:${port}` }).getToken());
+    expect(error).toMatchObject({ code: 'network_error', retryable: true });
+  });
+
+  it('throws invalid_argument for plain http to a remote host and for a bad subject', () => {
+    expect(() => client({ url: 'http://broker.example.com/prod' })).toThrow(BrokerClientError);
+    expect(() => client({ url: 'https://broker.example.com/prod' })).toThrow(/region/);
+    expect(
+      client({ url: 'https://abc123.execute-api.eu-central-1.amazonaws.com/prod/token' }).region,
+    ).toBe('eu-central-1');
+    expect(
+      client({ url: 'https://abc123.execute-api.eu-central-1.amazonaws.com/prod/token' }).url,
+    ).toBe('https://abc123.execute-api.eu-central-1.amazonaws.com/prod');
+  });
+});
+
+describe('Function: getBoxToken', () => {
+  let signed: SignedBroker;
+
+  beforeAll(async () => {
+    signed = await startSignedBroker();
+  });
+  afterAll(async () => {
+    await signed.close();
+  });
+
+  it('returns a token in one call and reuses its cache on the next', async () => {
+    const credentials = credentialsOf(TEST_KEYS.etl);
+    const first = await getBoxToken({ url: signed.url, credentials });
+    const calls = signed.logLines.length;
+    const second = await getBoxToken({ url: signed.url, credentials });
+    expect(second.access_token).toBe(first.access_token);
+    expect(signed.logLines.length).toBe(calls);
+  });
+
+  it('throws invalid_argument without a URL', async () => {
+    const previous = process.env.BOX_TOKEN_BROKER_URL;
+    delete process.env.BOX_TOKEN_BROKER_URL;
+    try {
+      const error = await failure(() => getBoxToken({}));
+      expect(error.code).toBe('invalid_argument');
+    } finally {
+      if (previous !== undefined) process.env.BOX_TOKEN_BROKER_URL = previous;
+    }
+  });
+});
