@@ -24,8 +24,15 @@ async function open(options?: Parameters<typeof startHarness>[0]): Promise<Harne
   return harness;
 }
 afterEach(async () => {
-  await harness?.close();
+  const h = harness;
   harness = undefined;
+  if (h === undefined) return;
+  // Every scenario doubles as a log-scrub check: no secret and no token in any line it wrote.
+  const logs = h.logLines.join('\n');
+  const secrets = [SECRET_V1, SECRET_V2, 'a-typo-in-the-new-secret', '"typo"'];
+  const tokens = h.simulator.issuedTokens().map((t) => t.accessToken);
+  await h.close();
+  for (const value of [...secrets, ...tokens]) expect(logs).not.toContain(value);
 });
 
 const lastLine = (h: Harness) => JSON.parse(h.logLines.at(-1) ?? '{}') as Record<string, unknown>;
