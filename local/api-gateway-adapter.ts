@@ -56,53 +56,60 @@ export function apiGatewayListener(
   };
 }
 
-/** Builds the REST proxy event API Gateway would send for this request. */
-export function toApiGatewayEvent(
-  request: IncomingMessage,
-  body: string,
-  identity: LocalIdentity | undefined,
-): APIGatewayProxyEvent {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+/** The parts of a REST API request that the proxy event is made from. */
+export interface ApiEventParts {
+  method: string;
+  /** The path as the client sent it; also the matched resource when it is one of the routes. */
+  path: string;
+  headers?: Record<string, string[]>;
+  query?: Record<string, string[]>;
+  body?: string | null;
+  /** The IAM caller API Gateway authenticated; none = an unsigned (anonymous) request. */
+  identity?: LocalIdentity | undefined;
+  requestId?: string;
+  sourceIp?: string;
+  stage?: string;
+}
+
+/**
+ * A REST API proxy event exactly as API Gateway sends it (every field present, nulls where API
+ * Gateway sends null). The local server and the tests build their events here.
+ */
+export function apiGatewayEvent(parts: ApiEventParts): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue;
-    const values = Array.isArray(value) ? value : [value];
+  for (const [name, values] of Object.entries(parts.headers ?? {}))
     headers[name] = values.join(',');
-    multiValueHeaders[name] = values;
-  }
   const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    query[name] = value;
-    multiQuery[name] = [...(multiQuery[name] ?? []), value];
+  for (const [name, values] of Object.entries(parts.query ?? {})) {
+    query[name] = values.at(-1) ?? '';
   }
   const hasQuery = Object.keys(query).length > 0;
-  const requestId = randomUUID();
+  const identity = parts.identity;
+  const stage = parts.stage ?? 'local';
   return {
-    resource: KNOWN_RESOURCES.has(url.pathname) ? url.pathname : '/{proxy+}',
-    path: url.pathname,
-    httpMethod: request.method ?? 'GET',
+    resource: KNOWN_RESOURCES.has(parts.path) ? parts.path : '/{proxy+}',
+    path: parts.path,
+    httpMethod: parts.method,
     headers,
-    multiValueHeaders,
+    multiValueHeaders: parts.headers ?? {},
     queryStringParameters: hasQuery ? query : null,
-    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    multiValueQueryStringParameters: hasQuery ? (parts.query ?? null) : null,
     pathParameters: null,
     stageVariables: null,
-    body: body === '' ? null : body,
+    body: parts.body === undefined || parts.body === '' ? null : parts.body,
     isBase64Encoded: false,
     requestContext: {
       accountId: identity?.accountId ?? '000000000000',
       apiId: 'local',
       authorizer: undefined,
       protocol: 'HTTP/1.1',
-      httpMethod: request.method ?? 'GET',
-      path: url.pathname,
-      stage: 'local',
-      requestId,
+      httpMethod: parts.method,
+      path: `/${stage}${parts.path}`,
+      stage,
+      requestId: parts.requestId ?? randomUUID(),
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: url.pathname,
+      resourcePath: parts.path,
       identity: {
         accessKey: null,
         accountId: identity?.accountId ?? null,
@@ -115,13 +122,37 @@ export function toApiGatewayEvent(
         cognitoIdentityId: null,
         cognitoIdentityPoolId: null,
         principalOrgId: identity?.principalOrgId ?? null,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        sourceIp: parts.sourceIp ?? '127.0.0.1',
         user: null,
-        userAgent: request.headers['user-agent'] ?? null,
+        userAgent: parts.headers?.['user-agent']?.[0] ?? null,
         userArn: identity?.userArn ?? null,
       },
     },
   };
+}
+
+/** Builds the REST proxy event API Gateway would send for this HTTP request. */
+export function toApiGatewayEvent(
+  request: IncomingMessage,
+  body: string,
+  identity: LocalIdentity | undefined,
+): APIGatewayProxyEvent {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value : [value];
+  }
+  const query: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) query[name] = [...(query[name] ?? []), value];
+  return apiGatewayEvent({
+    method: request.method ?? 'GET',
+    path: url.pathname,
+    headers,
+    query,
+    body,
+    identity,
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+  });
 }
 
 /** A Lambda context good enough for the handler: a request id and a time budget. */

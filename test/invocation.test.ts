@@ -10,54 +10,20 @@ import {
   type Operation,
   transportOf,
 } from '../lambda/invocation.js';
+import { apiGatewayEvent } from '../local/api-gateway-adapter.js';
 
 const ROLE_ARN = 'arn:aws:sts::111122223333:assumed-role/etl/session';
 
 /** A REST API proxy event as API Gateway sends it, with the given parts replaced. */
 function apiEvent(overrides: Partial<APIGatewayProxyEvent> = {}): APIGatewayProxyEvent {
-  const base: APIGatewayProxyEvent = {
-    resource: '/token',
+  const base = apiGatewayEvent({
+    method: 'POST',
     path: '/token',
-    httpMethod: 'POST',
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '999988887777',
-      apiId: 'abc123',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: 'POST',
-      path: '/prod/token',
-      stage: 'prod',
-      requestId: 'req-1',
-      requestTimeEpoch: 0,
-      resourceId: 'r1',
-      resourcePath: '/token',
-      identity: {
-        accessKey: null,
-        accountId: '111122223333',
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: 'o-a1b2c3d4e5',
-        sourceIp: '10.0.0.1',
-        user: null,
-        userAgent: null,
-        userArn: ROLE_ARN,
-      },
-    },
-  };
+    identity: { userArn: ROLE_ARN, accountId: '111122223333', principalOrgId: 'o-a1b2c3d4e5' },
+    requestId: 'req-1',
+    sourceIp: '10.0.0.1',
+    stage: 'prod',
+  });
   return { ...base, ...overrides };
 }
 

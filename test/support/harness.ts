@@ -12,7 +12,7 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { createHandler } from '../../lambda/app.js';
 import { RequestLogger } from '../../lambda/request-log.js';
 import { buildRuntime } from '../../lambda/runtime.js';
-import { lambdaContext } from '../../local/api-gateway-adapter.js';
+import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-adapter.js';
 import {
   type BoxSimulator,
   type BoxSimulatorOptions,
@@ -206,52 +206,22 @@ function apiEvent(
   caller: typeof ETL_ROLE_CALLER,
 ): APIGatewayProxyEvent {
   requestCounter += 1;
-  return {
-    resource: path,
+  return apiGatewayEvent({
+    method,
     path,
-    httpMethod: method,
+    // What SigV4 leaves in the event: the broker must never log it.
     headers: {
-      Authorization:
+      Authorization: [
         'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=abcdef',
+      ],
     },
-    multiValueHeaders: {},
-    queryStringParameters: query ?? null,
-    multiValueQueryStringParameters: query
-      ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]]))
-      : null,
-    pathParameters: null,
-    stageVariables: null,
+    ...(query === undefined
+      ? {}
+      : { query: Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])) }),
     body: body ?? null,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '999988887777',
-      apiId: 'api',
-      authorizer: undefined,
-      protocol: 'HTTP/1.1',
-      httpMethod: method,
-      path: `/prod${path}`,
-      stage: 'prod',
-      requestId: `req-${requestCounter}`,
-      requestTimeEpoch: 0,
-      resourceId: 'res',
-      resourcePath: path,
-      identity: {
-        accessKey: 'ASIAEXAMPLE',
-        accountId: caller.accountId,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: caller.principalOrgId,
-        sourceIp: '10.0.0.1',
-        user: null,
-        userAgent: 'test',
-        userArn: caller.userArn,
-      },
-    } as APIGatewayProxyEvent['requestContext'],
-  };
+    identity: caller,
+    requestId: `req-${requestCounter}`,
+    sourceIp: '10.0.0.1',
+    stage: 'prod',
+  });
 }
