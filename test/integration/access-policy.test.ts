@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ETL_ROLE_CALLER, type Harness, startHarness } from '../support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { ETL_ROLE_CALLER, type Harness, useHarness } from '../support/harness.js';
 
 const POLICY = {
   version: 1,
@@ -39,18 +39,13 @@ const EVIL_CALLER = {
   principalOrgId: 'o-a1b2c3d4e5',
 };
 
-let harness: Harness | undefined;
-async function open(policy: unknown = POLICY): Promise<Harness> {
-  harness = await startHarness({
+const startHarness = useHarness();
+function open(policy: unknown = POLICY): Promise<Harness> {
+  return startHarness({
     env: { BOX_ACCESS_POLICY: JSON.stringify(policy) },
     simulator: { allowUserSubjects: true },
   });
-  return harness;
 }
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
 
 const audit = (h: Harness) => JSON.parse(h.logLines.at(-1) ?? '{}') as Record<string, unknown>;
 
@@ -171,8 +166,8 @@ describe('Access policy through the handler', () => {
     const dir = mkdtempSync(join(tmpdir(), 'policy-'));
     const file = join(dir, 'access-policy.json');
     writeFileSync(file, JSON.stringify(POLICY));
-    harness = await startHarness({ env: { BOX_ACCESS_POLICY_FILE: file } });
-    const denied = await harness.api('GET', '/token', { caller: EVIL_CALLER });
+    const h = await startHarness({ env: { BOX_ACCESS_POLICY_FILE: file } });
+    const denied = await h.api('GET', '/token', { caller: EVIL_CALLER });
     expect(denied.status).toBe(403);
   });
 

@@ -3,29 +3,18 @@ import {
   ResourceNotFoundException,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../lambda/contract.js';
 import {
   CLIENT_ID,
   ENTERPRISE_ID,
-  type Harness,
   SECRET_V1,
   SECRET_V2,
   secretJson,
-  startHarness,
+  useHarness,
 } from '../support/harness.js';
 
-let harness: Harness | undefined;
-
-async function open(options?: Parameters<typeof startHarness>[0]): Promise<Harness> {
-  harness = await startHarness(options);
-  return harness;
-}
-
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
+const open = useHarness();
 
 describe('Handler: POST /token and GET /token', () => {
   it('returns the enterprise token with the contract fields and no-store headers', async () => {

@@ -7,7 +7,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CLIENT_ID,
   type Harness,
@@ -15,25 +15,10 @@ import {
   SECRET_V1,
   SECRET_V2,
   secretJson,
-  startHarness,
+  useHarness,
 } from '../support/harness.js';
 
-let harness: Harness | undefined;
-async function open(options?: Parameters<typeof startHarness>[0]): Promise<Harness> {
-  harness = await startHarness(options);
-  return harness;
-}
-afterEach(async () => {
-  const h = harness;
-  harness = undefined;
-  if (h === undefined) return;
-  // Every scenario doubles as a log-scrub check: no secret and no token in any line it wrote.
-  const logs = h.logLines.join('\n');
-  const secrets = [SECRET_V1, SECRET_V2, 'a-typo-in-the-new-secret', '"typo"'];
-  const tokens = h.simulator.issuedTokens().map((t) => t.accessToken);
-  await h.close();
-  for (const value of [...secrets, ...tokens]) expect(logs).not.toContain(value);
-});
+const open = useHarness();
 
 const lastLine = (h: Harness) => JSON.parse(h.logLines.at(-1) ?? '{}') as Record<string, unknown>;
 const metricNames = (line: Record<string, unknown>) =>
@@ -81,7 +66,7 @@ describe('Scenario: a wrong value is saved in the console', () => {
 
   it('answers box_credentials_rejected when there is no previous version to fall back on', async () => {
     const h = await open();
-    h.setSecretStages({ versionId: 'v-typo', secretString: secretJson('typo') });
+    h.setSecretStages({ versionId: 'v-typo', secretString: secretJson('pasted-WRONG-secret-value') });
     const answer = await h.api('GET', '/token');
     expect(answer.status).toBe(502);
     expect(answer.body.error).toBe('box_credentials_rejected');

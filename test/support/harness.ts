@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import { afterEach, expect } from 'vitest';
 import { createHandler } from '../../lambda/app.js';
 import { RequestLogger } from '../../lambda/request-log.js';
 import { buildRuntime } from '../../lambda/runtime.js';
@@ -68,6 +69,8 @@ export interface Harness {
   invoke(event: unknown): Promise<{ result?: unknown; error?: Error }>;
   /** Serves a new secret version (the console edit). */
   rotateSecret(versionId: string, secretString: string): void;
+  /** Every client secret any served secret value held: none may ever appear in a log line. */
+  clientSecretsServed(): string[];
   /** Serves the secret's stages: AWSCURRENT and (or no) AWSPREVIOUS. */
   setSecretStages(
     current: { versionId: string; secretString: string },
@@ -107,10 +110,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-real-key' },
   });
+  const served = new Set<string>([SECRET_V1, SECRET_V2]);
+  const serve = (secretString: string) => {
+    const clientSecret = (JSON.parse(secretString) as { clientSecret?: unknown }).clientSecret;
+    if (typeof clientSecret === 'string') served.add(clientSecret);
+    return secretString;
+  };
   const secretsManager = mockClient(client);
-  secretsManager
-    .on(GetSecretValueCommand)
-    .resolves({ VersionId: 'v1', SecretString: options.secretString ?? secretJson(SECRET_V1) });
+  secretsManager.on(GetSecretValueCommand).resolves({
+    VersionId: 'v1',
+    SecretString: serve(options.secretString ?? secretJson(SECRET_V1)),
+  });
 
   const logLines: string[] = [];
   const sleeps: number[] = [];
@@ -170,13 +180,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     rotateSecret(versionId, secretString) {
       secretsManager
         .on(GetSecretValueCommand)
-        .resolves({ VersionId: versionId, SecretString: secretString });
+        .resolves({ VersionId: versionId, SecretString: serve(secretString) });
     },
+    clientSecretsServed: () => [...served],
     setSecretStages(current, previous) {
       secretsManager.reset();
       secretsManager
         .on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' })
-        .resolves({ VersionId: current.versionId, SecretString: current.secretString });
+        .resolves({ VersionId: current.versionId, SecretString: serve(current.secretString) });
       const previousStage = secretsManager.on(GetSecretValueCommand, {
         VersionStage: 'AWSPREVIOUS',
       });
@@ -187,7 +198,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       } else {
         previousStage.resolves({
           VersionId: previous.versionId,
-          SecretString: previous.secretString,
+          SecretString: serve(previous.secretString),
         });
       }
     },
@@ -224,4 +235,29 @@ function apiEvent(
     sourceIp: '10.0.0.1',
     stage: 'prod',
   });
+}
+
+/**
+ * One harness per test, closed after it. Every scenario doubles as a log-scrub check: no client
+ * secret that was ever served and no token Box issued may appear in any line it logged.
+ */
+export function useHarness(): (options?: HarnessOptions) => Promise<Harness> {
+  let current: Harness | undefined;
+  afterEach(async () => {
+    const h = current;
+    current = undefined;
+    if (h === undefined) return;
+    const logs = h.logLines.join('\n');
+    const forbidden = [
+      ...h.clientSecretsServed(),
+      ...h.simulator.issuedTokens().map((token) => token.accessToken),
+    ];
+    await h.close();
+    for (const value of forbidden)
+      expect(logs, 'a secret or token was logged').not.toContain(value);
+  });
+  return async (options) => {
+    current = await startHarness(options);
+    return current;
+  };
 }

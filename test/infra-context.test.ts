@@ -1,0 +1,125 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../infra/config-error.js';
+import { ContextError, readContext } from '../infra/context.js';
+import { createApp } from '../infra/create-app.js';
+
+const read = (context: Record<string, unknown>) => readContext((key) => context[key]);
+
+describe('Function: readContext', () => {
+  it('returns the secure defaults when no key is set', () => {
+    // Act
+    const settings = read({});
+
+    // Assess
+    expect(settings).toEqual({ stackName: 'BoxTokenBroker', broker: {}, alarmTopicArn: undefined });
+  });
+
+  it('accepts -c strings and cdk.json JSON alike', () => {
+    // Act
+    const fromCli = read({
+      allowedAccountIds: '111122223333, 444455556666',
+      memorySize: '512',
+      tracing: 'false',
+      logRetentionDays: '30',
+      throttleRateLimit: '12.5',
+    });
+    const fromJson = read({
+      allowedAccountIds: ['111122223333', '444455556666'],
+      memorySize: 512,
+      tracing: false,
+      logRetentionDays: 30,
+      throttleRateLimit: 12.5,
+    });
+
+    // Assess
+    expect(fromCli).toEqual(fromJson);
+    expect(fromJson.broker).toEqual({
+      allowedAccountIds: ['111122223333', '444455556666'],
+      memorySize: 512,
+      tracing: false,
+      logRetention: RetentionDays.ONE_MONTH,
+      throttleRateLimit: 12.5,
+    });
+  });
+
+  it('reads a list given as a JSON array string', () => {
+    const settings = read({ allowedPrincipalArns: '["arn:aws:iam::111122223333:role/etl-*"]' });
+    expect(settings.broker.allowedPrincipalArns).toEqual(['arn:aws:iam::111122223333:role/etl-*']);
+  });
+
+  it.each([
+    [
+      'secretArn',
+      'arn:aws:secretsmanager:us-east-1:111122223333:secret:box-ccg',
+      'complete secret ARN',
+    ],
+    ['secretArn', 'box-ccg', 'complete secret ARN'],
+    ['secretName', 'has spaces', 'secret name'],
+    ['secretKmsKeyArn', 'arn:aws:kms:us-east-1:111122223333:alias/box', 'needs'],
+    ['allowedAccountIds', '12345', '12-digit'],
+    ['allowedAccountIds', '[1]', '12-digit'],
+    ['allowedAccountIds', '[', 'JSON array'],
+    ['allowedPrincipalArns', 'arn:aws:sts::111122223333:assumed-role/x/y', 'role or user ARNs'],
+    ['allowedOrganizationId', 'r-abcd', 'Organizations ID'],
+    ['logRetentionDays', '31', 'CloudWatch Logs accepts'],
+    ['throttleRateLimit', 'fast', 'number between'],
+    ['throttleBurstLimit', '0', 'whole number'],
+    ['reservedConcurrency', '-1', 'whole number'],
+    ['memorySize', '64', 'between 128 and 10240'],
+    ['tracing', 'yes', 'true or false'],
+    ['apiGatewayCloudWatchRole', 1, 'true or false'],
+    ['alarmTopicArn', 'ops', 'SNS topic ARN'],
+    ['boxApiUrl', 'http://api.box.com', 'BOX_API_URL must use https'],
+    ['boxRetryBudgetMs', '60000', 'BOX_RETRY_BUDGET_MS must be between'],
+    ['boxMaxAttempts', '0', 'BOX_MAX_ATTEMPTS must be between'],
+    ['accessPolicyFile', '/nonexistent/policy.json', 'does not exist'],
+    ['stackName', '1-bad', 'stack name'],
+  ])('throws naming %s when it is %j', (key, value, fragment) => {
+    // Arrange: secretKmsKeyArn is checked for format first, so give it a valid ARN shape when the
+    // point is the missing import.
+    const context: Record<string, unknown> =
+      key === 'secretKmsKeyArn'
+        ? { secretKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/abcd' }
+        : { [key]: value };
+
+    // Act
+    let caught: unknown;
+    try {
+      read(context);
+    } catch (error) {
+      caught = error;
+    }
+
+    // Assess
+    expect(caught).toBeInstanceOf(ContextError);
+    expect((caught as ContextError).key).toBe(key);
+    expect((caught as Error).message).toContain(`Context key "${key}"`);
+    expect((caught as Error).message).toContain(fragment);
+  });
+
+  it('throws when both secretArn and secretName are set', () => {
+    expect(() =>
+      read({
+        secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:box-AbCdEf',
+        secretName: 'box',
+      }),
+    ).toThrow(/Context key "secretName" cannot be combined with secretArn/);
+  });
+
+  it('rejects an alias as the KMS key even with an imported secret', () => {
+    expect(() =>
+      read({ secretName: 'box', secretKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:alias/box' }),
+    ).toThrow(/Context key "secretKmsKeyArn" must be a KMS key ARN/);
+  });
+});
+
+describe('Function: createApp', () => {
+  it('fails synth with a ConfigError naming the key when a context value is invalid', () => {
+    // The error comes before any bundling, so this is cheap.
+    expect(() => createApp({ context: { throttleBurstLimit: 'many' } })).toThrow(ConfigError);
+    expect(() => createApp({ context: { throttleBurstLimit: 'many' } })).toThrow(
+      /Context key "throttleBurstLimit"/,
+    );
+  });
+});

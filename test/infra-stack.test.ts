@@ -1,0 +1,390 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  accountPrincipals,
+  asArray,
+  functionAssetDir,
+  type PolicyStatementJson,
+  propertiesOf,
+  resourcePolicyStatements,
+  resourcesOf,
+  roleStatements,
+  routes,
+  type Synthesized,
+  synth,
+} from './infra-synth.js';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:box/ccg-AbCdEf';
+const KMS_KEY_ARN = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const EXPECTED_ROUTES = ['GET /health', 'GET /token', 'POST /revoke', 'POST /token'];
+
+/** Assertions every scenario must pass: the security floor. */
+function assertSecurityFloor(get: () => Synthesized): void {
+  it('requires AWS_IAM on every method and serves exactly the four routes', () => {
+    const methods = routes(get().template);
+    expect(methods.map((method) => method.route).sort()).toEqual(EXPECTED_ROUTES);
+    for (const method of methods) expect(method.authorizationType).toBe('AWS_IAM');
+  });
+
+  it('runs nodejs24.x on arm64 with JSON logs, a timeout above the retry budget', () => {
+    const [fn] = resourcesOf(get().template, 'AWS::Lambda::Function');
+    const props = propertiesOf(fn ?? {});
+    expect(props.Runtime).toBe('nodejs24.x');
+    expect(props.Architectures).toEqual(['arm64']);
+    expect(props.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' });
+    const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+    const budgetMs = Number(env.BOX_RETRY_BUDGET_MS ?? 10_000);
+    expect(Number(props.Timeout) * 1000).toBeGreaterThan(budgetMs);
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  it('turns on JSON access logging with the caller identity, and stage throttling', () => {
+    const [stage] = resourcesOf(get().template, 'AWS::ApiGateway::Stage');
+    const props = propertiesOf(stage ?? {});
+    const access = props.AccessLogSetting as { DestinationArn: unknown; Format: string };
+    expect(access.DestinationArn).toBeDefined();
+    for (const variable of [
+      '$context.identity.userArn',
+      '$context.identity.accountId',
+      '$context.requestId',
+      '$context.status',
+      '$context.responseLatency',
+    ]) {
+      expect(access.Format).toContain(variable);
+    }
+    const settings = props.MethodSettings as Record<string, unknown>[];
+    const all = settings.find((s) => s.ResourcePath === '/*' && s.HttpMethod === '*');
+    expect(all?.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(all?.ThrottlingBurstLimit).toBeGreaterThan(0);
+  });
+
+  it('lets the function role read one secret and nothing but its logs besides', () => {
+    const statements = roleStatements(get().template);
+    const actions = statements.flatMap((s) => asArray(s.Action) as string[]);
+    for (const action of actions) {
+      expect(action).toMatch(
+        /^(logs:(CreateLogStream|PutLogEvents)|secretsmanager:GetSecretValue|kms:Decrypt)$/,
+      );
+    }
+    const secretStatements = statements.filter((s) =>
+      (asArray(s.Action) as string[]).some((a) => a.startsWith('secretsmanager:')),
+    );
+    expect(secretStatements).toHaveLength(1);
+    expect(secretStatements[0]?.Action).toBe('secretsmanager:GetSecretValue');
+    expect(asArray(secretStatements[0]?.Resource)).toHaveLength(1);
+    for (const statement of statements) expect(statement.Resource).not.toBe('*');
+    const [role] = resourcesOf(get().template, 'AWS::IAM::Role').filter((r) =>
+      JSON.stringify(r).includes('lambda.amazonaws.com'),
+    );
+    expect(propertiesOf(role ?? {}).ManagedPolicyArns).toBeUndefined();
+  });
+
+  it('does not create the account-wide API Gateway CloudWatch role', () => {
+    get().template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('treats missing alarm data as not breaching', () => {
+    const alarms = resourcesOf(get().template, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) expect(propertiesOf(alarm).TreatMissingData).toBe('notBreaching');
+  });
+
+  it('outputs what the operator needs next', () => {
+    const outputs = Object.keys(get().template.findOutputs('*')).sort();
+    expect(outputs).toEqual([
+      'ApiUrl',
+      'FunctionName',
+      'SecretArn',
+      'SecretConsoleUrl',
+      'TokenUrl',
+    ]);
+  });
+}
+
+function secretResource(statement: PolicyStatementJson | undefined): unknown {
+  return asArray(statement?.Resource)[0];
+}
+
+function secretStatement(s: Synthesized): PolicyStatementJson | undefined {
+  return roleStatements(s.template).find((statement) => statement.Sid === 'ReadBoxCredentials');
+}
+
+describe('Construct: BoxTokenBroker (default context)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth();
+  });
+  afterAll(() => s?.dispose());
+  assertSecurityFloor(() => s);
+
+  it('creates a retained secret whose value is the placeholder template', () => {
+    const [secret] = Object.entries(s.template.findResources('AWS::SecretsManager::Secret'));
+    expect(secret?.[1]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const generate = propertiesOf(secret?.[1] ?? {}).GenerateSecretString as Record<
+      string,
+      unknown
+    >;
+    expect(generate.GenerateStringKey).toBe('clientSecret');
+    expect(JSON.parse(String(generate.SecretStringTemplate))).toEqual({
+      clientId: 'REPLACE_WITH_BOX_CLIENT_ID',
+      enterpriseId: 'REPLACE_WITH_BOX_ENTERPRISE_ID',
+    });
+    // No SecretString: CloudFormation generates the value once, so updates never overwrite it.
+    expect(propertiesOf(secret?.[1] ?? {}).SecretString).toBeUndefined();
+    expect(secretResource(secretStatement(s))).toEqual({ Ref: secret?.[0] });
+  });
+
+  it('admits only the deploying account, and denies everyone else', () => {
+    const statements = resourcePolicyStatements(s.template);
+    const allows = statements.filter((st) => st.Effect === 'Allow');
+    expect(allows).toHaveLength(1);
+    expect(accountPrincipals(allows[0])).toEqual(['<self>']);
+    const deny = statements.find((st) => st.Effect === 'Deny');
+    expect(deny?.Condition).toEqual({
+      StringNotEquals: { 'aws:PrincipalAccount': [{ Ref: 'AWS::AccountId' }] },
+    });
+  });
+
+  it('passes the secret ARN and the defaults, and no access policy', () => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 15,
+      MemorySize: 256,
+      Environment: {
+        Variables: Match.objectEquals({
+          BOX_CREDENTIALS_SECRET: { Ref: Match.stringLikeRegexp('Secret') },
+          POWERTOOLS_SERVICE_NAME: 'box-token-broker',
+          POWERTOOLS_METRICS_NAMESPACE: 'BoxTokenBroker',
+          NODE_OPTIONS: '--enable-source-maps',
+        }),
+      },
+      TracingConfig: Match.absent(),
+    });
+  });
+
+  it('keeps the audit logs for a year', () => {
+    for (const group of resourcesOf(s.template, 'AWS::Logs::LogGroup')) {
+      expect(propertiesOf(group).RetentionInDays).toBe(365);
+    }
+  });
+
+  it('alarms on Box failures from the broker metrics', () => {
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'BoxTokenBroker',
+      MetricName: 'BoxErrors',
+      Dimensions: [{ Name: 'service', Value: 'box-token-broker' }],
+    });
+  });
+
+  it('bundles one minified ESM handler with its source map', () => {
+    const dir = functionAssetDir(s);
+    expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
+    expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+    expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toContain('createRequire');
+    expect(existsSync(join(dir, 'access-policy.json'))).toBe(false);
+  });
+});
+
+describe('Construct: BoxTokenBroker (secret imported by complete ARN with a KMS key)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth({ secretArn: SECRET_ARN, secretKmsKeyArn: KMS_KEY_ARN });
+  });
+  afterAll(() => s?.dispose());
+  assertSecurityFloor(() => s);
+
+  it('creates no secret and grants GetSecretValue on exactly that ARN', () => {
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(secretResource(secretStatement(s))).toBe(SECRET_ARN);
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ BOX_CREDENTIALS_SECRET: SECRET_ARN }) },
+    });
+  });
+
+  it('grants kms:Decrypt on the key only through Secrets Manager in the secret region', () => {
+    const kms = roleStatements(s.template).filter((st) =>
+      asArray(st.Action).includes('kms:Decrypt'),
+    );
+    expect(kms).toHaveLength(1);
+    expect(kms[0]?.Resource).toBe(KMS_KEY_ARN);
+    expect(kms[0]?.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
+    });
+  });
+
+  it('links the console to the secret in its own region', () => {
+    const url = JSON.stringify(s.template.findOutputs('SecretConsoleUrl'));
+    expect(url).toContain(
+      'https://eu-west-1.console.aws.amazon.com/secretsmanager/secret?name=box/ccg',
+    );
+  });
+});
+
+describe('Construct: BoxTokenBroker (secret imported by name)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth({ secretName: 'box/ccg' });
+  });
+  afterAll(() => s?.dispose());
+  assertSecurityFloor(() => s);
+
+  it('matches exactly the six-character suffix Secrets Manager appends', () => {
+    const resource = JSON.stringify(secretResource(secretStatement(s)));
+    expect(resource).toContain(':secret:box/ccg-??????');
+    expect(resource).not.toContain('*');
+    expect(
+      roleStatements(s.template).some((st) => asArray(st.Action).includes('kms:Decrypt')),
+    ).toBe(false);
+  });
+});
+
+describe('Construct: BoxTokenBroker (an organization)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth({ allowedOrganizationId: 'o-abcdefghij' });
+  });
+  afterAll(() => s?.dispose());
+  assertSecurityFloor(() => s);
+
+  it('admits the organization only, not the deploying account by default', () => {
+    const statements = resourcePolicyStatements(s.template);
+    const allows = statements.filter((st) => st.Effect === 'Allow');
+    expect(allows).toHaveLength(1);
+    expect(allows[0]?.Principal).toEqual({ AWS: '*' });
+    expect(allows[0]?.Condition).toEqual({
+      StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' },
+    });
+    expect(statements.find((st) => st.Effect === 'Deny')?.Condition).toEqual({
+      StringNotEquals: { 'aws:PrincipalOrgID': ['o-abcdefghij'] },
+    });
+  });
+});
+
+describe('Construct: BoxTokenBroker (a list of accounts, principals, tuning and a policy file)', () => {
+  let s: Synthesized;
+  const policyPath = join(tmpdir(), `box-token-broker-policy-${process.pid}.json`);
+  beforeAll(() => {
+    writeFileSync(
+      policyPath,
+      JSON.stringify(
+        {
+          version: 1,
+          rules: [
+            {
+              id: 'etl',
+              callers: ['arn:aws:iam::111122223333:role/etl-*', 'account:999988887777'],
+              subjects: ['enterprise'],
+            },
+          ],
+        },
+        null,
+        2,
+      ),
+    );
+    s = synth({
+      allowedAccountIds: '111122223333, 444455556666',
+      allowedPrincipalArns: '["arn:aws:iam::777788889999:role/box-*"]',
+      accessPolicyFile: policyPath,
+      boxRetryBudgetMs: '20000',
+      boxApiUrl: 'https://api.box.example',
+      memorySize: 512,
+      reservedConcurrency: '10',
+      throttleRateLimit: '25',
+      throttleBurstLimit: 40,
+      logRetentionDays: 90,
+      tracing: 'true',
+      apiGatewayCloudWatchRole: true,
+      alarmTopicArn: 'arn:aws:sns:us-east-1:111122223333:ops',
+    });
+  });
+  afterAll(() => {
+    s?.dispose();
+    rmSync(policyPath, { force: true });
+  });
+
+  it('admits exactly the listed accounts and principals', () => {
+    const statements = resourcePolicyStatements(s.template);
+    const allows = statements.filter((st) => st.Effect === 'Allow');
+    expect(allows).toHaveLength(2);
+    expect(accountPrincipals(allows.find((st) => st.Sid === 'AllowAdmittedAccounts'))).toEqual([
+      '111122223333',
+      '444455556666',
+    ]);
+    expect(allows.find((st) => st.Sid === 'AllowAdmittedPrincipals')?.Condition).toEqual({
+      ArnLike: { 'aws:PrincipalArn': ['arn:aws:iam::777788889999:role/box-*'] },
+    });
+    expect(statements.find((st) => st.Effect === 'Deny')?.Condition).toEqual({
+      StringNotEquals: { 'aws:PrincipalAccount': ['111122223333', '444455556666'] },
+      ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::777788889999:role/box-*'] },
+    });
+  });
+
+  it('warns about access-policy principals the resource policy does not admit', () => {
+    const warnings = s.assembly
+      .getStackByName('BoxTokenBroker')
+      .messages.filter((m) => m.level === 'warning')
+      .map((m) => String(m.entry.data));
+    expect(warnings.some((w) => w.includes('account 999988887777'))).toBe(true);
+    expect(warnings.some((w) => w.includes('role/etl-*'))).toBe(false);
+  });
+
+  it('ships the validated policy inside the bundle and points the function at it', () => {
+    const [fn] = resourcesOf(s.template, 'AWS::Lambda::Function');
+    const dir = functionAssetDir(s);
+    const shipped = JSON.parse(readFileSync(join(dir, 'access-policy.json'), 'utf8'));
+    expect(shipped.rules[0].id).toBe('etl');
+    const env = (propertiesOf(fn ?? {}).Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(env.BOX_ACCESS_POLICY_FILE).toBe('/var/task/access-policy.json');
+    expect(env.BOX_ACCESS_POLICY).toBeUndefined();
+  });
+
+  it('applies the tuning and derives the timeout from the retry budget', () => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 25,
+      MemorySize: 512,
+      ReservedConcurrentExecutions: 10,
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: Match.objectLike({
+          BOX_RETRY_BUDGET_MS: '20000',
+          BOX_API_URL: 'https://api.box.example',
+        }),
+      },
+    });
+    s.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      TracingEnabled: true,
+      MethodSettings: [
+        Match.objectLike({
+          ThrottlingRateLimit: 25,
+          ThrottlingBurstLimit: 40,
+          LoggingLevel: 'ERROR',
+        }),
+      ],
+    });
+    for (const group of resourcesOf(s.template, 'AWS::Logs::LogGroup')) {
+      expect(propertiesOf(group).RetentionInDays).toBe(90);
+    }
+  });
+
+  it('creates the API Gateway CloudWatch role only because it was asked to', () => {
+    s.template.resourceCountIs('AWS::ApiGateway::Account', 1);
+  });
+
+  it('limits X-Ray, the one wildcard, to tracing', () => {
+    const wildcard = roleStatements(s.template).filter((st) => st.Resource === '*');
+    expect(wildcard.flatMap((st) => asArray(st.Action)).sort()).toEqual([
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+
+  it('sends alarm and OK notifications to the topic', () => {
+    for (const alarm of resourcesOf(s.template, 'AWS::CloudWatch::Alarm')) {
+      expect(propertiesOf(alarm).AlarmActions).toEqual(['arn:aws:sns:us-east-1:111122223333:ops']);
+      expect(propertiesOf(alarm).OKActions).toEqual(['arn:aws:sns:us-east-1:111122223333:ops']);
+    }
+  });
+});
