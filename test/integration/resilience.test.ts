@@ -66,7 +66,10 @@ describe('Scenario: a wrong value is saved in the console', () => {
 
   it('answers box_credentials_rejected when there is no previous version to fall back on', async () => {
     const h = await open();
-    h.setSecretStages({ versionId: 'v-typo', secretString: secretJson('pasted-WRONG-secret-value') });
+    h.setSecretStages({
+      versionId: 'v-typo',
+      secretString: secretJson('pasted-WRONG-secret-value'),
+    });
     const answer = await h.api('GET', '/token');
     expect(answer.status).toBe(502);
     expect(answer.body.error).toBe('box_credentials_rejected');
