@@ -259,6 +259,8 @@ export class Broker {
       try {
         const token = await this.loadCached(target, minTtlSeconds, current, trace);
         this.endFallbackIfCurrent(current);
+        // A rotation handled as designed: counted as a re-read, not as a Box error.
+        trace.boxError = undefined;
         return token;
       } catch (error) {
         if (!isInvalidClient(error)) throw error;

@@ -35,7 +35,7 @@ export interface RequestTrace {
   boxCalls: number;
   boxLatencyMs: number;
   /** Box's OAuth error code, or the broker's code for a Box failure. */
-  boxError?: string;
+  boxError?: string | undefined;
   /** SHA-256 prefix of the token handed out or revoked; never the token. */
   tokenHash?: string;
   status?: number;

@@ -326,6 +326,9 @@ describe('Handler: rotation', () => {
     expect(h.secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     const line = JSON.parse(h.logLines.at(-2) ?? '{}');
     expect(line).toMatchObject({ credentials_reread: true, secret_version_id: 'v2' });
+    // A rotation handled as designed is not a Box error (it would page the invalid_client alarm).
+    expect(line.box_error).toBeUndefined();
+    expect(line.SecretRereads).toBe(1);
   });
 
   it('picks up a new secret version once the secret TTL has passed', async () => {
