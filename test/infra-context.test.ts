@@ -1,8 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../infra/config-error.js';
-import { ContextError, readContext } from '../infra/context.js';
+import { CONTEXT_KEYS, ContextError, readContext } from '../infra/context.js';
 import { createApp } from '../infra/create-app.js';
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const read = (context: Record<string, unknown>) => readContext((key) => context[key]);
 
@@ -43,6 +48,34 @@ describe('Function: readContext', () => {
     });
   });
 
+  it('reads the observability and resilience settings', () => {
+    // Act
+    const settings = read({
+      canaryEnabled: 'false',
+      canarySchedule: 'rate(15 minutes)',
+      dashboard: false,
+      accessDeniedAlarmThreshold: '10',
+      secretRereadIntervalSeconds: 30,
+      negativeCacheSeconds: '0',
+    });
+
+    // Assess
+    const { canarySchedule, ...rest } = settings.broker;
+    expect(canarySchedule?.expressionString).toBe('rate(15 minutes)');
+    expect(rest).toEqual({
+      canaryEnabled: false,
+      dashboard: false,
+      accessDeniedAlarmThreshold: 10,
+      secretRereadIntervalSeconds: 30,
+      negativeCacheSeconds: 0,
+    });
+  });
+
+  it('documents every context key in docs/deploy.md', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8');
+    for (const key of CONTEXT_KEYS) expect(doc, key).toContain(`| \`${key}\` |`);
+  });
+
   it('reads a list given as a JSON array string', () => {
     const settings = read({ allowedPrincipalArns: '["arn:aws:iam::111122223333:role/etl-*"]' });
     expect(settings.broker.allowedPrincipalArns).toEqual(['arn:aws:iam::111122223333:role/etl-*']);
@@ -75,6 +108,14 @@ describe('Function: readContext', () => {
     ['boxMaxAttempts', '0', 'BOX_MAX_ATTEMPTS must be between'],
     ['accessPolicyFile', '/nonexistent/policy.json', 'does not exist'],
     ['stackName', '1-bad', 'stack name'],
+    ['secretRereadIntervalSeconds', '3601', 'BOX_SECRET_REREAD_INTERVAL_SECONDS must be between'],
+    ['negativeCacheSeconds', 301, 'BOX_NEGATIVE_CACHE_SECONDS must be between'],
+    ['canarySchedule', 'cron(0/5 * * * ? *)', 'rate expression'],
+    ['canarySchedule', 'rate(13 hours)', 'out of range'],
+    ['canarySchedule', 'rate(5 fortnights)', 'rate expression'],
+    ['canaryEnabled', 'yes', 'true or false'],
+    ['dashboard', 'no', 'true or false'],
+    ['accessDeniedAlarmThreshold', '0', 'whole number at least 1'],
   ])('throws naming %s when it is %j', (key, value, fragment) => {
     // Arrange: secretKmsKeyArn is checked for format first, so give it a valid ARN shape when the
     // point is the missing import.

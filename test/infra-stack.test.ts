@@ -86,10 +86,15 @@ function assertSecurityFloor(get: () => Synthesized): void {
     get().template.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 
-  it('treats missing alarm data as not breaching', () => {
+  it('treats missing alarm data as not breaching, except for the canary', () => {
     const alarms = resourcesOf(get().template, 'AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThan(0);
-    for (const alarm of alarms) expect(propertiesOf(alarm).TreatMissingData).toBe('notBreaching');
+    for (const alarm of alarms) {
+      const props = propertiesOf(alarm);
+      expect(props.TreatMissingData).toBe(
+        props.MetricName === 'CanarySuccess' ? 'breaching' : 'notBreaching',
+      );
+    }
   });
 
   it('outputs what the operator needs next', () => {
@@ -170,11 +175,14 @@ describe('Construct: BoxTokenBroker (default context)', () => {
     }
   });
 
-  it('alarms on Box failures from the broker metrics', () => {
+  it('alarms on Box rejecting the credentials from the broker metrics', () => {
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'BoxTokenBroker',
       MetricName: 'BoxErrors',
-      Dimensions: [{ Name: 'service', Value: 'box-token-broker' }],
+      Dimensions: [
+        { Name: 'box_error', Value: 'invalid_grant' },
+        { Name: 'service', Value: 'box-token-broker' },
+      ],
     });
   });
 
@@ -289,6 +297,8 @@ describe('Construct: BoxTokenBroker (a list of accounts, principals, tuning and 
       accessPolicyFile: policyPath,
       boxRetryBudgetMs: '20000',
       boxApiUrl: 'https://api.box.example',
+      secretRereadIntervalSeconds: '30',
+      negativeCacheSeconds: 60,
       memorySize: 512,
       reservedConcurrency: '10',
       throttleRateLimit: '25',
@@ -351,6 +361,8 @@ describe('Construct: BoxTokenBroker (a list of accounts, principals, tuning and 
         Variables: Match.objectLike({
           BOX_RETRY_BUDGET_MS: '20000',
           BOX_API_URL: 'https://api.box.example',
+          BOX_SECRET_REREAD_INTERVAL_SECONDS: '30',
+          BOX_NEGATIVE_CACHE_SECONDS: '60',
         }),
       },
     });

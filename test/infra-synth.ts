@@ -23,9 +23,13 @@ export interface Synthesized {
 /**
  * Synthesizes the app exactly as `cdk synth` would (nag included), with `context` on top of
  * cdk.json's. Bundling runs once per call: share the result across a scenario's assertions.
+ * `parentDir` is where the temporary cloud assembly goes (default: the OS temp directory).
  */
-export function synth(context: Record<string, unknown> = {}): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), 'box-token-broker-cdk-'));
+export function synth(
+  context: Record<string, unknown> = {},
+  options: { parentDir?: string } = {},
+): Synthesized {
+  const outdir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'box-token-broker-cdk-'));
   const app = createApp({ outdir, context });
   const assembly = app.synth();
   const stack = assembly.getStackByName(STACK_NAME);

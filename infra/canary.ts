@@ -1,0 +1,89 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { ConfigError } from './config-error.js';
+
+/** How often the canary runs unless told otherwise. */
+export const DEFAULT_CANARY_SCHEDULE = Schedule.rate(Duration.minutes(5));
+
+/**
+ * The canary's alarm looks at two intervals; CloudWatch evaluates at most one day of periods.
+ * Between these bounds every rate is accepted.
+ */
+const MIN_INTERVAL = Duration.minutes(1);
+const MAX_INTERVAL = Duration.hours(12);
+
+const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+
+/**
+ * The interval of a `rate(...)` schedule. Only rates are accepted: the canary alarm's period is
+ * the interval, and a cron schedule has none.
+ *
+ * @throws ConfigError for a cron expression or an interval outside 1 minute to 12 hours
+ */
+export function canaryInterval(schedule: Schedule): Duration {
+  const expression = schedule.expressionString;
+  const match = Token.isUnresolved(expression) ? null : RATE.exec(expression);
+  if (match === null) {
+    throw new ConfigError(
+      `canarySchedule must be a rate expression such as rate(5 minutes), not "${expression}": ` +
+        'the canary alarm evaluates one period per interval.',
+    );
+  }
+  const amount = Number(match[1]);
+  const unit = match[2] ?? '';
+  const interval = unit.startsWith('minute')
+    ? Duration.minutes(amount)
+    : unit.startsWith('hour')
+      ? Duration.hours(amount)
+      : Duration.days(amount);
+  if (
+    interval.toSeconds() < MIN_INTERVAL.toSeconds() ||
+    interval.toSeconds() > MAX_INTERVAL.toSeconds()
+  ) {
+    throw new ConfigError(
+      `canarySchedule ${expression} is out of range: run the canary between every minute and ` +
+        'every 12 hours.',
+    );
+  }
+  return interval;
+}
+
+export interface BrokerCanaryProps {
+  /** The broker function; the canary invokes it with a plain scheduled event. */
+  readonly function: IFunction;
+  /** A `rate(...)` schedule. */
+  readonly schedule: Schedule;
+}
+
+/**
+ * An EventBridge rule that invokes the broker with the scheduled event: the function obtains the
+ * enterprise token and calls Box's `GET /2.0/users/me` with it (lambda/app.ts), emitting
+ * `CanarySuccess` and throwing on failure. The invoke permission is scoped to this rule.
+ */
+export class BrokerCanary extends Construct {
+  /** The schedule rule. */
+  public readonly rule: Rule;
+  /** How often it runs: the period of the canary alarm. */
+  public readonly interval: Duration;
+
+  constructor(scope: Construct, id: string, props: BrokerCanaryProps) {
+    super(scope, id);
+    this.interval = canaryInterval(props.schedule);
+    this.rule = new Rule(this, 'Schedule', {
+      description:
+        'Box token broker canary: obtains a token and calls Box GET /2.0/users/me with it.',
+      schedule: props.schedule,
+    });
+    // No custom input: the function recognises EventBridge's own "Scheduled Event". A run that
+    // cannot be delivered within one interval is dropped; the next one is due by then.
+    this.rule.addTarget(
+      new LambdaFunction(props.function, {
+        maxEventAge: Duration.seconds(Math.max(60, this.interval.toSeconds())),
+        retryAttempts: 2,
+      }),
+    );
+  }
+}

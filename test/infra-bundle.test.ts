@@ -1,0 +1,313 @@
+/**
+ * The handler `cdk synth` bundles is the one that works: the asset from the cloud assembly is
+ * imported as ESM in this process and answers requests against the Box simulator and a
+ * wire-level Secrets Manager fake, with the AWS SDK resolved the way the runtime provides it
+ * (external to the bundle).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ESM_REQUIRE_BANNER } from '../infra/bundling.js';
+import { lambdaContext } from '../local/api-gateway-adapter.js';
+import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator.js';
+import { functionAssetDir, type Synthesized, synth } from './infra-synth.js';
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SECRET_NAME = 'box-token-broker/bundle-test';
+const ENTERPRISE_ID = '7654321';
+const CLIENT_ID = 'bundle-test-client-id';
+const CLIENT_SECRET = 'bundle-test-client-S3CR3T';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** A GetSecretValue call the fake received. */
+interface SecretsCall {
+  target: string | undefined;
+  secretId: unknown;
+  versionStage: unknown;
+  signed: boolean;
+}
+
+/**
+ * Secrets Manager on the wire (awsJson1_1): POST / with `X-Amz-Target`. Serves one secret's
+ * AWSCURRENT; anything else is the error the real service gives.
+ */
+async function startSecretsManagerFake(
+  secretString: string,
+): Promise<{ url: string; calls: SecretsCall[]; close(): Promise<void> }> {
+  const calls: SecretsCall[] = [];
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const target = request.headers['x-amz-target'];
+      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
+      calls.push({
+        target: typeof target === 'string' ? target : undefined,
+        secretId: body.SecretId,
+        versionStage: body.VersionStage,
+        signed: String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 '),
+      });
+      const send = (status: number, payload: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(payload));
+      };
+      if (request.method !== 'POST' || target !== 'secretsmanager.GetSecretValue') {
+        send(400, { __type: 'UnknownOperationException', message: 'unsupported' });
+        return;
+      }
+      const stage = body.VersionStage ?? 'AWSCURRENT';
+      if (body.SecretId !== SECRET_NAME || stage !== 'AWSCURRENT') {
+        send(400, {
+          __type: 'ResourceNotFoundException',
+          message: "Secrets Manager can't find the specified secret.",
+        });
+        return;
+      }
+      send(200, {
+        ARN: `arn:aws:secretsmanager:us-east-1:111122223333:secret:${SECRET_NAME}-AbCdEf`,
+        Name: SECRET_NAME,
+        VersionId: 'b1e0a3a4-0000-4000-8000-000000000001',
+        SecretString: secretString,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: Math.floor(Date.UTC(2026, 0, 1) / 1000),
+      });
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
+/** The REST proxy event API Gateway sends for a SigV4-signed `GET /token`. */
+function getTokenEvent(): APIGatewayProxyEvent {
+  return {
+    resource: '/token',
+    path: '/token',
+    httpMethod: 'GET',
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '111122223333',
+      apiId: 'bundle',
+      authorizer: undefined,
+      protocol: 'HTTP/1.1',
+      httpMethod: 'GET',
+      path: '/prod/token',
+      stage: 'prod',
+      requestId: 'bundle-req-1',
+      requestTimeEpoch: 0,
+      resourceId: 'res',
+      resourcePath: '/token',
+      identity: {
+        accessKey: 'ASIAEXAMPLE',
+        accountId: '111122223333',
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: '10.0.0.1',
+        user: null,
+        userAgent: 'bundle-test',
+        userArn: 'arn:aws:sts::111122223333:assumed-role/etl/session',
+      },
+    },
+  };
+}
+
+const SCHEDULED_EVENT = {
+  version: '0',
+  id: 'bundle-canary',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '111122223333',
+  time: '2026-11-28T12:00:00Z',
+  region: 'us-east-1',
+  resources: ['arn:aws:events:us-east-1:111122223333:rule/canary'],
+  detail: {},
+};
+
+/** Environment the bundle reads at import (cold start); restored afterwards. */
+function bundleEnvironment(boxUrl: string, secretsUrl: string): Record<string, string | undefined> {
+  return {
+    BOX_CREDENTIALS_SECRET: SECRET_NAME,
+    BOX_API_URL: boxUrl,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsUrl,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'AKIDBUNDLETEST',
+    AWS_SECRET_ACCESS_KEY: 'not-a-real-secret-key',
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
+describe('The bundled handler (cdk.out asset)', () => {
+  let s: Synthesized;
+  let assetDir: string;
+  let simulator: BoxSimulator;
+  let secrets: Awaited<ReturnType<typeof startSecretsManagerFake>>;
+  let handler: Handler;
+  const savedEnv: Record<string, string | undefined> = {};
+  const logLines: string[] = [];
+
+  /** Calls the bundled handler, capturing what it writes to stdout (its log lines). */
+  async function call(event: unknown, requestId: string): Promise<unknown> {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      logLines.push(String(chunk));
+      return true;
+    });
+    try {
+      return await handler(event, lambdaContext(requestId));
+    } finally {
+      write.mockRestore();
+    }
+  }
+
+  beforeAll(async () => {
+    // The bundle leaves @aws-sdk/* and @smithy/* to the runtime; synthesize inside the repository
+    // so Node resolves them from its node_modules (and the source map's relative paths reach
+    // lambda/). cdk.out is the gitignored synth output.
+    const parentDir = join(REPO_ROOT, 'cdk.out');
+    mkdirSync(parentDir, { recursive: true });
+    s = synth({}, { parentDir });
+    assetDir = functionAssetDir(s);
+
+    simulator = await startBoxSimulator({
+      enterpriseId: ENTERPRISE_ID,
+      credentials: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET }],
+    });
+    secrets = await startSecretsManagerFake(
+      JSON.stringify({
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        enterpriseId: ENTERPRISE_ID,
+      }),
+    );
+    for (const [name, value] of Object.entries(bundleEnvironment(simulator.url, secrets.url))) {
+      savedEnv[name] = process.env[name];
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    const module = (await import(
+      /* @vite-ignore */ pathToFileURL(join(assetDir, 'index.mjs')).href
+    )) as { handler?: unknown };
+    if (typeof module.handler !== 'function') throw new TypeError('the bundle exports no handler');
+    handler = module.handler as Handler;
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const [name, value] of Object.entries(savedEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await simulator?.close();
+    await secrets?.close();
+    s?.dispose();
+  });
+
+  it('is one ESM file with the createRequire banner, the AWS SDK left to the runtime', () => {
+    const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
+    expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+    expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+    expect(code).not.toContain('module.exports');
+    expect(code).toMatch(/from\s*"@aws-sdk\/client-secrets-manager"/);
+  });
+
+  it('has a source map pointing into the TypeScript sources, without their content', () => {
+    const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
+    expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
+    const map = JSON.parse(readFileSync(join(assetDir, 'index.mjs.map'), 'utf8')) as {
+      version: number;
+      sources: string[];
+      sourcesContent?: unknown;
+    };
+    expect(map.version).toBe(3);
+    const handlerSource = map.sources.find((source) => source.endsWith('lambda/handler.ts'));
+    expect(handlerSource).toBeDefined();
+    expect(resolve(assetDir, handlerSource ?? '')).toBe(join(REPO_ROOT, 'lambda', 'handler.ts'));
+    expect(map.sourcesContent).toBeUndefined();
+  });
+
+  it('answers GET /token with 200 and the token from Box, reading the secret over the wire', async () => {
+    // Act
+    const result = (await call(getTokenEvent(), 'bundle-api-1')) as APIGatewayProxyResult;
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    const body = JSON.parse(result.body) as Record<string, unknown>;
+    const issued = simulator.issuedTokens();
+    expect(issued).toHaveLength(1);
+    expect(body.access_token).toBe(issued[0]?.accessToken);
+    expect(issued[0]).toMatchObject({
+      subjectType: 'enterprise',
+      subjectId: ENTERPRISE_ID,
+      clientId: CLIENT_ID,
+    });
+    expect(simulator.tokenCallCount()).toBe(1);
+    expect(secrets.calls.length).toBeGreaterThan(0);
+    for (const secretsCall of secrets.calls) {
+      expect(secretsCall).toMatchObject({
+        target: 'secretsmanager.GetSecretValue',
+        secretId: SECRET_NAME,
+        signed: true,
+      });
+    }
+  });
+
+  it('serves a direct invocation from the cache: still exactly one Box call', async () => {
+    // Act
+    const result = (await call({}, 'bundle-direct-1')) as Record<string, unknown>;
+
+    // Assess
+    expect(result.access_token).toBe(simulator.issuedTokens()[0]?.accessToken);
+    expect(result.token_type).toBe('bearer');
+    expect(simulator.tokenCallCount()).toBe(1);
+  });
+
+  it('runs the scheduled canary: the token works at GET /2.0/users/me', async () => {
+    // Act
+    const result = (await call(SCHEDULED_EVENT, 'bundle-canary-1')) as Record<string, unknown>;
+
+    // Assess
+    expect(result.status).toBe('ok');
+    expect(simulator.requests.filter((r) => r.path === '/2.0/users/me')).toHaveLength(1);
+    expect(simulator.tokenCallCount()).toBe(1);
+  });
+
+  it('logs one JSON line per request with EMF metrics, and never the token or secret', () => {
+    const lines = logLines
+      .join('')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.map((r) => r.route)).toEqual(['GET /token', 'invoke', 'canary']);
+    expect(records[0]?._aws).toBeDefined();
+    expect(records[2]?.CanarySuccess).toBe(1);
+    const token = simulator.issuedTokens()[0]?.accessToken ?? '';
+    expect(token).not.toBe('');
+    for (const line of lines) {
+      expect(line).not.toContain(token);
+      expect(line).not.toContain(CLIENT_SECRET);
+    }
+  });
+});
