@@ -41,6 +41,8 @@ export interface MemoryScenarioResult {
 
 export interface MemoryResult {
   bundle: string;
+  /** NODE_OPTIONS the children ran with: the deployed function's, from the synthesized template. */
+  nodeOptions: string | undefined;
   tokenCacheMaxEntries: number;
   scenarios: MemoryScenarioResult[];
 }
@@ -74,6 +76,8 @@ export async function measureMemory(
       BENCH_EVENT: JSON.stringify(tokenEvent('', APP_CALLER).event),
       AWS_EC2_METADATA_DISABLED: 'true',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // As Lambda runs it: with --enable-source-maps, Node keeps the parsed source map in memory.
+      ...(bundle.nodeOptions === undefined ? {} : { NODE_OPTIONS: bundle.nodeOptions }),
     };
     const scenarios: MemoryScenarioResult[] = [];
     for (const memoryMB of lambdaMemorySizesMB) {
@@ -112,6 +116,7 @@ export async function measureMemory(
     }
     return {
       bundle: bundle.label,
+      nodeOptions: bundle.nodeOptions,
       tokenCacheMaxEntries: CONFIG_DEFAULTS.tokenCacheMaxEntries,
       scenarios,
     };

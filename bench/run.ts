@@ -99,7 +99,7 @@ writeFileSync(
 writeFileSync(join(REPO_ROOT, 'BENCHMARKS.md'), renderMarkdown(results));
 for (const verdict of verdicts(results)) {
   process.stderr.write(
-    `${verdict.met ? 'met   ' : 'MISSED'}  ${verdict.target}: ${verdict.measured}\n`,
+    `${verdict.met ? 'met   ' : verdict.partly ? 'PARTLY' : 'MISSED'}  ${verdict.target}: ${verdict.measured}\n`,
   );
 }
 process.stderr.write(

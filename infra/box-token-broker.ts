@@ -431,7 +431,7 @@ export class BoxTokenBroker extends Construct {
       retryAttempts: 0,
       bundling: {
         // One definition with the benchmarks (infra/bundling.ts): ESM with a createRequire
-        // banner, minified, source maps, the runtime's AWS SDK.
+        // banner, minified, source maps, the AWS SDK bundled (faster cold import, pinned version).
         forceDockerBundling: false,
         format: OutputFormat.ESM,
         target: BROKER_BUNDLING.target,

@@ -1,14 +1,18 @@
 /**
  * The handler `cdk synth` bundles is the one that works: the asset from the cloud assembly is
  * imported as ESM in this process and answers requests against the Box simulator and a
- * wire-level Secrets Manager fake, with the AWS SDK resolved the way the runtime provides it
- * (external to the bundle).
+ * wire-level Secrets Manager fake. The AWS SDK is inside the bundle (infra/bundling.ts): a copy of
+ * the asset also runs in a plain `node` process outside the repository, where no node_modules
+ * could supply the SDK, and its bundled client must still honour AWS_ENDPOINT_URL_SECRETS_MANAGER.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ESM_REQUIRE_BANNER } from '../infra/bundling.js';
@@ -16,6 +20,7 @@ import { lambdaContext } from '../local/api-gateway-adapter.js';
 import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator.js';
 import { functionAssetDir, type Synthesized, synth } from './infra-synth.js';
 
+const execFileAsync = promisify(execFile);
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SECRET_NAME = 'box-token-broker/bundle-test';
 const ENTERPRISE_ID = '7654321';
@@ -134,6 +139,14 @@ function getTokenEvent(): APIGatewayProxyEvent {
   };
 }
 
+/** Run by `node --eval` with the bundle's URL: one cold start and one direct invocation. */
+const ISOLATED_INVOKE = `
+const { handler } = await import(process.argv[1]);
+const context = { awsRequestId: 'bundle-isolated-1', getRemainingTimeInMillis: () => 15000 };
+const result = await handler({}, context);
+process.stdout.write('\\nISOLATED_RESULT ' + JSON.stringify(result) + '\\n');
+`;
+
 const SCHEDULED_EVENT = {
   version: '0',
   id: 'bundle-canary',
@@ -158,12 +171,16 @@ function bundleEnvironment(boxUrl: string, secretsUrl: string): Record<string, s
     AWS_SESSION_TOKEN: undefined,
     AWS_PROFILE: undefined,
     AWS_EC2_METADATA_DISABLED: 'true',
+    // nodejs24.x never prints the bundled SDK's "upgrade Node.js" warning; Node.js 20 here would.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 
 describe('The bundled handler (cdk.out asset)', () => {
   let s: Synthesized;
   let assetDir: string;
+  /** A copy of the asset with no node_modules above it: only what the bundle holds can load. */
+  let isolatedDir: string | undefined;
   let simulator: BoxSimulator;
   let secrets: Awaited<ReturnType<typeof startSecretsManagerFake>>;
   let handler: Handler;
@@ -184,9 +201,8 @@ describe('The bundled handler (cdk.out asset)', () => {
   }
 
   beforeAll(async () => {
-    // The bundle leaves @aws-sdk/* and @smithy/* to the runtime; synthesize inside the repository
-    // so Node resolves them from its node_modules (and the source map's relative paths reach
-    // lambda/). cdk.out is the gitignored synth output.
+    // Synthesize inside the repository so the source map's relative paths reach lambda/ (cdk.out
+    // is the gitignored synth output).
     const parentDir = join(REPO_ROOT, 'cdk.out');
     mkdirSync(parentDir, { recursive: true });
     s = synth({}, { parentDir });
@@ -223,14 +239,23 @@ describe('The bundled handler (cdk.out asset)', () => {
     await simulator?.close();
     await secrets?.close();
     s?.dispose();
+    if (isolatedDir !== undefined) rmSync(isolatedDir, { recursive: true, force: true });
   });
 
-  it('is one ESM file with the createRequire banner, the AWS SDK left to the runtime', () => {
+  it('is one ESM file with the createRequire banner and the AWS SDK bundled in it', () => {
     const code = readFileSync(join(assetDir, 'index.mjs'), 'utf8');
     expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
     expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
     expect(code).not.toContain('module.exports');
-    expect(code).toMatch(/from\s*"@aws-sdk\/client-secrets-manager"/);
+    // No static or dynamic import of the SDK is left for the runtime to resolve...
+    const bareSdkImports = [
+      ...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)["'](@(?:aws-sdk|smithy)\/[^"']+)["']/g),
+    ].map((match) => match[1]);
+    expect(bareSdkImports).toEqual([]);
+    // ...because the client is in the bundle, with its per-service endpoint override from the
+    // environment (AWS_ENDPOINT_URL_<SERVICE>), which the wire test below relies on.
+    expect(code).toContain('GetSecretValue');
+    expect(code).toContain('AWS_ENDPOINT_URL');
   });
 
   it('has a source map pointing into the TypeScript sources, without their content', () => {
@@ -310,4 +335,51 @@ describe('The bundled handler (cdk.out asset)', () => {
       expect(line).not.toContain(CLIENT_SECRET);
     }
   });
+
+  it('imports and answers in plain node with no node_modules in reach, through the Secrets Manager fake', async () => {
+    // Prepare: a bare import of @aws-sdk/* or @smithy/* left in the bundle would not resolve from
+    // the OS temp directory, at import or on the first request (the SDK loads its credential
+    // chain lazily). vitest's own module runner would resolve it from the repository, so a
+    // separate `node` process runs the copy, with only the bundle's environment.
+    isolatedDir = mkdtempSync(join(tmpdir(), 'box-token-broker-bundle-'));
+    copyFileSync(join(assetDir, 'index.mjs'), join(isolatedDir, 'index.mjs'));
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(bundleEnvironment(simulator.url, secrets.url)))
+      if (value !== undefined) env[name] = value;
+    const secretsCallsBefore = secrets.calls.length;
+    const boxCallsBefore = simulator.tokenCallCount();
+
+    // Act: a cold start and a direct invocation; the log line goes to stdout, the result last.
+    const { stdout } = await execFileAsync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '--eval',
+        ISOLATED_INVOKE,
+        pathToFileURL(join(isolatedDir, 'index.mjs')).href,
+      ],
+      { cwd: isolatedDir, env, timeout: 30_000 },
+    );
+
+    // Assess: a fresh process has an empty cache, so it read the secret from the fake (not from
+    // AWS) and minted its own token at the simulator.
+    const marker = stdout.split('\n').find((line) => line.startsWith('ISOLATED_RESULT '));
+    expect(marker).toBeDefined();
+    const result = JSON.parse(marker?.slice('ISOLATED_RESULT '.length) ?? '{}') as Record<
+      string,
+      unknown
+    >;
+    expect(result.token_type).toBe('bearer');
+    expect(result.access_token).toBe(simulator.issuedTokens().at(-1)?.accessToken);
+    expect(simulator.tokenCallCount()).toBe(boxCallsBefore + 1);
+    const newCalls = secrets.calls.slice(secretsCallsBefore);
+    expect(newCalls.length).toBeGreaterThan(0);
+    for (const secretsCall of newCalls) {
+      expect(secretsCall).toMatchObject({
+        target: 'secretsmanager.GetSecretValue',
+        secretId: SECRET_NAME,
+        signed: true,
+      });
+    }
+  }, 30_000);
 });
