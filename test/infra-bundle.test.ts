@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ESM_REQUIRE_BANNER } from '../infra/bundling.js';
-import { lambdaContext } from '../local/api-gateway-adapter.js';
+import { apiGatewayEvent, lambdaContext } from '../local/api-gateway-adapter.js';
 import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator.js';
 import { functionAssetDir, type Synthesized, synth } from './infra-synth.js';
 
@@ -94,49 +94,17 @@ async function startSecretsManagerFake(
 
 /** The REST proxy event API Gateway sends for a SigV4-signed `GET /token`. */
 function getTokenEvent(): APIGatewayProxyEvent {
-  return {
-    resource: '/token',
+  return apiGatewayEvent({
+    method: 'GET',
     path: '/token',
-    httpMethod: 'GET',
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: {
+    identity: {
+      userArn: 'arn:aws:sts::111122223333:assumed-role/etl/session',
       accountId: '111122223333',
-      apiId: 'bundle',
-      authorizer: undefined,
-      protocol: 'HTTP/1.1',
-      httpMethod: 'GET',
-      path: '/prod/token',
-      stage: 'prod',
-      requestId: 'bundle-req-1',
-      requestTimeEpoch: 0,
-      resourceId: 'res',
-      resourcePath: '/token',
-      identity: {
-        accessKey: 'ASIAEXAMPLE',
-        accountId: '111122223333',
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '10.0.0.1',
-        user: null,
-        userAgent: 'bundle-test',
-        userArn: 'arn:aws:sts::111122223333:assumed-role/etl/session',
-      },
     },
-  };
+    requestId: 'bundle-req-1',
+    sourceIp: '10.0.0.1',
+    stage: 'prod',
+  });
 }
 
 /** Run by `node --eval` with the bundle's URL: one cold start and one direct invocation. */
