@@ -117,8 +117,8 @@ export function resourceItem(
 }
 
 /**
- * Refuses a downscoped token that grants more than was asked: a scope outside the request, or an
- * item other than the requested resource. The broker promises callers a narrower token; a Box
+ * Narrow, never widen: a downscoped token must carry exactly the scopes asked for, each on the
+ * requested item when a resource was named. The broker promises callers exactly that token; a Box
  * answer that does not match the request must not reach them.
  *
  * @throws BoxBadResponseError on a mismatch.
@@ -128,18 +128,22 @@ export function checkDownscopedToken(
   request: { scopes: readonly string[]; resource?: string | undefined },
 ): void {
   const asked = new Set(request.scopes);
-  const extra = token.restrictedTo.filter((grant) => !asked.has(grant.scope));
-  if (extra.length > 0) {
+  const granted = new Set(token.restrictedTo.map((grant) => grant.scope));
+  if ([...granted].some((scope) => !asked.has(scope))) {
     throw new BoxBadResponseError(
       'Box answered the token exchange with scopes that were not requested; the token was discarded.',
+    );
+  }
+  if (request.scopes.some((scope) => !granted.has(scope))) {
+    throw new BoxBadResponseError(
+      'Box answered the token exchange without all the requested scopes; the token was discarded.',
     );
   }
   const item = request.resource === undefined ? undefined : resourceItem(request.resource);
   if (item === undefined) return;
   const foreign = token.restrictedTo.some(
     (grant) =>
-      grant.object !== undefined &&
-      (grant.object.type !== item.type || grant.object.id !== item.id),
+      grant.object === undefined || grant.object.type !== item.type || grant.object.id !== item.id,
   );
   if (foreign) {
     throw new BoxBadResponseError(
