@@ -6,9 +6,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createHandler } from '../lambda/app.js';
 import { loadConfig } from '../lambda/config.js';
-import { RequestLogger } from '../lambda/request-log.js';
-import type { RequestTrace } from '../lambda/request-trace.js';
 import { buildBroker } from '../lambda/runtime.js';
+import { RequestLogger } from '../lambda/trace/log-line.js';
+import type { RequestTrace } from '../lambda/trace/request-trace.js';
 import { BENCH_POLICY } from './fakes/api-events.js';
 import type { Upstreams } from './fakes/upstreams.js';
 

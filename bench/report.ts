@@ -669,7 +669,7 @@ function renderMemory(results: BenchResults, line: Line, table: Table): void {
         .join(', ')}), on Node.js ${results.machine.node}; ` +
       'with 10 requests in flight, where Lambda sends one at a time per execution environment. On Lambda the ' +
       'runtime interface client shares this process and Node.js 24’s baseline differs a little. ' +
-      'See the README (Performance) for the memory size this implies.',
+      'See docs/performance.md for the memory size this implies.',
   );
   line();
 }

@@ -8,7 +8,7 @@ import {
   compilePolicy,
   PolicyValidationError,
   parsePolicyJson,
-} from '../lambda/access-policy.js';
+} from '../lambda/policy/access-policy.js';
 import { ConfigError } from './config-error.js';
 
 /** Where the function finds the policy the construct ships inside its bundle. */

@@ -1,6 +1,6 @@
 /**
  * The CDK app (`cdk.json` runs `npx tsx infra/app.ts`). Configuration comes from context:
- * `cdk.json` or `-c key=value`; the README ("Deploy") lists every key.
+ * `cdk.json` or `-c key=value`; docs/deploy.md lists every key.
  */
 import { ConfigError } from './config-error.js';
 import { createApp } from './create-app.js';

@@ -37,11 +37,11 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { principalsNamed } from '../lambda/access-policy.js';
+import { secretTemplate } from '../lambda/broker/secret-format.js';
 import { CONFIG_DEFAULTS, loadConfig } from '../lambda/config.js';
 import { ROUTES } from '../lambda/contract.js';
 import { MisconfiguredError } from '../lambda/errors.js';
-import { secretTemplate } from '../lambda/secret-format.js';
+import { principalsNamed } from '../lambda/policy/access-policy.js';
 import {
   ACCESS_POLICY_RUNTIME_PATH,
   accessPolicyBundlingHooks,

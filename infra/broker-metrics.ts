@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Metric, SearchExpression } from 'aws-cdk-lib/aws-cloudwatch';
 
 /**
- * The broker's own CloudWatch metrics, as lambda/request-log.ts writes them in Embedded Metric
+ * The broker's own CloudWatch metrics, as lambda/trace/log-line.ts writes them in Embedded Metric
  * Format: every metric under the one `service` dimension, and `BoxErrors` also under
  * `service` + `box_error`.
  */

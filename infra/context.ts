@@ -27,7 +27,7 @@ export interface AppSettings {
 }
 
 /**
- * Every context key the app reads, with what it sets. The README ("Deploy") documents the same list.
+ * Every context key the app reads, with what it sets. docs/deploy.md documents the same list.
  */
 export const CONTEXT_KEYS = [
   'stackName',

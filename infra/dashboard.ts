@@ -51,7 +51,7 @@ export class BrokerDashboard extends Construct {
         new TextWidget({
           markdown:
             `# Box token broker (service \`${m.serviceName}\`, namespace \`${m.namespace}\`)\n` +
-            'Runbook: README "Operations". Per-request details: the function log, one JSON line ' +
+            'Runbook: docs/operations.md. Per-request details: the function log, one JSON line ' +
             'per request.',
           width: 24,
           height: 2,

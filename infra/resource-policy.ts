@@ -102,7 +102,7 @@ export function apiResourcePolicy(admitted: AdmittedCallers): PolicyDocument {
   return new PolicyDocument({ statements });
 }
 
-/** The principals an access policy names (see `principalsNamed` in lambda/access-policy.ts). */
+/** The principals an access policy names (see `principalsNamed` in lambda/policy/access-policy.ts). */
 export interface NamedPrincipals {
   accounts: readonly string[];
   roleArns: readonly string[];

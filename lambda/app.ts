@@ -1,7 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { BoxUserProbe } from './box-user-probe.js';
-import type { Broker } from './broker.js';
+import type { BoxUserProbe } from './box/user-probe.js';
+import type { Broker } from './broker/broker.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
 import { BrokerError, toBrokerError } from './errors.js';
 import {
@@ -10,10 +10,10 @@ import {
   directTokenRequest,
   type Operation,
   transportOf,
-} from './invocation.js';
-import type { RequestLogger } from './request-log.js';
-import { type RequestTrace, startTrace } from './request-trace.js';
-import { directInvocationError, errorResponse, jsonResponse } from './response.js';
+} from './http/invocation.js';
+import { directInvocationError, errorResponse, jsonResponse } from './http/responses.js';
+import type { RequestLogger } from './trace/log-line.js';
+import { type RequestTrace, startTrace } from './trace/request-trace.js';
 
 /** The Lambda context while the broker handles a request: it carries the request's trace. */
 export interface BrokerContext extends Context {

@@ -28,7 +28,7 @@ export interface TokenRequest {
   min_ttl?: number;
 }
 
-/** The fields a token request may carry, in the order the README documents them. */
+/** The fields a token request may carry, in the order docs/api.md documents them. */
 export const TOKEN_REQUEST_FIELDS = [
   'box_subject_type',
   'box_subject_id',

@@ -5,8 +5,8 @@
  */
 import { createHandler } from './app.js';
 import { loadTelemetryConfig } from './config.js';
-import { RequestLogger } from './request-log.js';
 import { buildRuntime } from './runtime.js';
+import { RequestLogger } from './trace/log-line.js';
 
 const telemetry = loadTelemetryConfig(process.env);
 

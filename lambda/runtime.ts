@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { BoxOAuthClient } from './box/oauth-client.js';
+import { BoxUserProbe } from './box/user-probe.js';
+import { type BoxTokenApi, Broker, type IssuedToken } from './broker/broker.js';
+import { type CredentialsSource, SecretsManagerCredentials } from './broker/credentials.js';
+import { TokenCache } from './broker/token-cache.js';
+import { type AccessPolicySource, type BrokerConfig, loadConfig } from './config.js';
+import { BrokerError, MisconfiguredError } from './errors.js';
 import {
   type CompiledPolicy,
   compilePolicy,
   DEFAULT_POLICY_DOCUMENT,
   PolicyValidationError,
   parsePolicyJson,
-} from './access-policy.js';
-import { BoxOAuthClient } from './box-oauth-client.js';
-import { BoxUserProbe } from './box-user-probe.js';
-import { type BoxTokenApi, Broker, type IssuedToken } from './broker.js';
-import { type AccessPolicySource, type BrokerConfig, loadConfig } from './config.js';
-import { type CredentialsSource, SecretsManagerCredentials } from './credentials.js';
-import { BrokerError, MisconfiguredError } from './errors.js';
-import { TokenCache } from './token-cache.js';
+} from './policy/access-policy.js';
 
 /** What a deployment may swap out: tests and the local server inject fakes here. */
 export interface RuntimeOverrides {

@@ -2,10 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createHandler } from '../lambda/app.js';
+import type { CredentialsSource } from '../lambda/broker/credentials.js';
 import { loadTelemetryConfig } from '../lambda/config.js';
-import type { CredentialsSource } from '../lambda/credentials.js';
-import { type LogSink, RequestLogger } from '../lambda/request-log.js';
 import { buildRuntime } from '../lambda/runtime.js';
+import { type LogSink, RequestLogger } from '../lambda/trace/log-line.js';
 import {
   type ApiHandler,
   apiGatewayListener,

@@ -1,5 +1,5 @@
-import type { BoxCredentials, CredentialsSource } from '../lambda/credentials.js';
-import { parseSecretValue } from '../lambda/credentials.js';
+import type { BoxCredentials, CredentialsSource } from '../lambda/broker/credentials.js';
+import { parseSecretValue } from '../lambda/broker/credentials.js';
 
 /**
  * Credentials given directly (BOX_CLIENT_ID / BOX_CLIENT_SECRET / BOX_ENTERPRISE_ID) for running

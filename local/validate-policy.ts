@@ -15,7 +15,7 @@ import {
   PolicyValidationError,
   parsePolicyJson,
   principalsNamed,
-} from '../lambda/access-policy.js';
+} from '../lambda/policy/access-policy.js';
 
 /** What a valid policy amounts to. */
 export interface PolicySummary {

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { BOX_DOWNSCOPE_SCOPES } from '../lambda/contract.js';
 import {
   compilePolicy,
   DEFAULT_POLICY_DOCUMENT,
@@ -19,9 +20,8 @@ import {
   RULE_KEYS,
   RULE_REQUIRED_KEYS,
   SUBJECT_PATTERN,
-} from '../lambda/access-policy.js';
-import { parseCallerPattern } from '../lambda/caller-match.js';
-import { BOX_DOWNSCOPE_SCOPES } from '../lambda/contract.js';
+} from '../lambda/policy/access-policy.js';
+import { parseCallerPattern } from '../lambda/policy/caller-match.js';
 
 type Schema = { [key: string]: unknown };
 

@@ -12,8 +12,8 @@ import {
   PolicyValidationError,
   parsePolicyJson,
   principalsNamed,
-} from '../lambda/access-policy.js';
-import { globMatches } from '../lambda/caller-match.js';
+} from '../lambda/policy/access-policy.js';
+import { globMatches } from '../lambda/policy/caller-match.js';
 
 const ACCT = '111122223333';
 const OTHER = '444455556666';

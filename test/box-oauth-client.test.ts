@@ -3,7 +3,7 @@ import {
   type BoxAttemptInfo,
   BoxOAuthClient,
   type BoxOAuthClientOptions,
-} from '../lambda/box-oauth-client.js';
+} from '../lambda/box/oauth-client.js';
 import {
   BoxBadResponseError,
   BoxCredentialsRejectedError,

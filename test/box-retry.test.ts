@@ -5,7 +5,7 @@ import {
   isTransientStatus,
   parseRetryAfterSeconds,
   planRetry,
-} from '../lambda/box-retry.js';
+} from '../lambda/box/retry.js';
 
 const NOW = Date.UTC(2026, 0, 15, 12, 0, 0);
 

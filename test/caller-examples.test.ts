@@ -56,8 +56,8 @@ describe('Example: examples/callers', () => {
     expect(new Set(routes)).toEqual(new Set(Object.values(ROUTES)));
   });
 
-  it('documents every exit code and every client error code in the README', () => {
-    const docs = read('README.md');
+  it('documents every exit code and every client error code in docs/callers.md', () => {
+    const docs = read('docs/callers.md');
     for (const code of Object.values(EXIT_CODES)) expect(docs).toContain(`| ${code} |`);
     for (const code of Object.keys(CLIENT_ERROR_CODES)) expect(docs).toContain(`\`${code}\``);
   });

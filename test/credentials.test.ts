@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSecretValue, SecretsManagerCredentials } from '../lambda/credentials.js';
+import { parseSecretValue, SecretsManagerCredentials } from '../lambda/broker/credentials.js';
 import { BrokerError, MisconfiguredError } from '../lambda/errors.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:box-broker-AbCdEf';

@@ -71,8 +71,8 @@ describe('Function: readContext', () => {
     });
   });
 
-  it('documents every context key in the README', () => {
-    const doc = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  it('documents every context key in docs/deploy.md', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8');
     for (const key of CONTEXT_KEYS) expect(doc, key).toContain(`| \`${key}\` |`);
   });
 

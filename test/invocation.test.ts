@@ -9,7 +9,7 @@ import {
   directTokenRequest,
   type Operation,
   transportOf,
-} from '../lambda/invocation.js';
+} from '../lambda/http/invocation.js';
 import { apiGatewayEvent } from '../local/api-gateway-adapter.js';
 
 const ROLE_ARN = 'arn:aws:sts::111122223333:assumed-role/etl/session';

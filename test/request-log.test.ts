@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RequestLogger } from '../lambda/request-log.js';
-import { type RequestTrace, startTrace } from '../lambda/request-trace.js';
+import { RequestLogger } from '../lambda/trace/log-line.js';
+import { type RequestTrace, startTrace } from '../lambda/trace/request-trace.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 const NAMESPACE = 'BoxTokenBroker';

@@ -6,7 +6,7 @@ import {
   errorBody,
   errorResponse,
   jsonResponse,
-} from '../lambda/response.js';
+} from '../lambda/http/responses.js';
 
 const REQUEST_ID = 'c0ffee00-1111-2222-3333-444455556666';
 const NO_STORE = {

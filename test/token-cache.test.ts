@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { type Expiring, TokenCache } from '../lambda/token-cache.js';
+import { type Expiring, TokenCache } from '../lambda/broker/token-cache.js';
 
 /** A cached value: a token name plus its absolute expiry. */
 interface FakeToken extends Expiring {

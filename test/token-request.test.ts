@@ -7,7 +7,7 @@ import {
   type ParsedTokenRequest,
   parseTokenRequest,
   type RequestOrigin,
-} from '../lambda/token-request.js';
+} from '../lambda/http/token-request.js';
 
 const FILE_URL = 'https://api.box.com/2.0/files/123';
 const FOLDER_URL = 'https://api.box.com/2.0/folders/0';

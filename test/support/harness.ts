@@ -11,8 +11,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, expect } from 'vitest';
 import { createHandler } from '../../lambda/app.js';
-import { RequestLogger } from '../../lambda/request-log.js';
 import { buildRuntime } from '../../lambda/runtime.js';
+import { RequestLogger } from '../../lambda/trace/log-line.js';
 import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-adapter.js';
 import {
   type BoxSimulator,

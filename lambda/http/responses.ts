@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { ErrorResponse } from './contract.js';
-import type { BrokerError } from './errors.js';
+import type { ErrorResponse } from '../contract.js';
+import type { BrokerError } from '../errors.js';
 
 /** Tokens must never be stored by a proxy or a browser (RFC 6749 §5.1). */
 const NO_STORE_HEADERS = {

@@ -9,6 +9,7 @@
  * test keeps the two in step.
  */
 
+import { BOX_DOWNSCOPE_SCOPES } from '../contract.js';
 import {
   type CallerIdentity,
   type CallerPattern,
@@ -17,7 +18,6 @@ import {
   parseCallerArn,
   parseCallerPattern,
 } from './caller-match.js';
-import { BOX_DOWNSCOPE_SCOPES } from './contract.js';
 
 export type { CallerIdentity } from './caller-match.js';
 

@@ -4,18 +4,18 @@
  * errors from the broker's hierarchy. It keeps no state between calls (no cache, no credentials).
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import type { BoxSubjectType } from '../contract.js';
+import { BoxTimeoutError, BoxUnavailableError, InvalidRequestError } from '../errors.js';
 import {
   type BoxOperation,
   type BoxToken,
   checkDownscopedToken,
   errorForAnswer,
   parseTokenResponse,
-} from './box-response.js';
-import { isTransientStatus, parseRetryAfterSeconds, planRetry } from './box-retry.js';
-import type { BoxSubjectType } from './contract.js';
-import { BoxTimeoutError, BoxUnavailableError, InvalidRequestError } from './errors.js';
+} from './answers.js';
+import { isTransientStatus, parseRetryAfterSeconds, planRetry } from './retry.js';
 
-export type { BoxOperation, BoxToken } from './box-response.js';
+export type { BoxOperation, BoxToken } from './answers.js';
 
 /** The app's client credentials (from the secret). */
 export interface BoxClientCredentials {

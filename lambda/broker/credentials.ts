@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { BrokerError, MisconfiguredError, toBrokerError } from './errors.js';
+import { BrokerError, MisconfiguredError, toBrokerError } from '../errors.js';
 import { type BoxSecretValue, SECRET_KEYS, SECRET_PLACEHOLDER_PREFIX } from './secret-format.js';
 
 /** Box app credentials as read from one version of the secret. */

@@ -4,7 +4,7 @@
  * copies an upstream body into a message beyond Box's own `error` code and a cleaned, truncated
  * `error_description`.
  */
-import type { BoxResourceScope } from './contract.js';
+import type { BoxResourceScope } from '../contract.js';
 import {
   BoxBadResponseError,
   BoxCredentialsRejectedError,
@@ -12,7 +12,7 @@ import {
   type BrokerError,
   InvalidRequestError,
   InvalidScopeError,
-} from './errors.js';
+} from '../errors.js';
 
 /** A token Box issued, validated. */
 export interface BoxToken {

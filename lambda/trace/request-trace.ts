@@ -1,5 +1,5 @@
-import type { CallerIdentity } from './access-policy.js';
-import type { Transport } from './invocation.js';
+import type { Transport } from '../http/invocation.js';
+import type { CallerIdentity } from '../policy/access-policy.js';
 
 /**
  * What one request did, filled in as it goes (handler, then broker) and written once as the

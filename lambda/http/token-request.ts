@@ -3,8 +3,8 @@ import {
   type BoxSubjectType,
   TOKEN_REQUEST_FIELDS,
   type TokenRequest,
-} from './contract.js';
-import { InvalidRequestError, InvalidScopeError } from './errors.js';
+} from '../contract.js';
+import { InvalidRequestError, InvalidScopeError } from '../errors.js';
 
 /** A Box item a downscoped token is restricted to. */
 export interface BoxItemRef {

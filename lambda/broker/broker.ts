@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
-import { type CallerIdentity, type CompiledPolicy, checkAccess } from './access-policy.js';
 import type {
   BoxClientCredentials,
   BoxSubject,
   BoxToken,
   DownscopeRequest,
-} from './box-oauth-client.js';
-import type { BoxResourceScope, HealthResponse, TokenResponse } from './contract.js';
-import type { BoxCredentials, CredentialsSource } from './credentials.js';
+} from '../box/oauth-client.js';
+import type { BoxResourceScope, HealthResponse, TokenResponse } from '../contract.js';
 import {
   AccessDeniedError,
   BoxBadResponseError,
@@ -17,10 +15,12 @@ import {
   BoxUnavailableError,
   BrokerError,
   InvalidRequestError,
-} from './errors.js';
-import type { RequestTrace } from './request-trace.js';
+} from '../errors.js';
+import type { BoxItemRef, ParsedTokenRequest } from '../http/token-request.js';
+import { type CallerIdentity, type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
+import type { RequestTrace } from '../trace/request-trace.js';
+import type { BoxCredentials, CredentialsSource } from './credentials.js';
 import type { TokenCache } from './token-cache.js';
-import type { BoxItemRef, ParsedTokenRequest } from './token-request.js';
 
 /** The Box calls the broker makes; {@link BoxOAuthClient} is the real one. */
 export interface BoxTokenApi {

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { CallerIdentity } from './access-policy.js';
-import { ROUTES } from './contract.js';
-import { InvalidRequestError, RouteError } from './errors.js';
+import { ROUTES } from '../contract.js';
+import { InvalidRequestError, RouteError } from '../errors.js';
+import type { CallerIdentity } from '../policy/access-policy.js';
 import { type ParsedTokenRequest, parseTokenRequest, printable } from './token-request.js';
 
 /** What the caller asked the broker to do. */

@@ -1,4 +1,4 @@
-import { BoxBadResponseError, BoxTimeoutError, BoxUnavailableError } from './errors.js';
+import { BoxBadResponseError, BoxTimeoutError, BoxUnavailableError } from '../errors.js';
 
 export interface BoxUserProbeOptions {
   /** Box API origin; the probe calls origin + `/2.0/users/me`. */
