@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { ParsedTokenRequest } from '../lambda/broker/requests.js';
 import { BOX_DOWNSCOPE_SCOPES, type ErrorCode } from '../lambda/contract.js';
 import { BrokerError } from '../lambda/errors.js';
 import {
   MAX_MIN_TTL_SECONDS,
-  type ParsedTokenRequest,
   parseTokenRequest,
   type RequestOrigin,
 } from '../lambda/http/token-request.js';

@@ -16,10 +16,10 @@ import {
   BrokerError,
   InvalidRequestError,
 } from '../errors.js';
-import type { BoxItemRef, ParsedTokenRequest } from '../http/token-request.js';
 import { type CallerIdentity, type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
 import type { RequestTrace } from '../trace/request-trace.js';
 import type { BoxCredentials, CredentialsSource } from './credentials.js';
+import type { BoxItemRef, ParsedTokenRequest } from './requests.js';
 import type { TokenCache } from './token-cache.js';
 
 /** The Box calls the broker makes; {@link BoxOAuthClient} is the real one. */

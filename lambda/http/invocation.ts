@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { ParsedTokenRequest } from '../broker/requests.js';
 import { ROUTES } from '../contract.js';
 import { InvalidRequestError, RouteError } from '../errors.js';
 import type { CallerIdentity } from '../policy/access-policy.js';
-import { type ParsedTokenRequest, parseTokenRequest, printable } from './token-request.js';
+import { parseTokenRequest, printable } from './token-request.js';
 
 /** What the caller asked the broker to do. */
 export type Operation =

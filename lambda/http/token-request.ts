@@ -1,3 +1,4 @@
+import type { BoxItemRef, ParsedTokenRequest } from '../broker/requests.js';
 import {
   BOX_DOWNSCOPE_SCOPES,
   type BoxSubjectType,
@@ -5,25 +6,6 @@ import {
   type TokenRequest,
 } from '../contract.js';
 import { InvalidRequestError, InvalidScopeError } from '../errors.js';
-
-/** A Box item a downscoped token is restricted to. */
-export interface BoxItemRef {
-  type: 'file' | 'folder';
-  id: string;
-  /** The canonical API URL Box expects in the token exchange. */
-  url: string;
-}
-
-/** A token request after validation: types are trustworthy, scopes sorted and unique. */
-export interface ParsedTokenRequest {
-  subjectType: BoxSubjectType;
-  /** Absent for `enterprise` when the caller did not name it (the secret's ID applies). */
-  subjectId?: string;
-  scopes: readonly string[];
-  resource?: BoxItemRef;
-  sharedLink?: string;
-  minTtlSeconds: number;
-}
 
 /** Box tokens live about an hour; a longer `min_ttl` could never be met. */
 export const MAX_MIN_TTL_SECONDS = 3600;
