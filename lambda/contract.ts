@@ -24,8 +24,18 @@ export interface TokenRequest {
   resource?: string;
   /** A Box shared link; only with `scope`, never with `resource`. */
   box_shared_link?: string;
-  /** Seconds of remaining life the caller needs; the broker never returns a token with less. */
+  /** Seconds of remaining life the caller needs (0 to 86,400); the broker never returns a token with less. */
   min_ttl?: number;
+  /**
+   * Contract v1.1: the tenant (one Box app's credentials for one Box enterprise) to mint for;
+   * absent or `default` = the deployment's default tenant.
+   */
+  tenant?: string;
+  /**
+   * Contract v1.1: SHA-256 (64 lowercase hex) of a token the caller found rejected by Box (a 401).
+   * The broker never returns that token: it drops it and mints a new one.
+   */
+  dead_token_sha256?: string;
 }
 
 /** The fields a token request may carry, in the order docs/api.md documents them. */
@@ -60,6 +70,8 @@ export interface TokenResponse {
   issued_token_type?: typeof DOWNSCOPED_TOKEN_TYPE;
   box_subject_type: BoxSubjectType;
   box_subject_id: string;
+  /** Contract v1.1: present whenever the request named a tenant. */
+  tenant?: string;
 }
 
 /** `POST /revoke` body. */
@@ -87,6 +99,8 @@ export const ERROR_CODES = {
   invalid_scope: { status: 400, retryable: false },
   access_denied: { status: 403, retryable: false },
   not_found: { status: 404, retryable: false },
+  /** Contract v1.1: the caller may use this tenant, but no such tenant is registered. */
+  tenant_not_found: { status: 404, retryable: false },
   method_not_allowed: { status: 405, retryable: false },
   misconfigured: { status: 500, retryable: false },
   /** Extension of v1: Secrets Manager throttled or failed; the deployment itself is fine. */
