@@ -405,9 +405,9 @@ describe('Class: BoxSimulator', () => {
 
   describe('routing and records', () => {
     it('answers unknown routes with a 404 that names the route', async () => {
-      const response = await fetch(`${sim.url}/2.0/folders/0`);
+      const response = await fetch(`${sim.url}/2.0/files/0`);
       expect(response.status).toBe(404);
-      expect(await response.text()).toContain('GET /2.0/folders/0');
+      expect(await response.text()).toContain('GET /2.0/files/0');
     });
 
     it('records requests with their form fields and counts token calls by grant type', async () => {
