@@ -15,7 +15,8 @@
  * answer; tests should not treat those answers as Box's truth.
  *
  * Run it alone with `tsx local/box-simulator.ts` (env: `BOX_SIM_PORT`, `BOX_SIM_ENTERPRISE_ID`,
- * `BOX_SIM_CLIENT_ID`, `BOX_SIM_CLIENT_SECRET`); it prints its URL.
+ * `BOX_SIM_CLIENT_ID`, `BOX_SIM_CLIENT_SECRET`, `BOX_SIM_MISCONFIGURATIONS`: a comma-separated
+ * list of {@link AppMisconfiguration}s for the app); it prints its URL.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -961,6 +962,16 @@ async function main(): Promise<void> {
     ],
     allowUserSubjects: true,
   });
+  const requested = (env.BOX_SIM_MISCONFIGURATIONS ?? '').split(',').filter((m) => m !== '');
+  const known = (m: string): m is AppMisconfiguration =>
+    (APP_MISCONFIGURATIONS as readonly string[]).includes(m);
+  const unknown = requested.filter((m) => !known(m));
+  if (unknown.length > 0) {
+    console.error(`BOX_SIM_MISCONFIGURATIONS: unknown ${unknown.join(', ')}`);
+    await sim.close();
+    process.exit(2);
+  }
+  sim.defaultApp.setMisconfigurations(requested.filter(known));
   // The client secret is deliberately not printed, even a fake one.
   console.log(
     `Box simulator listening on ${sim.url} (enterprise ${sim.enterpriseId}, client ID ${clientId})`,
