@@ -1,15 +1,22 @@
 /**
  * A Box OAuth simulator: a real HTTP server on loopback that answers like `api.box.com` for
  * `POST /oauth2/token` (Client Credentials Grant and token exchange), `POST /oauth2/revoke` and
- * `GET /2.0/users/me`, with Box's status codes, headers and exact error strings (BOX-OAUTH.md).
+ * `GET /2.0/users/me` (with `As-User`) and `GET /2.0/folders/0`, with Box's status codes, headers and exact error strings (BOX-OAUTH.md).
  * `npm start` and every integration test use it; tests program faults (429, 5xx, hangs, resets,
  * malformed bodies) and read back what it received.
+ *
+ * It serves several Box apps at once, each with its own client ID/secret, enterprise, service
+ * account, scopes and a set of misconfigurations ({@link AppMisconfiguration}: not CCG, secret
+ * reset, not authorised, not re-authorised, As-User off, user tokens off) that make it answer as
+ * Box does for that setup mistake. Tokens are bound to the app that obtained them. The options of
+ * {@link startBoxSimulator} describe the default app; {@link BoxSimulator.addApp} adds others.
  *
  * Where Box's behaviour is undocumented (marked "[gap]" below) the simulator picks a plausible
  * answer; tests should not treat those answers as Box's truth.
  *
  * Run it alone with `tsx local/box-simulator.ts` (env: `BOX_SIM_PORT`, `BOX_SIM_ENTERPRISE_ID`,
- * `BOX_SIM_CLIENT_ID`, `BOX_SIM_CLIENT_SECRET`); it prints its URL.
+ * `BOX_SIM_CLIENT_ID`, `BOX_SIM_CLIENT_SECRET`, `BOX_SIM_MISCONFIGURATIONS`: a comma-separated
+ * list of {@link AppMisconfiguration}s for the app); it prints its URL.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -57,7 +64,117 @@ export const BOX_ERROR_DESCRIPTIONS = {
   appNotAuthorized: 'This app is not authorized by the enterprise admin',
   grantTypeUnauthorized: 'The grant type is unauthorized for this client_id',
   invalidResource: 'The target resource is invalid.',
+  /** The `WWW-Authenticate` description of a 403 `insufficient_scope` API answer (observed). */
+  insufficientScope: 'The request requires higher privileges than provided by the access token.',
 } as const;
+
+/**
+ * A setup mistake of one Box app, switched on per app; each makes the simulator answer exactly as
+ * BOX-OAUTH.md records Box answering it.
+ * - `not_ccg`: the app does not use Server Authentication (Client Credentials Grant):
+ *   `client_credentials` is answered `invalid_request` "The grant type is unauthorized for this
+ *   client_id." (§3; PR #902 lists it under `invalid_request`).
+ * - `secret_reset`: the client secret was reset in the Developer Console, so the old one is
+ *   answered `invalid_client` (§3).
+ * - `not_authorized`: never authorised in the Admin Console: `unauthorized_client` "This app is not
+ *   authorized by the enterprise admin" (§3, boxcli#154).
+ * - `not_reauthorized`: changed after authorisation and not re-authorised: `invalid_grant` "Grant
+ *   credentials are invalid" (§3, §8.1), for every subject.
+ * - `as_user_off`: "Perform Actions as Users" off: an `As-User` API call is a 403 with
+ *   `WWW-Authenticate: … error="insufficient_scope"` (observed, support posts 360049157874,
+ *   26735203602323; box-python-sdk#243).
+ * - `user_tokens_off`: "Generate user access tokens" off: `box_subject_type=user` is `invalid_grant`
+ *   (§1, §8.1).
+ *
+ * A missing scope is modelled by the app's `scopes`; a wrong enterprise ID needs no switch (any
+ * other enterprise is `invalid_grant`).
+ */
+export type AppMisconfiguration =
+  | 'not_ccg'
+  | 'secret_reset'
+  | 'not_authorized'
+  | 'not_reauthorized'
+  | 'as_user_off'
+  | 'user_tokens_off';
+
+/** Every {@link AppMisconfiguration}, for tests that walk them all. */
+export const APP_MISCONFIGURATIONS: readonly AppMisconfiguration[] = [
+  'not_ccg',
+  'secret_reset',
+  'not_authorized',
+  'not_reauthorized',
+  'as_user_off',
+  'user_tokens_off',
+];
+
+/** Scopes that let the service account read the root folder ("Read all files and folders"). */
+const ROOT_READ_SCOPES = ['root_readonly', 'root_readwrite'];
+
+/** A further Box app the simulator serves ({@link BoxSimulator.addApp}). */
+export interface SimulatorAppOptions {
+  clientId: string;
+  clientSecret: string;
+  enterpriseId: string;
+  /** @default a unique ID per app */
+  serviceAccountUserId?: string;
+  /** The app's configured scopes. @default every scope in BOX_DOWNSCOPE_SCOPES */
+  scopes?: readonly string[];
+  /** Setup mistakes this app has. @default none: a correctly set-up app */
+  misconfigurations?: readonly AppMisconfiguration[];
+}
+
+/** One app's live configuration; changes apply to the next request. */
+export interface SimulatorApp {
+  readonly enterpriseId: string;
+  readonly serviceAccountUserId: string;
+  /** Switches misconfigurations on (adds to the set). */
+  misconfigure(...misconfigurations: AppMisconfiguration[]): void;
+  /** Replaces the set of misconfigurations (`[]` = a correct app). */
+  setMisconfigurations(misconfigurations: readonly AppMisconfiguration[]): void;
+  /** The misconfigurations switched on. */
+  misconfigurations(): readonly AppMisconfiguration[];
+  /** Replaces the app's scopes. */
+  setScopes(scopes: readonly string[]): void;
+}
+
+interface AppState extends SimulatorApp {
+  credentials: SimulatorCredentials[];
+  scopes: readonly string[];
+  /** "Generate user access tokens": any user, only these IDs, or none. */
+  userSubjects: boolean | readonly string[];
+  broken: Set<AppMisconfiguration>;
+}
+
+function appState(fields: {
+  credentials: SimulatorCredentials[];
+  enterpriseId: string;
+  serviceAccountUserId: string;
+  scopes: readonly string[];
+  userSubjects: boolean | readonly string[];
+  misconfigurations: readonly AppMisconfiguration[];
+}): AppState {
+  const state: AppState = {
+    credentials: fields.credentials,
+    enterpriseId: fields.enterpriseId,
+    serviceAccountUserId: fields.serviceAccountUserId,
+    scopes: fields.scopes,
+    userSubjects: fields.userSubjects,
+    broken: new Set(fields.misconfigurations),
+    misconfigure(...misconfigurations) {
+      for (const m of misconfigurations) state.broken.add(m);
+    },
+    setMisconfigurations(misconfigurations) {
+      state.broken = new Set(misconfigurations);
+    },
+    misconfigurations() {
+      return [...state.broken];
+    },
+    setScopes(scopes) {
+      state.scopes = [...scopes];
+    },
+  };
+  return state;
+}
 
 export interface BoxSimulatorOptions {
   /** @default '127.0.0.1' */
@@ -160,6 +277,8 @@ export interface IssuedToken {
   sharedLink?: string;
   /** The token it was exchanged from. */
   parentToken?: string;
+  /** The enterprise of the app that obtained it. */
+  enterpriseId: string;
   expiresInSeconds: number;
   issuedAt: number;
   expiresAt: number;
@@ -244,10 +363,8 @@ export class BoxSimulator {
   readonly #now: () => number;
   readonly #tokenLifetime: number;
   readonly #downscopedLifetime: number;
-  readonly #serviceAccountUserId: string;
-  #credentials: SimulatorCredentials[];
-  #allowUserSubjects: boolean | readonly string[];
-  #appScopes: readonly string[];
+  readonly #defaultApp: AppState;
+  readonly #apps: AppState[];
   #restrictedToOverride: BoxResourceScope[] | undefined;
   #faults: BoxFault[] = [];
   #requests: RecordedRequest[] = [];
@@ -266,15 +383,19 @@ export class BoxSimulator {
     this.#tokenLifetime = options.tokenLifetimeSeconds ?? SIMULATOR_DEFAULTS.tokenLifetimeSeconds;
     this.#downscopedLifetime =
       options.downscopedTokenLifetimeSeconds ?? SIMULATOR_DEFAULTS.downscopedTokenLifetimeSeconds;
-    this.#serviceAccountUserId =
-      options.serviceAccountUserId ?? SIMULATOR_DEFAULTS.serviceAccountUserId;
-    this.#credentials = [
-      ...(options.credentials ?? [
-        { clientId: SIMULATOR_DEFAULTS.clientId, clientSecret: SIMULATOR_DEFAULTS.clientSecret },
-      ]),
-    ];
-    this.#allowUserSubjects = options.allowUserSubjects ?? false;
-    this.#appScopes = options.appScopes ?? BOX_DOWNSCOPE_SCOPES;
+    this.#defaultApp = appState({
+      credentials: [
+        ...(options.credentials ?? [
+          { clientId: SIMULATOR_DEFAULTS.clientId, clientSecret: SIMULATOR_DEFAULTS.clientSecret },
+        ]),
+      ],
+      enterpriseId: this.enterpriseId,
+      serviceAccountUserId: options.serviceAccountUserId ?? SIMULATOR_DEFAULTS.serviceAccountUserId,
+      scopes: options.appScopes ?? BOX_DOWNSCOPE_SCOPES,
+      userSubjects: options.allowUserSubjects ?? false,
+      misconfigurations: [],
+    });
+    this.#apps = [this.#defaultApp];
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch(() => {
         // A simulator bug must be visible to the test as a failure, not as a hang.
@@ -288,17 +409,50 @@ export class BoxSimulator {
 
   /** Replaces the accepted client credentials (secret rotation). Issued tokens stay valid [gap]. */
   setCredentials(credentials: readonly SimulatorCredentials[]): void {
-    this.#credentials = [...credentials];
+    this.#defaultApp.credentials = [...credentials];
   }
 
   /** Changes whether user subjects are allowed ("Generate user access tokens"). */
   setAllowUserSubjects(allow: boolean | readonly string[]): void {
-    this.#allowUserSubjects = allow;
+    this.#defaultApp.userSubjects = allow;
   }
 
   /** Changes the scopes new CCG tokens hold. */
   setAppScopes(scopes: readonly string[]): void {
-    this.#appScopes = [...scopes];
+    this.#defaultApp.setScopes(scopes);
+  }
+
+  /** The default app (the one the constructor options describe). */
+  get defaultApp(): SimulatorApp {
+    return this.#defaultApp;
+  }
+
+  /**
+   * Serves one more Box app (another customer's enterprise, say). It allows user subjects and
+   * As-User unless misconfigured. A client ID already served is refused: tokens are bound to their
+   * app, so two apps must not share one.
+   */
+  addApp(options: SimulatorAppOptions): SimulatorApp {
+    if (this.#appFor(options.clientId) !== undefined) {
+      throw new Error('The Box simulator already serves an app with this client ID.');
+    }
+    const app = appState({
+      credentials: [{ clientId: options.clientId, clientSecret: options.clientSecret }],
+      enterpriseId: options.enterpriseId,
+      serviceAccountUserId:
+        options.serviceAccountUserId ??
+        String(Number(SIMULATOR_DEFAULTS.serviceAccountUserId) + this.#apps.length),
+      scopes: options.scopes ?? BOX_DOWNSCOPE_SCOPES,
+      userSubjects: true,
+      misconfigurations: options.misconfigurations ?? [],
+    });
+    this.#apps.push(app);
+    return app;
+  }
+
+  /** The app with this client ID, if served. */
+  app(clientId: string): SimulatorApp | undefined {
+    return this.#appFor(clientId);
   }
 
   /**
@@ -490,7 +644,12 @@ export class BoxSimulator {
     }
     if (path === '/2.0/users/me') {
       if (method !== 'GET') return clientError(405, 'method_not_allowed', 'Method Not Allowed');
-      return this.#usersMe(req.headers.authorization);
+      return this.#api(req, (token, actingUserId) => this.#usersMe(token, actingUserId));
+    }
+    const folder = /^\/2\.0\/folders\/(\d+)$/.exec(path);
+    if (folder !== null) {
+      if (method !== 'GET') return clientError(405, 'method_not_allowed', 'Method Not Allowed');
+      return this.#api(req, (token) => this.#folder(token, folder[1] ?? ''));
     }
     return clientError(404, 'not_found', `The Box simulator has no route ${method} ${path}`);
   }
@@ -505,28 +664,49 @@ export class BoxSimulator {
     return oauthError(400, 'invalid_request', BOX_ERROR_DESCRIPTIONS.invalidRequest);
   }
 
-  #acceptsClient(form: Record<string, string>): boolean {
-    return this.#credentials.some(
+  #appFor(clientId: string | undefined): AppState | undefined {
+    return this.#apps.find((app) => app.credentials.some((c) => c.clientId === clientId));
+  }
+
+  /** The app whose client ID and secret these are (a reset secret is no longer accepted). */
+  #acceptedApp(form: Record<string, string>): AppState | undefined {
+    const app = this.#appFor(form.client_id);
+    if (app === undefined || app.broken.has('secret_reset')) return undefined;
+    const match = app.credentials.some(
       (c) => c.clientId === form.client_id && c.clientSecret === form.client_secret,
     );
+    return match ? app : undefined;
   }
 
   #clientCredentials(form: Record<string, string>): SimAnswer {
     const invalidClient = oauthError(400, 'invalid_client', BOX_ERROR_DESCRIPTIONS.invalidClient);
-    if (!this.#acceptsClient(form)) return invalidClient;
+    // [gap] The order in which Box checks the app's auth method, secret and authorisation is not
+    // documented; the simulator checks the auth method first, then the secret, then authorisation.
+    if (this.#appFor(form.client_id)?.broken.has('not_ccg') === true) {
+      return oauthError(400, 'invalid_request', `${BOX_ERROR_DESCRIPTIONS.grantTypeUnauthorized}.`);
+    }
+    const app = this.#acceptedApp(form);
+    if (app === undefined) return invalidClient;
     const subjectType = form.box_subject_type;
     const subjectId = form.box_subject_id;
     // Box answers missing subject fields with invalid_client, not invalid_request (observed).
     if (subjectType === undefined || subjectId === undefined || subjectId === '') {
       return invalidClient;
     }
+    if (app.broken.has('not_authorized')) {
+      return oauthError(400, 'unauthorized_client', BOX_ERROR_DESCRIPTIONS.appNotAuthorized);
+    }
     const invalidGrant = oauthError(400, 'invalid_grant', BOX_ERROR_DESCRIPTIONS.invalidGrant);
+    if (app.broken.has('not_reauthorized')) return invalidGrant;
     if (subjectType === 'enterprise') {
-      if (subjectId !== this.enterpriseId) return invalidGrant;
+      if (subjectId !== app.enterpriseId) return invalidGrant;
     } else if (subjectType === 'user') {
-      const allow = this.#allowUserSubjects;
+      const allow = app.broken.has('user_tokens_off') ? false : app.userSubjects;
       const allowed = allow === true || (Array.isArray(allow) && allow.includes(subjectId));
-      if (!allowed || !DIGITS.test(subjectId)) return invalidGrant;
+      // The service account's own ID is not a user subject (observed, box-windows-sdk-v2#879).
+      if (!allowed || !DIGITS.test(subjectId) || subjectId === app.serviceAccountUserId) {
+        return invalidGrant;
+      }
     } else {
       return oauthError(400, 'unauthorized_client', BOX_ERROR_DESCRIPTIONS.subjectTypeUnauthorized);
     }
@@ -535,7 +715,8 @@ export class BoxSimulator {
       subjectType,
       subjectId,
       clientId: form.client_id ?? '',
-      scopes: this.#appScopes,
+      enterpriseId: app.enterpriseId,
+      scopes: app.scopes,
       expiresInSeconds: this.#tokenLifetime,
     });
     return json(200, {
@@ -586,6 +767,7 @@ export class BoxSimulator {
       subjectType: parent.subjectType,
       subjectId: parent.subjectId,
       clientId: parent.clientId,
+      enterpriseId: parent.enterpriseId,
       scopes,
       parentToken: parent.accessToken,
       expiresInSeconds: this.#downscopedLifetime,
@@ -615,7 +797,7 @@ export class BoxSimulator {
   }
 
   #revoke(form: Record<string, string>): SimAnswer {
-    if (!this.#acceptsClient(form)) {
+    if (this.#acceptedApp(form) === undefined) {
       return oauthError(400, 'invalid_client', BOX_ERROR_DESCRIPTIONS.invalidClient);
     }
     const value = form.token;
@@ -628,8 +810,15 @@ export class BoxSimulator {
     return { status: 200, headers: { 'cache-control': 'no-store' }, body: '' };
   }
 
-  #usersMe(authorization: string | undefined): SimAnswer {
-    const match = /^Bearer (\S+)$/i.exec(authorization ?? '');
+  /**
+   * An API call: the bearer must be an active token; an `As-User` header needs "Perform Actions as
+   * Users" on the token's app, and may not name the service account itself (DOCS as-user.md).
+   */
+  #api(
+    req: IncomingMessage,
+    answer: (token: IssuedToken, actingUserId: string | undefined) => SimAnswer,
+  ): SimAnswer {
+    const match = /^Bearer (\S+)$/i.exec(req.headers.authorization ?? '');
     const token = match?.[1] === undefined ? undefined : this.#activeToken(match[1]);
     if (token === undefined) {
       // Box's observed answer for a missing, invalid or expired bearer: 401, empty body.
@@ -642,8 +831,25 @@ export class BoxSimulator {
         body: '',
       };
     }
-    const isServiceAccount = token.subjectType === 'enterprise';
-    const id = isServiceAccount ? this.#serviceAccountUserId : token.subjectId;
+    const asUser = req.headers['as-user'];
+    if (asUser === undefined) return answer(token, undefined);
+    const app = this.#appFor(token.clientId);
+    if (app === undefined || app.broken.has('as_user_off') || token.subjectType !== 'enterprise') {
+      return insufficientScope();
+    }
+    const userId = Array.isArray(asUser) ? asUser[0] : asUser;
+    if (userId === undefined || !DIGITS.test(userId) || userId === app.serviceAccountUserId) {
+      // [gap] Box's answer for an unusable As-User ID is not documented.
+      return clientError(400, 'bad_request', 'The As-User header does not name a usable user');
+    }
+    return answer(token, userId);
+  }
+
+  #usersMe(token: IssuedToken, actingUserId: string | undefined): SimAnswer {
+    const app = this.#appFor(token.clientId);
+    const serviceAccountId = app?.serviceAccountUserId ?? SIMULATOR_DEFAULTS.serviceAccountUserId;
+    const isServiceAccount = actingUserId === undefined && token.subjectType === 'enterprise';
+    const id = isServiceAccount ? serviceAccountId : (actingUserId ?? token.subjectId);
     return json(200, {
       type: 'user',
       id,
@@ -652,8 +858,15 @@ export class BoxSimulator {
         ? `AutomationUser_${id}@boxdevedition.com`
         : `user${id}@simulator.invalid`,
       status: 'active',
-      enterprise: { type: 'enterprise', id: this.enterpriseId, name: 'Box Simulator' },
+      enterprise: { type: 'enterprise', id: token.enterpriseId, name: 'Box Simulator' },
     });
+  }
+
+  /** `GET /2.0/folders/:id`: the root folder needs "Read all files and folders" (root_readonly). */
+  #folder(token: IssuedToken, id: string): SimAnswer {
+    if (id !== '0') return clientError(404, 'not_found', 'Not Found');
+    if (!token.scopes.some((scope) => ROOT_READ_SCOPES.includes(scope))) return insufficientScope();
+    return json(200, { type: 'folder', id: '0', etag: null, name: 'All Files' });
   }
 
   #issue(fields: Omit<IssuedToken, 'accessToken' | 'issuedAt' | 'expiresAt' | 'revoked'>) {
@@ -679,6 +892,17 @@ export class BoxSimulator {
     res.writeHead(answer.status, answer.headers);
     res.end(answer.body);
   }
+}
+
+/** Box's 403 for a token lacking a scope or the As-User feature (observed): header, empty body. */
+function insufficientScope(): SimAnswer {
+  return {
+    status: 403,
+    headers: {
+      'www-authenticate': `Bearer realm="Service", error="insufficient_scope", error_description="${BOX_ERROR_DESCRIPTIONS.insufficientScope}"`,
+    },
+    body: '',
+  };
 }
 
 function malformedTokenAnswer(kind: MalformedTokenBody, lifetime: number): SimAnswer {
@@ -738,6 +962,16 @@ async function main(): Promise<void> {
     ],
     allowUserSubjects: true,
   });
+  const requested = (env.BOX_SIM_MISCONFIGURATIONS ?? '').split(',').filter((m) => m !== '');
+  const known = (m: string): m is AppMisconfiguration =>
+    (APP_MISCONFIGURATIONS as readonly string[]).includes(m);
+  const unknown = requested.filter((m) => !known(m));
+  if (unknown.length > 0) {
+    console.error(`BOX_SIM_MISCONFIGURATIONS: unknown ${unknown.join(', ')}`);
+    await sim.close();
+    process.exit(2);
+  }
+  sim.defaultApp.setMisconfigurations(requested.filter(known));
   // The client secret is deliberately not printed, even a fake one.
   console.log(
     `Box simulator listening on ${sim.url} (enterprise ${sim.enterpriseId}, client ID ${clientId})`,

@@ -405,9 +405,9 @@ describe('Class: BoxSimulator', () => {
 
   describe('routing and records', () => {
     it('answers unknown routes with a 404 that names the route', async () => {
-      const response = await fetch(`${sim.url}/2.0/folders/0`);
+      const response = await fetch(`${sim.url}/2.0/files/0`);
       expect(response.status).toBe(404);
-      expect(await response.text()).toContain('GET /2.0/folders/0');
+      expect(await response.text()).toContain('GET /2.0/files/0');
     });
 
     it('records requests with their form fields and counts token calls by grant type', async () => {
@@ -564,3 +564,119 @@ async function waitFor(condition: () => boolean): Promise<void> {
   }
   throw new Error('condition not met');
 }
+
+describe('Class: BoxSimulator (several apps, misconfigurations)', () => {
+  const OTHER = { clientId: 'other-app', clientSecret: 'other-secret-9Kq', enterpriseId: '8080' };
+  let multi: BoxSimulator;
+
+  beforeEach(async () => {
+    multi = await startBoxSimulator({ enterpriseId: ENTERPRISE, credentials: [CLIENT] });
+  });
+
+  afterEach(async () => {
+    await multi.close();
+  });
+
+  function grant(app: { clientId: string; clientSecret: string }, type: string, id: string) {
+    return fetch(`${multi.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: CLIENT_CREDENTIALS_GRANT,
+        client_id: app.clientId,
+        client_secret: app.clientSecret,
+        box_subject_type: type,
+        box_subject_id: id,
+      }).toString(),
+    });
+  }
+
+  async function tokenOf(app: typeof OTHER): Promise<string> {
+    const response = await grant(app, 'enterprise', app.enterpriseId);
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  function api(path: string, token: string, asUser?: string) {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (asUser !== undefined) headers['as-user'] = asUser;
+    return fetch(`${multi.url}${path}`, { headers });
+  }
+
+  it('serves each app with its own secret and enterprise; tokens are bound to their app', async () => {
+    const other = multi.addApp(OTHER);
+    expect((await grant(CLIENT, 'enterprise', ENTERPRISE)).status).toBe(200);
+    // Each app's secret opens only its own client ID, and only for its own enterprise.
+    await expectOAuthError(
+      await grant({ ...OTHER, clientSecret: CLIENT.clientSecret }, 'enterprise', '8080'),
+      400,
+      'invalid_client',
+    );
+    await expectOAuthError(await grant(OTHER, 'enterprise', ENTERPRISE), 400, 'invalid_grant');
+    const me = await api('/2.0/users/me', await tokenOf(OTHER));
+    const body = (await me.json()) as { id: string; enterprise: { id: string } };
+    expect(body.enterprise.id).toBe('8080');
+    expect(body.id).toBe(other.serviceAccountUserId);
+    expect(body.id).not.toBe(SIMULATOR_DEFAULTS.serviceAccountUserId);
+    expect(() => multi.addApp(OTHER)).toThrow(/already serves/);
+  });
+
+  it.each([
+    ['not_ccg', 400, 'invalid_request', `${BOX_ERROR_DESCRIPTIONS.grantTypeUnauthorized}.`],
+    ['secret_reset', 400, 'invalid_client', BOX_ERROR_DESCRIPTIONS.invalidClient],
+    ['not_authorized', 400, 'unauthorized_client', BOX_ERROR_DESCRIPTIONS.appNotAuthorized],
+    ['not_reauthorized', 400, 'invalid_grant', BOX_ERROR_DESCRIPTIONS.invalidGrant],
+  ] as const)(
+    "answers the token request of a %s app with Box's exact error",
+    async (m, status, error, description) => {
+      multi.addApp({ ...OTHER, misconfigurations: [m] });
+      await expectOAuthError(await grant(OTHER, 'enterprise', '8080'), status, error, description);
+      // The default app is unaffected.
+      expect((await grant(CLIENT, 'enterprise', ENTERPRISE)).status).toBe(200);
+    },
+  );
+
+  it('user_tokens_off refuses user subjects with invalid_grant; on, the service account is refused', async () => {
+    const other = multi.addApp(OTHER);
+    expect((await grant(OTHER, 'user', '4242')).status).toBe(200);
+    await expectOAuthError(
+      await grant(OTHER, 'user', other.serviceAccountUserId),
+      400,
+      'invalid_grant',
+    );
+    other.misconfigure('user_tokens_off');
+    await expectOAuthError(
+      await grant(OTHER, 'user', '4242'),
+      400,
+      'invalid_grant',
+      BOX_ERROR_DESCRIPTIONS.invalidGrant,
+    );
+  });
+
+  it('As-User acts as the user, and as_user_off answers 403 insufficient_scope in WWW-Authenticate', async () => {
+    const other = multi.addApp(OTHER);
+    const token = await tokenOf(OTHER);
+    const as = await api('/2.0/users/me', token, '4242');
+    expect(((await as.json()) as { id: string }).id).toBe('4242');
+    other.misconfigure('as_user_off');
+    const refused = await api('/2.0/users/me', token, '4242');
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    expect(await refused.text()).toBe('');
+  });
+
+  it('reads the root folder only with "Read all files and folders"', async () => {
+    const other = multi.addApp({ ...OTHER, scopes: ['item_preview'] });
+    expect((await api('/2.0/folders/0?fields=id', await tokenOf(OTHER))).status).toBe(403);
+    other.setScopes(['root_readonly']);
+    expect((await api('/2.0/folders/0?fields=id', await tokenOf(OTHER))).status).toBe(200);
+  });
+
+  it('keeps the default app configurable through the old setters', async () => {
+    multi.setAllowUserSubjects(['55']);
+    expect((await grant(CLIENT, 'user', '55')).status).toBe(200);
+    multi.defaultApp.misconfigure('user_tokens_off');
+    expect(multi.defaultApp.misconfigurations()).toEqual(['user_tokens_off']);
+    await expectOAuthError(await grant(CLIENT, 'user', '55'), 400, 'invalid_grant');
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * The tenant registry as the operator CLI sees it: one Secrets Manager secret per tenant, named
+ * `<prefix><tenantId>`, holding the same JSON as the default secret (contract v1.1). Tags name the
+ * tenant, who added it, and the last setup-check result. Deletion always keeps a recovery window.
+ */
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+  ListSecretsCommand,
+  type SecretsManagerClient,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { parseSecretValue } from '../lambda/broker/credentials.js';
+import type { SetupCredentials } from '../lambda/setup/setup-check.js';
+
+/** The default `BOX_TENANT_SECRET_PREFIX`. */
+export const DEFAULT_TENANT_PREFIX = 'box-token-broker/tenants/';
+
+/** Contract v1.1 tenant ID; `default` is reserved for the deployment's default secret. */
+const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+/** Tag keys written on a tenant secret. */
+export const TENANT_TAGS = {
+  tenant: 'box-token-broker:tenant',
+  addedBy: 'box-token-broker:added-by',
+  lastCheck: 'box-token-broker:last-check',
+} as const;
+
+/** Recovery window bounds of DeleteSecret (days). */
+export const RECOVERY_DAYS = { min: 7, max: 30, default: 30 } as const;
+
+/** Why a tenant ID is unusable, or undefined when it is fine. */
+export function tenantIdProblem(id: string): string | undefined {
+  if (id === 'default') return 'the tenant ID "default" is reserved for the default secret';
+  if (!TENANT_ID.test(id)) {
+    return 'a tenant ID is 1-64 characters: lower-case letters, digits and inner hyphens';
+  }
+  return undefined;
+}
+
+/** One registered tenant as `tenant list` shows it. */
+export interface TenantEntry {
+  tenantId: string;
+  secretName: string;
+  addedBy: string | null;
+  /** e.g. `pass 2026-11-30T10:00:00.000Z`, or null when never checked. */
+  lastCheck: string | null;
+  createdAt: string | null;
+}
+
+/** Secrets Manager operations on the registry under one prefix. */
+export class TenantRegistry {
+  constructor(
+    private readonly client: SecretsManagerClient,
+    readonly prefix: string,
+  ) {}
+
+  secretName(tenantId: string): string {
+    return `${this.prefix}${tenantId}`;
+  }
+
+  /** Reads and validates a secret's credentials (tenant or any named secret). */
+  async readCredentials(secretId: string): Promise<SetupCredentials> {
+    const output = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const { clientId, clientSecret, enterpriseId } = parseSecretValue(
+      output.SecretString,
+      output.VersionId ?? 'unknown',
+    );
+    return { clientId, clientSecret, enterpriseId };
+  }
+
+  /** Creates the tenant's secret; fails (ResourceExistsException) if it exists. */
+  async create(
+    tenantId: string,
+    credentials: SetupCredentials,
+    addedBy: string,
+    lastCheck: string,
+  ): Promise<string | undefined> {
+    const output = await this.client.send(
+      new CreateSecretCommand({
+        Name: this.secretName(tenantId),
+        Description: `Box app credentials of box-token-broker tenant ${tenantId}`,
+        SecretString: JSON.stringify({
+          clientId: credentials.clientId,
+          clientSecret: credentials.clientSecret,
+          enterpriseId: credentials.enterpriseId,
+        }),
+        Tags: [
+          { Key: TENANT_TAGS.tenant, Value: tenantId },
+          { Key: TENANT_TAGS.addedBy, Value: tagValue(addedBy) },
+          { Key: TENANT_TAGS.lastCheck, Value: lastCheck },
+        ],
+      }),
+    );
+    return output.ARN;
+  }
+
+  /** Records a check result on the tenant's secret. */
+  async recordCheck(tenantId: string, lastCheck: string): Promise<void> {
+    await this.client.send(
+      new TagResourceCommand({
+        SecretId: this.secretName(tenantId),
+        Tags: [{ Key: TENANT_TAGS.lastCheck, Value: lastCheck }],
+      }),
+    );
+  }
+
+  /** Every tenant under the prefix (all pages), sorted by ID. */
+  async list(): Promise<TenantEntry[]> {
+    const entries: TenantEntry[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListSecretsCommand({
+          Filters: [{ Key: 'name', Values: [this.prefix] }],
+          MaxResults: 100,
+          ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+        }),
+      );
+      for (const secret of page.SecretList ?? []) {
+        const name = secret.Name ?? '';
+        // The name filter matches prefixes of words too; keep exact prefix matches only.
+        if (!name.startsWith(this.prefix)) continue;
+        const tenantId = name.slice(this.prefix.length);
+        if (tenantIdProblem(tenantId) !== undefined) continue;
+        const tag = (key: string) => secret.Tags?.find((t) => t.Key === key)?.Value ?? null;
+        entries.push({
+          tenantId,
+          secretName: name,
+          addedBy: tag(TENANT_TAGS.addedBy),
+          lastCheck: tag(TENANT_TAGS.lastCheck),
+          createdAt: secret.CreatedDate?.toISOString() ?? null,
+        });
+      }
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined && nextToken !== '');
+    return entries.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+  }
+
+  /** Schedules deletion with a recovery window (never ForceDeleteWithoutRecovery). */
+  async remove(tenantId: string, recoveryDays: number): Promise<Date | undefined> {
+    const output = await this.client.send(
+      new DeleteSecretCommand({
+        SecretId: this.secretName(tenantId),
+        RecoveryWindowInDays: recoveryDays,
+      }),
+    );
+    return output.DeletionDate;
+  }
+}
+
+/** Secrets Manager tag values: up to 256 characters of a limited set. */
+function tagValue(value: string): string {
+  return value.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
+}
