@@ -100,6 +100,22 @@ export class BoxBadResponseError extends BrokerError {
 }
 
 /**
+ * 502 `box_bad_response`, but not retryable: Box answered a token exchange with a token provably
+ * wider than asked (a scope or an item not requested). Box answers the same request the same way,
+ * so a retry cannot help; the code stays `box_bad_response` (docs/api.md "Contract changes").
+ */
+export class BoxDownscopeMismatchError extends BoxBadResponseError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoxDownscopeMismatchError';
+  }
+
+  override get retryable(): boolean {
+    return false;
+  }
+}
+
+/**
  * 502: Box refused the token being downscoped (expired or revoked at Box). The broker drops that
  * parent token and tries once more with a new one.
  */

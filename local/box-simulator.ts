@@ -33,6 +33,12 @@ export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
 export interface SimulatorCredentials {
   clientId: string;
   clientSecret: string;
+  /**
+   * `false` models an app whose authentication method is not Client Credentials Grant (JWT,
+   * OAuth 2.0): Box refuses `grant_type=client_credentials` for it with `invalid_request` "The
+   * grant type is unauthorized for this client_id.". @default true
+   */
+  clientCredentialsGrant?: boolean;
 }
 
 /** Defaults of {@link BoxSimulatorOptions}; fake values, safe to commit. */
@@ -56,6 +62,8 @@ export const BOX_ERROR_DESCRIPTIONS = {
   subjectTypeUnauthorized: 'The "box_subject_type" value is unauthorized for this client_id',
   appNotAuthorized: 'This app is not authorized by the enterprise admin',
   grantTypeUnauthorized: 'The grant type is unauthorized for this client_id',
+  /** The same refusal as Box lists it under `invalid_request` (developer.box.com PR #902). */
+  grantTypeUnauthorizedForClient: 'The grant type is unauthorized for this client_id.',
   invalidResource: 'The target resource is invalid.',
 } as const;
 
@@ -86,6 +94,11 @@ export interface BoxSimulatorOptions {
   serviceAccountUserId?: string;
   /** Millisecond clock deciding token expiry. @default Date.now */
   now?: () => number;
+  /**
+   * Answer 200s without `token_type`: Box's OpenAPI schema does not require it and a Box doc
+   * sample omits it. @default false
+   */
+  omitTokenType?: boolean;
 }
 
 /** Which requests a fault applies to. */
@@ -104,7 +117,7 @@ export type MalformedTokenBody =
   | 'empty_access_token'
   | 'string_expires_in'
   | 'zero_expires_in'
-  | 'missing_token_type'
+  | 'other_token_type'
   | 'restricted_to_not_array';
 
 /**
@@ -142,6 +155,8 @@ export interface RecordedRequest {
   form: Readonly<Record<string, string>>;
   /** Whether an `Authorization` header was sent (its value is not kept). */
   hasAuthorization: boolean;
+  /** The `User-Agent` header, when sent. */
+  userAgent: string | undefined;
   /** The fault that answered it, if any. */
   fault: BoxFault['kind'] | undefined;
   receivedAt: number;
@@ -249,6 +264,7 @@ export class BoxSimulator {
   #allowUserSubjects: boolean | readonly string[];
   #appScopes: readonly string[];
   #restrictedToOverride: BoxResourceScope[] | undefined;
+  #omitTokenType: boolean;
   #faults: BoxFault[] = [];
   #requests: RecordedRequest[] = [];
   #tokens = new Map<string, IssuedToken>();
@@ -275,6 +291,7 @@ export class BoxSimulator {
     ];
     this.#allowUserSubjects = options.allowUserSubjects ?? false;
     this.#appScopes = options.appScopes ?? BOX_DOWNSCOPE_SCOPES;
+    this.#omitTokenType = options.omitTokenType ?? false;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch(() => {
         // A simulator bug must be visible to the test as a failure, not as a hang.
@@ -307,6 +324,11 @@ export class BoxSimulator {
    */
   overrideRestrictedTo(restrictedTo: BoxResourceScope[] | undefined): void {
     this.#restrictedToOverride = restrictedTo;
+  }
+
+  /** Changes whether 200 token answers carry `token_type` (see {@link BoxSimulatorOptions}). */
+  setOmitTokenType(omit: boolean): void {
+    this.#omitTokenType = omit;
   }
 
   // ---- faults --------------------------------------------------------------------------------
@@ -402,6 +424,7 @@ export class BoxSimulator {
       contentType,
       form,
       hasAuthorization: req.headers.authorization !== undefined,
+      userAgent: req.headers['user-agent'],
       fault: fault?.kind,
       receivedAt: this.#now(),
     });
@@ -514,6 +537,16 @@ export class BoxSimulator {
   #clientCredentials(form: Record<string, string>): SimAnswer {
     const invalidClient = oauthError(400, 'invalid_client', BOX_ERROR_DESCRIPTIONS.invalidClient);
     if (!this.#acceptsClient(form)) return invalidClient;
+    const app = this.#credentials.find(
+      (c) => c.clientId === form.client_id && c.clientSecret === form.client_secret,
+    );
+    if (app?.clientCredentialsGrant === false) {
+      return oauthError(
+        400,
+        'invalid_request',
+        BOX_ERROR_DESCRIPTIONS.grantTypeUnauthorizedForClient,
+      );
+    }
     const subjectType = form.box_subject_type;
     const subjectId = form.box_subject_id;
     // Box answers missing subject fields with invalid_client, not invalid_request (observed).
@@ -542,7 +575,7 @@ export class BoxSimulator {
       access_token: token.accessToken,
       expires_in: token.expiresInSeconds,
       restricted_to: [],
-      token_type: 'bearer',
+      ...this.#tokenType(),
     });
   }
 
@@ -608,10 +641,14 @@ export class BoxSimulator {
     return json(200, {
       access_token: token.accessToken,
       expires_in: token.expiresInSeconds,
-      token_type: 'bearer',
+      ...this.#tokenType(),
       restricted_to: restrictedTo,
       issued_token_type: ACCESS_TOKEN_TYPE,
     });
+  }
+
+  #tokenType(): { token_type?: 'bearer' } {
+    return this.#omitTokenType ? {} : { token_type: 'bearer' };
   }
 
   #revoke(form: Record<string, string>): SimAnswer {
@@ -701,8 +738,8 @@ function malformedTokenAnswer(kind: MalformedTokenBody, lifetime: number): SimAn
       return json(200, { ...valid, expires_in: String(lifetime) });
     case 'zero_expires_in':
       return json(200, { ...valid, expires_in: 0 });
-    case 'missing_token_type':
-      return json(200, { ...valid, token_type: undefined });
+    case 'other_token_type':
+      return json(200, { ...valid, token_type: 'mac' });
     case 'restricted_to_not_array':
       return json(200, { ...valid, restricted_to: {} });
   }

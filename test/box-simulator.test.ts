@@ -485,7 +485,7 @@ describe('Class: BoxSimulator', () => {
       ['empty_access_token'],
       ['string_expires_in'],
       ['zero_expires_in'],
-      ['missing_token_type'],
+      ['other_token_type'],
       ['restricted_to_not_array'],
     ] as const)('answers 200 with a %s body', async (body) => {
       sim.injectFault({ kind: 'malformed', body });
