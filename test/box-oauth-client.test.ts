@@ -642,6 +642,23 @@ describe('Class: BoxOAuthClient', () => {
       });
     });
 
+    it("downscopes to the Content Sidebar's item_comment and item_task scopes", async () => {
+      const token = await client().exchangeToken(
+        await parentToken(),
+        {
+          scopes: ['base_sidebar', 'item_comment', 'item_task'],
+          resource: 'https://api.box.com/2.0/files/7',
+        },
+        deadline(),
+      );
+
+      expect(token.restrictedTo.map((grant) => grant.scope)).toEqual([
+        'base_sidebar',
+        'item_comment',
+        'item_task',
+      ]);
+    });
+
     it('sends box_shared_link instead of resource', async () => {
       const link = 'https://app.box.com/s/abcdef';
       await client().exchangeToken(
