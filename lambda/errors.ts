@@ -126,7 +126,7 @@ export class BoxSubjectTokenRejectedError extends BoxBadResponseError {
   }
 }
 
-/** 503: Box throttled, failed or was unreachable for the whole retry budget. */
+/** 503: Box throttled, failed or was unreachable, and the request's deadline allows no retry. */
 export class BoxUnavailableError extends BrokerError {
   constructor(message: string, options: BrokerErrorOptions = {}) {
     super('box_unavailable', message, options);
@@ -134,7 +134,7 @@ export class BoxUnavailableError extends BrokerError {
   }
 }
 
-/** 504: Box did not answer within the time budget. */
+/** 504: Box did not answer before the request's deadline. */
 export class BoxTimeoutError extends BrokerError {
   constructor(message: string, options: BrokerErrorOptions = {}) {
     super('box_timeout', message, options);
