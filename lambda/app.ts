@@ -3,6 +3,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type { BoxUserProbe } from './box/user-probe.js';
 import type { Broker } from './broker/broker.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
+import { noDeadline } from './deadline.js';
 import { BrokerError, toBrokerError } from './errors.js';
 import {
   apiOperation,
@@ -91,7 +92,7 @@ async function canary(
   trace.canary = 0;
   const health = await broker.health(trace);
   if (probe === undefined) throw new TypeError('the canary needs a Box user probe');
-  const userId = await probe.whoAmI(health.accessToken);
+  const userId = await probe.whoAmI(health.accessToken, noDeadline());
   trace.canary = 1;
   trace.status = 200;
   return { status: 'ok', box_user_id: userId, token_expires_in: health.response.token_expires_in };

@@ -16,9 +16,9 @@ export interface BrokerConfig {
   tokenCacheMaxEntries: number;
   /** `BOX_HTTP_TIMEOUT_MS`: timeout of one HTTP attempt to Box. */
   boxAttemptTimeoutMs: number;
-  /** `BOX_RETRY_BUDGET_MS`: total time one Box operation may take, retries included. */
+  /** `BOX_RETRY_BUDGET_MS`: the whole request's budget for Box and Secrets Manager calls. */
   boxRetryBudgetMs: number;
-  /** `BOX_MAX_ATTEMPTS`: attempts per Box operation (first try included). */
+  /** `BOX_MAX_ATTEMPTS`: attempts per Box call (first try included), inside the deadline. */
   boxMaxAttempts: number;
   /** `BOX_NEGATIVE_CACHE_SECONDS`: how long a Box configuration error is answered from memory. */
   negativeCacheMs: number;

@@ -126,6 +126,13 @@ export interface ErrorResponse {
 /**
  * Scopes Box accepts when downscoping (OpenAPI `ResourceScope` enum, the developer docs'
  * downscoping table, and the standard scopes the docs allow). Anything else is `invalid_scope`.
+ *
+ * `item_comment` and `item_task` are the Content Sidebar's feature scopes for downscoped tokens
+ * (adding and editing comments; creating and resolving tasks): Box developer docs, "Content
+ * Sidebar" > "Scopes" > "Feature Scopes", https://developer.box.com/guides/embed/ui-elements/sidebar/
+ * (source: box/developer.box.com `content/guides/embed/ui-elements/sidebar.md`). The general
+ * "Scopes for downscoping" table (guides/api-calls/permissions-and-errors/scopes) points to each
+ * UI Element's page for these dedicated scopes.
  */
 export const BOX_DOWNSCOPE_SCOPES = [
   'annotation_edit',
@@ -136,12 +143,14 @@ export const BOX_DOWNSCOPE_SCOPES = [
   'base_preview',
   'base_sidebar',
   'base_upload',
+  'item_comment',
   'item_delete',
   'item_download',
   'item_preview',
   'item_read',
   'item_rename',
   'item_share',
+  'item_task',
   'item_upload',
   'root_readonly',
   'root_readwrite',

@@ -100,6 +100,22 @@ export class BoxBadResponseError extends BrokerError {
 }
 
 /**
+ * 502 `box_bad_response`, but not retryable: Box answered a token exchange with a token provably
+ * wider than asked (a scope or an item not requested). Box answers the same request the same way,
+ * so a retry cannot help; the code stays `box_bad_response` (docs/api.md "Contract changes").
+ */
+export class BoxDownscopeMismatchError extends BoxBadResponseError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoxDownscopeMismatchError';
+  }
+
+  override get retryable(): boolean {
+    return false;
+  }
+}
+
+/**
  * 502: Box refused the token being downscoped (expired or revoked at Box). The broker drops that
  * parent token and tries once more with a new one.
  */
@@ -110,7 +126,7 @@ export class BoxSubjectTokenRejectedError extends BoxBadResponseError {
   }
 }
 
-/** 503: Box throttled, failed or was unreachable for the whole retry budget. */
+/** 503: Box throttled, failed or was unreachable, and the request's deadline allows no retry. */
 export class BoxUnavailableError extends BrokerError {
   constructor(message: string, options: BrokerErrorOptions = {}) {
     super('box_unavailable', message, options);
@@ -118,7 +134,7 @@ export class BoxUnavailableError extends BrokerError {
   }
 }
 
-/** 504: Box did not answer within the time budget. */
+/** 504: Box did not answer before the request's deadline. */
 export class BoxTimeoutError extends BrokerError {
   constructor(message: string, options: BrokerErrorOptions = {}) {
     super('box_timeout', message, options);

@@ -21,8 +21,8 @@ export interface RuntimeOverrides {
   secretsManager?: SecretsManagerClient;
   box?: BoxTokenApi;
   fetch?: typeof fetch;
-  /** Waits between Box retries (tests skip the real wait). */
-  sleep?: (ms: number) => Promise<void>;
+  /** Waits between Box retries (tests skip the real wait); rejects when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   now?: () => number;
 }
 
@@ -44,7 +44,6 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
     new BoxOAuthClient({
       apiUrl: config.boxApiUrl,
       attemptTimeoutMs: config.boxAttemptTimeoutMs,
-      retryBudgetMs: config.boxRetryBudgetMs,
       maxAttempts: config.boxMaxAttempts,
       now,
       ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),

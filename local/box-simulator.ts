@@ -40,6 +40,12 @@ export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
 export interface SimulatorCredentials {
   clientId: string;
   clientSecret: string;
+  /**
+   * `false` models an app whose authentication method is not Client Credentials Grant (JWT,
+   * OAuth 2.0): Box refuses `grant_type=client_credentials` for it with `invalid_request` "The
+   * grant type is unauthorized for this client_id.". @default true
+   */
+  clientCredentialsGrant?: boolean;
 }
 
 /** Defaults of {@link BoxSimulatorOptions}; fake values, safe to commit. */
@@ -63,6 +69,8 @@ export const BOX_ERROR_DESCRIPTIONS = {
   subjectTypeUnauthorized: 'The "box_subject_type" value is unauthorized for this client_id',
   appNotAuthorized: 'This app is not authorized by the enterprise admin',
   grantTypeUnauthorized: 'The grant type is unauthorized for this client_id',
+  /** The same refusal as Box lists it under `invalid_request` (developer.box.com PR #902). */
+  grantTypeUnauthorizedForClient: 'The grant type is unauthorized for this client_id.',
   invalidResource: 'The target resource is invalid.',
   /** The `WWW-Authenticate` description of a 403 `insufficient_scope` API answer (observed). */
   insufficientScope: 'The request requires higher privileges than provided by the access token.',
@@ -203,6 +211,11 @@ export interface BoxSimulatorOptions {
   serviceAccountUserId?: string;
   /** Millisecond clock deciding token expiry. @default Date.now */
   now?: () => number;
+  /**
+   * Answer 200s without `token_type`: Box's OpenAPI schema does not require it and a Box doc
+   * sample omits it. @default false
+   */
+  omitTokenType?: boolean;
 }
 
 /** Which requests a fault applies to. */
@@ -221,7 +234,7 @@ export type MalformedTokenBody =
   | 'empty_access_token'
   | 'string_expires_in'
   | 'zero_expires_in'
-  | 'missing_token_type'
+  | 'other_token_type'
   | 'restricted_to_not_array';
 
 /**
@@ -259,6 +272,8 @@ export interface RecordedRequest {
   form: Readonly<Record<string, string>>;
   /** Whether an `Authorization` header was sent (its value is not kept). */
   hasAuthorization: boolean;
+  /** The `User-Agent` header, when sent. */
+  userAgent: string | undefined;
   /** The fault that answered it, if any. */
   fault: BoxFault['kind'] | undefined;
   receivedAt: number;
@@ -366,6 +381,7 @@ export class BoxSimulator {
   readonly #defaultApp: AppState;
   readonly #apps: AppState[];
   #restrictedToOverride: BoxResourceScope[] | undefined;
+  #omitTokenType: boolean;
   #faults: BoxFault[] = [];
   #requests: RecordedRequest[] = [];
   #tokens = new Map<string, IssuedToken>();
@@ -396,6 +412,7 @@ export class BoxSimulator {
       misconfigurations: [],
     });
     this.#apps = [this.#defaultApp];
+    this.#omitTokenType = options.omitTokenType ?? false;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch(() => {
         // A simulator bug must be visible to the test as a failure, not as a hang.
@@ -461,6 +478,11 @@ export class BoxSimulator {
    */
   overrideRestrictedTo(restrictedTo: BoxResourceScope[] | undefined): void {
     this.#restrictedToOverride = restrictedTo;
+  }
+
+  /** Changes whether 200 token answers carry `token_type` (see {@link BoxSimulatorOptions}). */
+  setOmitTokenType(omit: boolean): void {
+    this.#omitTokenType = omit;
   }
 
   // ---- faults --------------------------------------------------------------------------------
@@ -556,6 +578,7 @@ export class BoxSimulator {
       contentType,
       form,
       hasAuthorization: req.headers.authorization !== undefined,
+      userAgent: req.headers['user-agent'],
       fault: fault?.kind,
       receivedAt: this.#now(),
     });
@@ -681,12 +704,30 @@ export class BoxSimulator {
   #clientCredentials(form: Record<string, string>): SimAnswer {
     const invalidClient = oauthError(400, 'invalid_client', BOX_ERROR_DESCRIPTIONS.invalidClient);
     // [gap] The order in which Box checks the app's auth method, secret and authorisation is not
-    // documented; the simulator checks the auth method first, then the secret, then authorisation.
+    // documented. An app switched to `not_ccg` is refused before its secret is looked at; an app
+    // whose credentials say `clientCredentialsGrant: false` only once the secret matched.
     if (this.#appFor(form.client_id)?.broken.has('not_ccg') === true) {
-      return oauthError(400, 'invalid_request', `${BOX_ERROR_DESCRIPTIONS.grantTypeUnauthorized}.`);
+      return oauthError(
+        400,
+        'invalid_request',
+        BOX_ERROR_DESCRIPTIONS.grantTypeUnauthorizedForClient,
+      );
     }
     const app = this.#acceptedApp(form);
     if (app === undefined) return invalidClient;
+    const notCcg = app.credentials.some(
+      (c) =>
+        c.clientId === form.client_id &&
+        c.clientSecret === form.client_secret &&
+        c.clientCredentialsGrant === false,
+    );
+    if (notCcg) {
+      return oauthError(
+        400,
+        'invalid_request',
+        BOX_ERROR_DESCRIPTIONS.grantTypeUnauthorizedForClient,
+      );
+    }
     const subjectType = form.box_subject_type;
     const subjectId = form.box_subject_id;
     // Box answers missing subject fields with invalid_client, not invalid_request (observed).
@@ -723,7 +764,7 @@ export class BoxSimulator {
       access_token: token.accessToken,
       expires_in: token.expiresInSeconds,
       restricted_to: [],
-      token_type: 'bearer',
+      ...this.#tokenType(),
     });
   }
 
@@ -790,10 +831,14 @@ export class BoxSimulator {
     return json(200, {
       access_token: token.accessToken,
       expires_in: token.expiresInSeconds,
-      token_type: 'bearer',
+      ...this.#tokenType(),
       restricted_to: restrictedTo,
       issued_token_type: ACCESS_TOKEN_TYPE,
     });
+  }
+
+  #tokenType(): { token_type?: 'bearer' } {
+    return this.#omitTokenType ? {} : { token_type: 'bearer' };
   }
 
   #revoke(form: Record<string, string>): SimAnswer {
@@ -925,8 +970,8 @@ function malformedTokenAnswer(kind: MalformedTokenBody, lifetime: number): SimAn
       return json(200, { ...valid, expires_in: String(lifetime) });
     case 'zero_expires_in':
       return json(200, { ...valid, expires_in: 0 });
-    case 'missing_token_type':
-      return json(200, { ...valid, token_type: undefined });
+    case 'other_token_type':
+      return json(200, { ...valid, token_type: 'mac' });
     case 'restricted_to_not_array':
       return json(200, { ...valid, restricted_to: {} });
   }

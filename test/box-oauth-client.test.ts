@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type BoxAttemptInfo,
-  BoxOAuthClient,
-  type BoxOAuthClientOptions,
-} from '../lambda/box/oauth-client.js';
+import { BoxOAuthClient, type BoxOAuthClientOptions } from '../lambda/box/oauth-client.js';
+import { BOX_USER_AGENT } from '../lambda/box/user-agent.js';
+import { type Deadline, startDeadline } from '../lambda/deadline.js';
 import {
   BoxBadResponseError,
   BoxCredentialsRejectedError,
+  BoxDownscopeMismatchError,
+  BoxSubjectTokenRejectedError,
   BoxTimeoutError,
   BoxUnavailableError,
   InvalidRequestError,
@@ -45,12 +45,19 @@ afterEach(async () => {
   await sim.close();
 });
 
+/**
+ * The request's deadline on the fake clock: `budgetMs` from now. Its signal never fires by
+ * itself (the fake clock does not move real time); the client must respect `atMs`.
+ */
+function deadline(budgetMs = 10_000): Deadline {
+  return { signal: new AbortController().signal, atMs: clock + budgetMs };
+}
+
 /** A client on the simulator whose waits advance a fake clock instead of taking real time. */
 function client(overrides: Partial<BoxOAuthClientOptions> = {}): BoxOAuthClient {
   return new BoxOAuthClient({
     apiUrl: sim.url,
     attemptTimeoutMs: 2000,
-    retryBudgetMs: 10_000,
     maxAttempts: 4,
     now: () => clock,
     sleep: async (ms) => {
@@ -87,24 +94,25 @@ function fixedFetch(status: number, body: string, headers: Record<string, string
 }
 
 async function parentToken(): Promise<string> {
-  return (await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT)).accessToken;
+  return (await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline())).accessToken;
 }
 
 describe('Class: BoxOAuthClient', () => {
   describe('requestToken', () => {
     it('returns the validated token for the enterprise service account', async () => {
-      const token = await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT);
+      const token = await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline());
 
       expect(token).toEqual({
         accessToken: expect.stringMatching(/^[A-Za-z0-9]{32}$/),
         expiresInSeconds: 3992,
         restrictedTo: [],
+        attempts: 1,
       });
       expect(sim.isTokenActive(token.accessToken)).toBe(true);
     });
 
     it('posts exactly the CCG form fields, url-encoded', async () => {
-      await client().requestToken(CREDENTIALS, { type: 'user', id: '1001' });
+      await client().requestToken(CREDENTIALS, { type: 'user', id: '1001' }, deadline());
 
       expect(sim.requests).toHaveLength(1);
       expect(sim.requests[0]).toMatchObject({
@@ -123,7 +131,11 @@ describe('Class: BoxOAuthClient', () => {
     });
 
     it('accepts an apiUrl with a trailing slash', async () => {
-      await client({ apiUrl: `${sim.url}/` }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT);
+      await client({ apiUrl: `${sim.url}/` }).requestToken(
+        CREDENTIALS,
+        ENTERPRISE_SUBJECT,
+        deadline(),
+      );
       expect(sim.requests[0]?.path).toBe('/oauth2/token');
     });
 
@@ -131,7 +143,7 @@ describe('Class: BoxOAuthClient', () => {
       const wrong = { ...CREDENTIALS, clientSecret: 'wrong-secret-value-77' };
 
       const error = await failure(
-        client().requestToken(wrong, ENTERPRISE_SUBJECT),
+        client().requestToken(wrong, ENTERPRISE_SUBJECT, deadline()),
         wrong.clientSecret,
       );
 
@@ -147,7 +159,7 @@ describe('Class: BoxOAuthClient', () => {
 
     it('throws BoxCredentialsRejectedError(invalid_grant) with an authorisation hint for another enterprise', async () => {
       const error = await failure(
-        client().requestToken(CREDENTIALS, { type: 'enterprise', id: '1' }),
+        client().requestToken(CREDENTIALS, { type: 'enterprise', id: '1' }, deadline()),
       );
 
       expect(error).toMatchObject({
@@ -160,7 +172,9 @@ describe('Class: BoxOAuthClient', () => {
     });
 
     it('throws BoxCredentialsRejectedError(invalid_grant) for a user subject the app may not use', async () => {
-      const error = await failure(client().requestToken(CREDENTIALS, { type: 'user', id: '2002' }));
+      const error = await failure(
+        client().requestToken(CREDENTIALS, { type: 'user', id: '2002' }, deadline()),
+      );
       expect(error).toBeInstanceOf(BoxCredentialsRejectedError);
       expect(error).toMatchObject({ boxError: 'invalid_grant' });
     });
@@ -172,7 +186,9 @@ describe('Class: BoxOAuthClient', () => {
     ])('throws BoxCredentialsRejectedError(unauthorized_client) for "%s"', async (description) => {
       sim.injectFault({ kind: 'oauth_error', error: 'unauthorized_client', description });
 
-      const error = await failure(client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT));
+      const error = await failure(
+        client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+      );
 
       expect(error).toBeInstanceOf(BoxCredentialsRejectedError);
       expect(error).toMatchObject({
@@ -183,6 +199,51 @@ describe('Class: BoxOAuthClient', () => {
       expect(sim.tokenCallCount()).toBe(1);
     });
 
+    it('sends User-Agent box-token-broker/<version> on every call', async () => {
+      const parent = await parentToken();
+      await client().exchangeToken(parent, { scopes: ['item_preview'] }, deadline());
+      await client().revokeToken(CREDENTIALS, parent, deadline());
+
+      expect(sim.requests.map((r) => r.userAgent)).toEqual([
+        BOX_USER_AGENT,
+        BOX_USER_AGENT,
+        BOX_USER_AGENT,
+      ]);
+    });
+
+    it('accepts a 200 without token_type (the OpenAPI schema does not require it)', async () => {
+      sim.setOmitTokenType(true);
+
+      const token = await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline());
+      const downscoped = await client().exchangeToken(
+        token.accessToken,
+        { scopes: ['item_preview'] },
+        deadline(),
+      );
+
+      expect(sim.isTokenActive(token.accessToken)).toBe(true);
+      expect(sim.isTokenActive(downscoped.accessToken)).toBe(true);
+    });
+
+    it('throws BoxCredentialsRejectedError with the authentication-method hint when the app is not a CCG app', async () => {
+      sim.setCredentials([{ ...CREDENTIALS, clientCredentialsGrant: false }]);
+
+      const error = await failure(
+        client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+      );
+
+      expect(error).toBeInstanceOf(BoxCredentialsRejectedError);
+      expect(error).toMatchObject({
+        code: 'box_credentials_rejected',
+        retryable: false,
+        boxError: 'invalid_request',
+        boxErrorDescription: 'The grant type is unauthorized for this client_id.',
+      });
+      expect(error.message).toContain('Authentication Method');
+      expect(error.message).toContain('re-authorise');
+      expect(sim.tokenCallCount()).toBe(1);
+    });
+
     it('throws BoxBadResponseError, not retried, for invalid_request (a broker bug)', async () => {
       sim.injectFault({
         kind: 'oauth_error',
@@ -190,7 +251,9 @@ describe('Class: BoxOAuthClient', () => {
         description: BOX_ERROR_DESCRIPTIONS.invalidRequest,
       });
 
-      const error = await failure(client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT));
+      const error = await failure(
+        client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+      );
 
       expect(error).toBeInstanceOf(BoxBadResponseError);
       expect(error.message).toContain(`invalid_request (${BOX_ERROR_DESCRIPTIONS.invalidRequest})`);
@@ -205,14 +268,16 @@ describe('Class: BoxOAuthClient', () => {
       'empty_access_token',
       'string_expires_in',
       'zero_expires_in',
-      'missing_token_type',
+      'other_token_type',
       'restricted_to_not_array',
     ] satisfies MalformedTokenBody[])(
       'throws BoxBadResponseError for a 200 with a %s body',
       async (body) => {
         sim.injectFault({ kind: 'malformed', body });
 
-        const error = await failure(client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT));
+        const error = await failure(
+          client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+        );
 
         expect(error).toBeInstanceOf(BoxBadResponseError);
         expect(error.message).toMatch(/^Box answered HTTP 200 with /);
@@ -227,7 +292,9 @@ describe('Class: BoxOAuthClient', () => {
         headers: { location: `${sim.url}/elsewhere` },
       });
 
-      const error = await failure(client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT));
+      const error = await failure(
+        client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+      );
 
       expect(error).toBeInstanceOf(BoxBadResponseError);
       expect(error.message).toContain('unexpected HTTP status 302');
@@ -239,10 +306,10 @@ describe('Class: BoxOAuthClient', () => {
         new BoxOAuthClient({
           apiUrl: sim.url,
           attemptTimeoutMs: 1000,
-          retryBudgetMs: 1000,
           maxAttempts: 3,
+          now: () => clock,
           fetch: fixedFetch(404, '{"type":"error","status":404,"code":"not_found"}').fetch,
-        }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT),
+        }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
       );
       expect(error).toBeInstanceOf(BoxBadResponseError);
       expect(error.message).toBe('Box answered with unexpected HTTP status 404 (not_found).');
@@ -253,7 +320,7 @@ describe('Class: BoxOAuthClient', () => {
     it('honours Retry-After: 2 as 2000 ms and then succeeds', async () => {
       sim.injectFault({ kind: 'rate_limit', retryAfter: 2 });
 
-      const token = await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT);
+      const token = await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline());
 
       expect(token.accessToken).not.toBe('');
       expect(sleeps).toEqual([2000]);
@@ -263,7 +330,7 @@ describe('Class: BoxOAuthClient', () => {
     it('honours Retry-After given as an HTTP-date', async () => {
       sim.injectFault({ kind: 'rate_limit', retryAfter: new Date(START + 3000).toUTCString() });
 
-      await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT);
+      await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline());
 
       expect(sleeps).toEqual([3000]);
     });
@@ -272,7 +339,7 @@ describe('Class: BoxOAuthClient', () => {
       const { fetch, calls } = fixedFetch(429, '', { 'Retry-After': '1' });
 
       const error = await failure(
-        client({ fetch, maxAttempts: 2 }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT),
+        client({ fetch, maxAttempts: 2 }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
       );
 
       expect(error).toMatchObject({ retryAfterSeconds: 1 });
@@ -284,7 +351,7 @@ describe('Class: BoxOAuthClient', () => {
       sim.injectFault({ kind: 'rate_limit', retryAfter: 1 }, 3);
 
       const error = await failure(
-        client({ maxAttempts: 3 }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT),
+        client({ maxAttempts: 3 }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
       );
 
       expect(error).toBeInstanceOf(BoxUnavailableError);
@@ -297,7 +364,9 @@ describe('Class: BoxOAuthClient', () => {
     it('gives up at once when Retry-After is longer than the remaining budget', async () => {
       sim.injectFault({ kind: 'rate_limit', retryAfter: 30 });
 
-      const error = await failure(client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT));
+      const error = await failure(
+        client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+      );
 
       expect(error).toBeInstanceOf(BoxUnavailableError);
       expect(error).toMatchObject({ retryAfterSeconds: 30 });
@@ -312,7 +381,7 @@ describe('Class: BoxOAuthClient', () => {
         { kind: 'server_error', status: 503 },
       );
 
-      await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT);
+      await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline());
 
       expect(sleeps).toEqual([200, 400, 800]);
       expect(sim.tokenCallCount()).toBe(4);
@@ -321,7 +390,9 @@ describe('Class: BoxOAuthClient', () => {
     it('throws BoxUnavailableError without retryAfterSeconds when 5xx persists and Box sent none', async () => {
       sim.injectFault({ kind: 'server_error' }, 4);
 
-      const error = await failure(client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT));
+      const error = await failure(
+        client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+      );
 
       expect(error).toBeInstanceOf(BoxUnavailableError);
       expect(error).toMatchObject({ retryAfterSeconds: undefined });
@@ -333,7 +404,7 @@ describe('Class: BoxOAuthClient', () => {
       sim.injectFault({ kind: 'server_error' }, 4);
 
       const error = await failure(
-        client({ retryBudgetMs: 500 }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT),
+        client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline(500)),
       );
 
       expect(error).toBeInstanceOf(BoxUnavailableError);
@@ -344,7 +415,7 @@ describe('Class: BoxOAuthClient', () => {
     it('retries a reset connection and then succeeds', async () => {
       sim.injectFault({ kind: 'reset' });
 
-      const token = await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT);
+      const token = await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline());
 
       expect(sim.isTokenActive(token.accessToken)).toBe(true);
       expect(sim.tokenCallCount()).toBe(2);
@@ -354,7 +425,7 @@ describe('Class: BoxOAuthClient', () => {
       sim.injectFault({ kind: 'reset' }, 2);
 
       const error = await failure(
-        client({ maxAttempts: 2 }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT),
+        client({ maxAttempts: 2 }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
       );
 
       expect(error).toBeInstanceOf(BoxUnavailableError);
@@ -367,7 +438,11 @@ describe('Class: BoxOAuthClient', () => {
       await sim.close();
 
       const error = await failure(
-        client({ apiUrl: url, maxAttempts: 2 }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT),
+        client({ apiUrl: url, maxAttempts: 2 }).requestToken(
+          CREDENTIALS,
+          ENTERPRISE_SUBJECT,
+          deadline(),
+        ),
       );
 
       expect(error).toBeInstanceOf(BoxUnavailableError);
@@ -380,6 +455,7 @@ describe('Class: BoxOAuthClient', () => {
         client({ attemptTimeoutMs: 50, maxAttempts: 2 }).requestToken(
           CREDENTIALS,
           ENTERPRISE_SUBJECT,
+          deadline(),
         ),
       );
 
@@ -392,7 +468,11 @@ describe('Class: BoxOAuthClient', () => {
     it('succeeds after a hung attempt times out', async () => {
       sim.injectFault({ kind: 'hang' });
 
-      await client({ attemptTimeoutMs: 50 }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT);
+      await client({ attemptTimeoutMs: 50 }).requestToken(
+        CREDENTIALS,
+        ENTERPRISE_SUBJECT,
+        deadline(),
+      );
 
       expect(sim.tokenCallCount()).toBe(2);
     });
@@ -404,53 +484,132 @@ describe('Class: BoxOAuthClient', () => {
         client({ attemptTimeoutMs: 30, maxAttempts: 1 }).requestToken(
           CREDENTIALS,
           ENTERPRISE_SUBJECT,
+          deadline(),
         ),
       );
 
       expect(error).toBeInstanceOf(BoxTimeoutError);
     });
 
-    it('limits an attempt to the remaining budget', async () => {
+    it('stops after the attempt the deadline cut short, without another try', async () => {
+      sim.injectFault({ kind: 'server_error' }, 4);
+
+      const error = await failure(
+        client({
+          sleep: async (ms) => {
+            clock += ms + 10_000;
+          },
+        }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+      );
+
+      // The wait itself fit; afterwards the fake clock is past atMs, so no attempt is started.
+      expect(error).toBeInstanceOf(BoxUnavailableError);
+      expect(sim.tokenCallCount()).toBe(1);
+    });
+
+    it('returns how many attempts the answer took', async () => {
+      sim.injectFaults({ kind: 'rate_limit', retryAfter: 1 }, { kind: 'reset' });
+
+      const token = await client().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline());
+
+      expect(token.attempts).toBe(3);
+      expect(sim.tokenCallCount()).toBe(3);
+    });
+  });
+
+  describe('one deadline per request (real HTTP, real time)', () => {
+    /** A client with real timers: only the deadline can end a hang before 5 s. */
+    function realClient(): BoxOAuthClient {
+      return new BoxOAuthClient({ apiUrl: sim.url, attemptTimeoutMs: 5000, maxAttempts: 4 });
+    }
+
+    function realDeadline(budgetMs: number): Deadline {
+      return startDeadline({ budgetMs, answerMarginMs: 0, now: Date.now });
+    }
+
+    it.each([
+      [
+        'requestToken',
+        (c: BoxOAuthClient, d: Deadline) => c.requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, d),
+      ],
+      [
+        'exchangeToken',
+        (c: BoxOAuthClient, d: Deadline) =>
+          c.exchangeToken(
+            'parent-token',
+            { scopes: ['item_preview'], resource: 'https://api.box.com/2.0/files/1' },
+            d,
+          ),
+      ],
+      ['revokeToken', (c: BoxOAuthClient, d: Deadline) => c.revokeToken(CREDENTIALS, 'a-token', d)],
+    ] as const)(
+      '%s: a Box that accepts and never answers ends in BoxTimeoutError within the deadline',
+      async (_name, call) => {
+        sim.injectFault({ kind: 'hang' }, 4);
+        const started = performance.now();
+
+        const error = await failure(call(realClient(), realDeadline(200)));
+
+        const elapsed = performance.now() - started;
+        expect(error).toBeInstanceOf(BoxTimeoutError);
+        expect(error).toMatchObject({ code: 'box_timeout', status: 504, retryable: true });
+        expect((error as BoxTimeoutError).retryAfterSeconds).toBeGreaterThan(0);
+        expect(elapsed).toBeGreaterThanOrEqual(150);
+        expect(elapsed).toBeLessThan(1000);
+        expect(sim.requests).toHaveLength(1);
+      },
+    );
+
+    it('shares one deadline between calls: the second call of a request gets only what is left', async () => {
+      const shared = realDeadline(250);
+      sim.injectFault({ kind: 'delay', ms: 150 });
+      const parent = await realClient().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, shared);
       sim.injectFault({ kind: 'hang' });
+      const started = performance.now();
+
+      const error = await failure(
+        realClient().exchangeToken(parent.accessToken, { scopes: ['item_preview'] }, shared),
+        parent.accessToken,
+      );
+
+      expect(error).toBeInstanceOf(BoxTimeoutError);
+      expect(performance.now() - started).toBeLessThan(200);
+    });
+
+    it('does not call Box once the deadline has passed', async () => {
+      const passed = realDeadline(1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      const error = await failure(
+        realClient().requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, passed),
+      );
+
+      expect(error).toBeInstanceOf(BoxTimeoutError);
+      expect(sim.requests).toHaveLength(0);
+    });
+
+    it('never lets the abort escape unmapped when the deadline fires during a real wait', async () => {
+      sim.injectFault({ kind: 'server_error', retryAfter: 0.1 });
       const started = performance.now();
 
       const error = await failure(
         new BoxOAuthClient({
           apiUrl: sim.url,
           attemptTimeoutMs: 5000,
-          retryBudgetMs: 60,
-          maxAttempts: 3,
-        }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT),
+          maxAttempts: 4,
+          // Box's 0.1 s Retry-After fits; this clock is behind real time, so the deadline's
+          // real timer fires while the (real) wait runs.
+          now: () => Date.now() - 1000,
+        }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, {
+          signal: AbortSignal.timeout(30),
+          atMs: Date.now() - 1000 + 5000,
+        }),
       );
 
-      expect(error).toBeInstanceOf(BoxTimeoutError);
+      expect(error).toBeInstanceOf(BoxUnavailableError);
+      expect(error.message).toContain('HTTP 503');
       expect(performance.now() - started).toBeLessThan(1000);
       expect(sim.tokenCallCount()).toBe(1);
-    });
-
-    it('reports every attempt to onAttempt', async () => {
-      const attempts: BoxAttemptInfo[] = [];
-      sim.injectFaults({ kind: 'rate_limit', retryAfter: 1 }, { kind: 'reset' });
-
-      await client({ onAttempt: (info) => attempts.push(info) }).requestToken(
-        CREDENTIALS,
-        ENTERPRISE_SUBJECT,
-      );
-
-      expect(attempts).toEqual([
-        { operation: 'token', attempt: 1, durationMs: 0, status: 429 },
-        { operation: 'token', attempt: 2, durationMs: 0, failure: 'network' },
-        { operation: 'token', attempt: 3, durationMs: 0, status: 200 },
-      ]);
-    });
-
-    it('ignores an onAttempt observer that throws', async () => {
-      const token = await client({
-        onAttempt: () => {
-          throw new Error('metrics broke');
-        },
-      }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT);
-      expect(token.accessToken).not.toBe('');
     });
   });
 
@@ -458,10 +617,14 @@ describe('Class: BoxOAuthClient', () => {
     it('downscopes to a folder and returns the grants and issued_token_type', async () => {
       const parent = await parentToken();
 
-      const token = await client().exchangeToken(parent, {
-        scopes: ['item_preview', 'item_download'],
-        resource: 'https://api.box.com/2.0/folders/123',
-      });
+      const token = await client().exchangeToken(
+        parent,
+        {
+          scopes: ['item_preview', 'item_download'],
+          resource: 'https://api.box.com/2.0/folders/123',
+        },
+        deadline(),
+      );
 
       expect(token.issuedTokenType).toBe(ACCESS_TOKEN_TYPE);
       expect(token.expiresInSeconds).toBe(4175);
@@ -479,12 +642,33 @@ describe('Class: BoxOAuthClient', () => {
       });
     });
 
+    it("downscopes to the Content Sidebar's item_comment and item_task scopes", async () => {
+      const token = await client().exchangeToken(
+        await parentToken(),
+        {
+          scopes: ['base_sidebar', 'item_comment', 'item_task'],
+          resource: 'https://api.box.com/2.0/files/7',
+        },
+        deadline(),
+      );
+
+      expect(token.restrictedTo.map((grant) => grant.scope)).toEqual([
+        'base_sidebar',
+        'item_comment',
+        'item_task',
+      ]);
+    });
+
     it('sends box_shared_link instead of resource', async () => {
       const link = 'https://app.box.com/s/abcdef';
-      await client().exchangeToken(await parentToken(), {
-        scopes: ['item_preview'],
-        sharedLink: link,
-      });
+      await client().exchangeToken(
+        await parentToken(),
+        {
+          scopes: ['item_preview'],
+          sharedLink: link,
+        },
+        deadline(),
+      );
       expect(sim.requests.at(-1)?.form.box_shared_link).toBe(link);
     });
 
@@ -493,7 +677,7 @@ describe('Class: BoxOAuthClient', () => {
       const parent = await parentToken();
 
       const error = await failure(
-        client().exchangeToken(parent, { scopes: ['item_preview'], resource }),
+        client().exchangeToken(parent, { scopes: ['item_preview'], resource }, deadline()),
         parent,
       );
 
@@ -509,7 +693,7 @@ describe('Class: BoxOAuthClient', () => {
       const parent = await parentToken();
 
       const error = await failure(
-        client().exchangeToken(parent, { scopes: ['item_preview'], sharedLink: link }),
+        client().exchangeToken(parent, { scopes: ['item_preview'], sharedLink: link }, deadline()),
         parent,
         link,
       );
@@ -523,7 +707,7 @@ describe('Class: BoxOAuthClient', () => {
       const parent = await parentToken();
 
       const error = await failure(
-        client().exchangeToken(parent, { scopes: ['item_preview', 'item_delete'] }),
+        client().exchangeToken(parent, { scopes: ['item_preview', 'item_delete'] }, deadline()),
         parent,
       );
 
@@ -536,29 +720,102 @@ describe('Class: BoxOAuthClient', () => {
 
     it('throws InvalidScopeError for a scope Box does not define', async () => {
       const error = await failure(
-        client().exchangeToken(await parentToken(), { scopes: ['make_coffee'] }),
+        client().exchangeToken(await parentToken(), { scopes: ['make_coffee'] }, deadline()),
       );
       expect(error).toBeInstanceOf(InvalidScopeError);
     });
 
     it('throws BoxBadResponseError, not credentials rejected, when the parent token was revoked', async () => {
       const parent = await parentToken();
-      await client().revokeToken(CREDENTIALS, parent);
+      await client().revokeToken(CREDENTIALS, parent, deadline());
 
       const error = await failure(
-        client().exchangeToken(parent, { scopes: ['item_preview'] }),
+        client().exchangeToken(parent, { scopes: ['item_preview'] }, deadline()),
         parent,
       );
 
-      expect(error).toBeInstanceOf(BoxBadResponseError);
+      expect(error).toBeInstanceOf(BoxSubjectTokenRejectedError);
       expect(error.message).toMatch(/expired or been revoked/);
+    });
+
+    it.each([
+      ['400 invalid_grant', { kind: 'oauth_error', error: 'invalid_grant', description: 'gone' }],
+      ['400 invalid_token', { kind: 'oauth_error', error: 'invalid_token', description: 'gone' }],
+      [
+        '401 invalid_token',
+        { kind: 'oauth_error', status: 401, error: 'invalid_token', description: 'gone' },
+      ],
+      [
+        '401 with WWW-Authenticate invalid_token and no body',
+        {
+          kind: 'response',
+          status: 401,
+          headers: {
+            'www-authenticate':
+              'Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid."',
+          },
+        },
+      ],
+    ] as const)(
+      'classifies an exchange refused with %s as a dead parent (BoxSubjectTokenRejectedError)',
+      async (_name, fault) => {
+        const parent = await parentToken();
+        sim.injectFault({ ...fault, grantType: TOKEN_EXCHANGE_GRANT });
+
+        const error = await failure(
+          client().exchangeToken(parent, { scopes: ['item_preview'] }, deadline()),
+          parent,
+        );
+
+        expect(error).toBeInstanceOf(BoxSubjectTokenRejectedError);
+        expect(error).toMatchObject({ code: 'box_bad_response' });
+      },
+    );
+
+    it('keeps a bare 401 on the exchange as the scope refusal Box documents', async () => {
+      const parent = await parentToken();
+      sim.injectFault({ kind: 'response', status: 401, grantType: TOKEN_EXCHANGE_GRANT });
+
+      const error = await failure(
+        client().exchangeToken(parent, { scopes: ['item_preview'] }, deadline()),
+      );
+
+      expect(error).toBeInstanceOf(InvalidScopeError);
+    });
+
+    it('throws the non-retryable BoxDownscopeMismatchError for a wider token, without retrying', async () => {
+      sim.overrideRestrictedTo([{ scope: 'item_delete' }]);
+      const parent = await parentToken();
+
+      const error = await failure(
+        client().exchangeToken(parent, { scopes: ['item_preview'] }, deadline()),
+      );
+
+      expect(error).toBeInstanceOf(BoxDownscopeMismatchError);
+      expect(error).toMatchObject({ code: 'box_bad_response', status: 502, retryable: false });
+      expect(sim.tokenCallCount(TOKEN_EXCHANGE_GRANT)).toBe(1);
+    });
+
+    it('accepts a token that names fewer of the requested scopes (narrower)', async () => {
+      sim.overrideRestrictedTo([{ scope: 'item_preview', object: { type: 'folder', id: '123' } }]);
+
+      const token = await client().exchangeToken(
+        await parentToken(),
+        {
+          scopes: ['item_preview', 'item_download'],
+          resource: 'https://api.box.com/2.0/folders/123',
+        },
+        deadline(),
+      );
+
+      expect(token.restrictedTo).toHaveLength(1);
     });
 
     it('throws BoxBadResponseError when Box grants scopes that were not requested', async () => {
       sim.overrideRestrictedTo([{ scope: 'item_preview' }, { scope: 'item_delete' }]);
 
       const error = await failure(
-        client().exchangeToken(await parentToken(), { scopes: ['item_preview'] }),
+        client().exchangeToken(await parentToken(), { scopes: ['item_preview'] }, deadline()),
       );
 
       expect(error).toBeInstanceOf(BoxBadResponseError);
@@ -569,27 +826,23 @@ describe('Class: BoxOAuthClient', () => {
       sim.overrideRestrictedTo([{ scope: 'item_preview', object: { type: 'folder', id: '999' } }]);
 
       const error = await failure(
-        client().exchangeToken(await parentToken(), {
-          scopes: ['item_preview'],
-          resource: 'https://api.box.com/2.0/folders/123',
-        }),
+        client().exchangeToken(
+          await parentToken(),
+          {
+            scopes: ['item_preview'],
+            resource: 'https://api.box.com/2.0/folders/123',
+          },
+          deadline(),
+        ),
       );
 
       expect(error).toBeInstanceOf(BoxBadResponseError);
     });
 
-    it('throws InvalidRequestError without calling Box for no scopes or resource with shared link', async () => {
-      const c = client();
-      await expect(c.exchangeToken('t', { scopes: [] })).rejects.toBeInstanceOf(
+    it('throws InvalidRequestError without calling Box for no scopes', async () => {
+      await expect(client().exchangeToken('t', { scopes: [] }, deadline())).rejects.toBeInstanceOf(
         InvalidRequestError,
       );
-      await expect(
-        c.exchangeToken('t', {
-          scopes: ['item_preview'],
-          resource: 'https://api.box.com/2.0/files/1',
-          sharedLink: 'https://app.box.com/s/x',
-        }),
-      ).rejects.toBeInstanceOf(InvalidRequestError);
       expect(sim.requests).toHaveLength(0);
     });
   });
@@ -598,7 +851,7 @@ describe('Class: BoxOAuthClient', () => {
     it('revokes the token at Box', async () => {
       const token = await parentToken();
 
-      await client().revokeToken(CREDENTIALS, token);
+      await client().revokeToken(CREDENTIALS, token, deadline());
 
       expect(sim.isTokenActive(token)).toBe(false);
       expect(sim.requests.at(-1)?.form).toEqual({
@@ -612,7 +865,11 @@ describe('Class: BoxOAuthClient', () => {
       const token = await parentToken();
       const wrong = { ...CREDENTIALS, clientSecret: 'not-the-secret-123' };
 
-      const error = await failure(client().revokeToken(wrong, token), token, wrong.clientSecret);
+      const error = await failure(
+        client().revokeToken(wrong, token, deadline()),
+        token,
+        wrong.clientSecret,
+      );
 
       expect(error).toBeInstanceOf(BoxCredentialsRejectedError);
       expect(error).toMatchObject({ boxError: 'invalid_client' });
@@ -621,14 +878,14 @@ describe('Class: BoxOAuthClient', () => {
 
     it('throws BoxBadResponseError for another OAuth error', async () => {
       sim.injectFault({ kind: 'oauth_error', error: 'invalid_grant', description: 'nope' });
-      const error = await failure(client().revokeToken(CREDENTIALS, 'tok'));
+      const error = await failure(client().revokeToken(CREDENTIALS, 'tok', deadline()));
       expect(error).toBeInstanceOf(BoxBadResponseError);
     });
 
     it('retries a 503 like the token calls', async () => {
       sim.injectFault({ kind: 'server_error', path: '/oauth2/revoke', retryAfter: 1 });
 
-      await client().revokeToken(CREDENTIALS, 'tok');
+      await client().revokeToken(CREDENTIALS, 'tok', deadline());
 
       expect(sleeps).toEqual([1000]);
       expect(sim.revokeCallCount()).toBe(2);
@@ -644,7 +901,10 @@ describe('Class: BoxOAuthClient', () => {
         JSON.stringify({ error: 'invalid_client', error_description: description }),
       );
 
-      const error = await failure(client({ fetch }).revokeToken(CREDENTIALS, token), token);
+      const error = await failure(
+        client({ fetch }).revokeToken(CREDENTIALS, token, deadline()),
+        token,
+      );
 
       expect(error).toBeInstanceOf(BoxCredentialsRejectedError);
       const { boxErrorDescription } = error as BoxCredentialsRejectedError;
@@ -660,7 +920,9 @@ describe('Class: BoxOAuthClient', () => {
         JSON.stringify({ type: 'error', status: 400, code: 'bad_request', message: 'Bad thing' }),
       );
 
-      const error = await failure(client({ fetch }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT));
+      const error = await failure(
+        client({ fetch }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+      );
 
       expect(error).toBeInstanceOf(BoxBadResponseError);
       expect(error.message).toContain('bad_request (Bad thing)');
@@ -669,7 +931,9 @@ describe('Class: BoxOAuthClient', () => {
     it('never echoes an unparseable error body', async () => {
       const { fetch } = fixedFetch(400, `<html>${CREDENTIALS.clientSecret} leaked</html>`);
 
-      const error = await failure(client({ fetch }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT));
+      const error = await failure(
+        client({ fetch }).requestToken(CREDENTIALS, ENTERPRISE_SUBJECT, deadline()),
+      );
 
       expect(error).toBeInstanceOf(BoxBadResponseError);
       expect(error.message).not.toContain('html');

@@ -244,6 +244,38 @@ describe('Class: BoxSimulator', () => {
       await expectOAuthError(await ccg(), 400, 'invalid_client');
       expect((await ccg({ client_secret: next.clientSecret })).status).toBe(200);
     });
+
+    it("answers Box's exact invalid_request for an app whose authentication method is not CCG", async () => {
+      await start({ credentials: [{ ...CLIENT, clientCredentialsGrant: false }] });
+
+      const response = await ccg();
+
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        error: 'invalid_request',
+        error_description: 'The grant type is unauthorized for this client_id.',
+      });
+      await expectOAuthError(await ccg({ client_secret: 'wrong' }), 400, 'invalid_client');
+    });
+
+    it('omits token_type from 200 answers while the switch is on', async () => {
+      sim.setOmitTokenType(true);
+      const body = (await (await ccg()).json()) as Record<string, unknown>;
+      expect(body).not.toHaveProperty('token_type');
+      expect(body).toMatchObject({ expires_in: 3992, restricted_to: [] });
+
+      sim.setOmitTokenType(false);
+      expect(await (await ccg()).json()).toMatchObject({ token_type: 'bearer' });
+    });
+
+    it('records the User-Agent of each request', async () => {
+      await fetch(`${sim.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'probe/1' },
+        body: '',
+      });
+      expect(sim.requests.at(-1)?.userAgent).toBe('probe/1');
+    });
   });
 
   describe('token exchange', () => {
@@ -485,7 +517,7 @@ describe('Class: BoxSimulator', () => {
       ['empty_access_token'],
       ['string_expires_in'],
       ['zero_expires_in'],
-      ['missing_token_type'],
+      ['other_token_type'],
       ['restricted_to_not_array'],
     ] as const)('answers 200 with a %s body', async (body) => {
       sim.injectFault({ kind: 'malformed', body });

@@ -1,60 +1,72 @@
+/**
+ * The canary's proof that a broker token really works at Box: `GET /2.0/users/me` with it, inside
+ * the request's deadline. A token endpoint that answers is not enough (an app can mint tokens it
+ * cannot use).
+ */
+import type { Deadline } from '../deadline.js';
 import { BoxBadResponseError, BoxTimeoutError, BoxUnavailableError } from '../errors.js';
+import { parseJsonObject } from './answers.js';
+import { TIMEOUT_RETRY_AFTER_SECONDS } from './retry.js';
+import { type BoxAnswer, sendToBox } from './send.js';
 
 export interface BoxUserProbeOptions {
   /** Box API origin; the probe calls origin + `/2.0/users/me`. */
   apiUrl: string;
+  /** Longest the probe waits for Box; the request's deadline may cut it shorter. */
   timeoutMs: number;
   fetch?: typeof fetch;
 }
 
-/**
- * The canary's proof that a broker token really works at Box: `GET /2.0/users/me` with it.
- * A token endpoint that answers is not enough (an app can mint tokens it cannot use).
- */
-export class BoxUserProbe {
-  private readonly fetch: typeof fetch;
+const WHAT = 'GET /2.0/users/me';
 
-  constructor(private readonly options: BoxUserProbeOptions) {
-    this.fetch = options.fetch ?? globalThis.fetch;
+/** Probes one token at Box's users/me endpoint. */
+export class BoxUserProbe {
+  readonly #url: string;
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: BoxUserProbeOptions) {
+    this.#url = `${options.apiUrl.replace(/\/+$/, '')}/2.0/users/me?fields=id`;
+    this.#timeoutMs = options.timeoutMs;
+    this.#fetch = options.fetch ?? globalThis.fetch;
   }
 
-  /** The ID of the user the token acts as. */
-  async whoAmI(accessToken: string): Promise<string> {
-    let response: Response;
+  /**
+   * The ID of the user the token acts as.
+   *
+   * @throws BoxTimeoutError when Box does not answer before the timeout or the deadline.
+   * @throws BoxUnavailableError when Box cannot be reached or answers 429 / 5xx.
+   * @throws BoxBadResponseError when Box refuses the token or answers without a user ID.
+   */
+  async whoAmI(accessToken: string, deadline: Deadline): Promise<string> {
+    const timeout = () =>
+      new BoxTimeoutError(`Box did not answer ${WHAT} in time.`, {
+        retryAfterSeconds: TIMEOUT_RETRY_AFTER_SECONDS,
+      });
+    if (deadline.signal.aborted) throw timeout();
+    const attemptTimeout = AbortSignal.timeout(this.#timeoutMs);
+    let answer: BoxAnswer;
     try {
-      response = await this.fetch(`${this.options.apiUrl}/2.0/users/me?fields=id`, {
-        headers: { Authorization: `Bearer ${accessToken}` },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
+      answer = await sendToBox(
+        this.#fetch,
+        { method: 'GET', url: this.#url, bearer: accessToken },
+        AbortSignal.any([deadline.signal, attemptTimeout]),
+      );
     } catch (error) {
-      if (error instanceof Error && error.name === 'TimeoutError') {
-        throw new BoxTimeoutError('Box did not answer GET /2.0/users/me in time.', {
-          cause: error,
-        });
-      }
-      throw new BoxUnavailableError('Box could not be reached for GET /2.0/users/me.', {
-        cause: error,
-      });
+      if (deadline.signal.aborted || attemptTimeout.aborted) throw timeout();
+      throw new BoxUnavailableError(`Box could not be reached for ${WHAT}.`, { cause: error });
     }
-    const text = await response.text();
-    if (response.status === 429 || response.status >= 500) {
-      throw new BoxUnavailableError(`Box answered GET /2.0/users/me with ${response.status}.`);
+    if (answer.status === 429 || answer.status >= 500) {
+      throw new BoxUnavailableError(`Box answered ${WHAT} with ${answer.status}.`);
     }
-    if (response.status !== 200) {
+    if (answer.status !== 200) {
       throw new BoxBadResponseError(
-        `Box refused the broker's token on GET /2.0/users/me (HTTP ${response.status}).`,
+        `Box refused the broker's token on ${WHAT} (HTTP ${answer.status}).`,
       );
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const id = (body as { id?: unknown } | undefined)?.id;
+    const id = parseJsonObject(answer.text)?.id;
     if (typeof id !== 'string' || id === '') {
-      throw new BoxBadResponseError('Box answered GET /2.0/users/me without a user id.');
+      throw new BoxBadResponseError(`Box answered ${WHAT} without a user id.`);
     }
     return id;
   }

@@ -1,11 +1,7 @@
 import { createHash } from 'node:crypto';
-import type {
-  BoxClientCredentials,
-  BoxSubject,
-  BoxToken,
-  DownscopeRequest,
-} from '../box/oauth-client.js';
+import type { BoxSubject, BoxToken, DownscopeRequest } from '../box/types.js';
 import type { BoxResourceScope, HealthResponse, TokenResponse } from '../contract.js';
+import { noDeadline } from '../deadline.js';
 import {
   AccessDeniedError,
   BoxBadResponseError,
@@ -19,15 +15,11 @@ import {
 import { type CallerIdentity, type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
 import type { RequestTrace } from '../trace/request-trace.js';
 import type { BoxCredentials, CredentialsSource } from './credentials.js';
+import type { BoxTokenApi } from './ports.js';
 import type { BoxItemRef, ParsedTokenRequest } from './requests.js';
 import type { TokenCache } from './token-cache.js';
 
-/** The Box calls the broker makes; {@link BoxOAuthClient} is the real one. */
-export interface BoxTokenApi {
-  requestToken(credentials: BoxClientCredentials, subject: BoxSubject): Promise<BoxToken>;
-  exchangeToken(subjectToken: string, request: DownscopeRequest): Promise<BoxToken>;
-  revokeToken(credentials: BoxClientCredentials, token: string): Promise<void>;
-}
+export type { BoxTokenApi } from './ports.js';
 
 /** A Box token as the broker caches it. */
 export interface IssuedToken {
@@ -145,7 +137,7 @@ export class Broker {
   /** Revokes a token at Box and forgets it. */
   async revokeToken(token: string, trace: RequestTrace): Promise<void> {
     const credentials = await this.credentialsForBox(trace);
-    await this.callBox(trace, () => this.deps.box.revokeToken(credentials, token));
+    await this.callBox(trace, () => this.deps.box.revokeToken(credentials, token, noDeadline()));
     this.deps.cache.deleteWhere((issued) => issued.accessToken === token);
     trace.tokenHash = hashToken(token);
   }
@@ -346,7 +338,7 @@ export class Broker {
     const startedAt = this.now();
     try {
       const token = await this.callBox(trace, () =>
-        this.deps.box.requestToken(credentials, subject),
+        this.deps.box.requestToken(credentials, subject, noDeadline()),
       );
       this.negative.delete(negativeKey);
       return issued(token, startedAt, credentials.versionId);
@@ -362,12 +354,15 @@ export class Broker {
     credentials: BoxCredentials,
     trace: RequestTrace,
   ): Promise<IssuedToken> {
-    const downscope: DownscopeRequest = { scopes: target.scopes };
-    if (target.resource !== undefined) downscope.resource = target.resource.url;
-    if (target.sharedLink !== undefined) downscope.sharedLink = target.sharedLink;
+    const downscope: DownscopeRequest =
+      target.resource !== undefined
+        ? { scopes: target.scopes, resource: target.resource.url }
+        : target.sharedLink !== undefined
+          ? { scopes: target.scopes, sharedLink: target.sharedLink }
+          : { scopes: target.scopes };
     const startedAt = this.now();
     const token = await this.callBox(trace, () =>
-      this.deps.box.exchangeToken(parent.accessToken, downscope),
+      this.deps.box.exchangeToken(parent.accessToken, downscope, noDeadline()),
     );
     return issued(token, startedAt, credentials.versionId);
   }

@@ -2,12 +2,7 @@
  * The outside services the broker depends on, as the broker needs them. The concrete clients
  * (lambda/box, the Secrets Manager reader) implement these; tests and the local server swap them.
  */
-import type {
-  BoxClientCredentials,
-  BoxSubject,
-  BoxToken,
-  DownscopeRequest,
-} from '../box/oauth-client.js';
+import type { BoxClientCredentials, BoxSubject, BoxToken, DownscopeRequest } from '../box/types.js';
 import type { Deadline } from '../deadline.js';
 
 /**

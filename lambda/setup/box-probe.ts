@@ -3,7 +3,7 @@
  * broker's errors: the check needs Box's exact code and message to decide which setup step is
  * wrong. `fetch` and the deadline are injected so a scheduled Lambda can run the same probes.
  */
-import { cleanDescription, parseErrorBody } from '../box/answers.js';
+import { cleanDescription, parseErrorBody } from '../box/error-answers.js';
 import type { Deadline } from '../deadline.js';
 
 /** What Box answered to one probe (code and message cleaned, secrets masked). */

@@ -1,0 +1,186 @@
+/**
+ * Reading Box's error answers from `/oauth2/token` and `/oauth2/revoke` and turning a final
+ * (non-transient) one into the broker's error hierarchy. Nothing here copies an upstream body into
+ * a message beyond Box's own `error` code and a cleaned, truncated `error_description`.
+ */
+import {
+  BoxBadResponseError,
+  BoxCredentialsRejectedError,
+  BoxSubjectTokenRejectedError,
+  type BrokerError,
+  InvalidRequestError,
+  InvalidScopeError,
+} from '../errors.js';
+import { parseJsonObject } from './answers.js';
+import type { BoxAnswer } from './send.js';
+import type { BoxOperation } from './types.js';
+
+/** Box's error code and description, from either of its error shapes. */
+export interface BoxErrorBody {
+  error: string;
+  description: string;
+}
+
+const MAX_DESCRIPTION_CHARS = 200;
+// Box's codes are short snake_case words; anything else is not echoed.
+const ERROR_CODE_SHAPE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * Reads Box's error body tolerantly: the token endpoint's `OAuth2Error`
+ * (`{error, error_description}`) or the API's `ClientError` (`{type:'error', code, message}`).
+ * Returns `undefined` for anything else, including bodies that are not JSON.
+ */
+export function parseErrorBody(text: string): BoxErrorBody | undefined {
+  const body = parseJsonObject(text);
+  if (body === undefined) return undefined;
+  let error: unknown;
+  let description: unknown;
+  if (typeof body.error === 'string') {
+    error = body.error;
+    description = body.error_description;
+  } else if (body.type === 'error' && typeof body.code === 'string') {
+    error = body.code;
+    description = body.message;
+  }
+  if (typeof error !== 'string' || !ERROR_CODE_SHAPE.test(error)) return undefined;
+  return { error, description: typeof description === 'string' ? description : '' };
+}
+
+/**
+ * Makes an upstream description safe to show: printable characters only, whitespace collapsed,
+ * any of `secrets` (client secret, tokens sent) masked, at most 200 characters.
+ */
+export function cleanDescription(raw: string, secrets: readonly string[] = []): string {
+  let text = raw;
+  for (const secret of secrets) {
+    if (secret !== '') text = text.split(secret).join('[redacted]');
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
+  text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+  text = text.replace(/\s+/g, ' ').trim();
+  return text.length > MAX_DESCRIPTION_CHARS
+    ? `${text.slice(0, MAX_DESCRIPTION_CHARS - 1)}…`
+    : text;
+}
+
+/** Why each credentials error happens and what the admin should check. */
+const CREDENTIAL_HINTS: Readonly<Record<string, string>> = {
+  invalid_client:
+    'Check clientId and clientSecret in the credentials secret; the client secret may have been reset in the Box Developer Console.',
+  invalid_grant:
+    "Check the enterprise ID or subject ID, that the app is authorised in the Box Admin Console and was re-authorised after any change to its scopes or access level, and, for user subjects, that 'Generate user access tokens' is enabled (managed users also need App + Enterprise Access).",
+  unauthorized_client:
+    'The Box app must use Server Authentication (Client Credentials Grant) and be authorised by a Box admin in the Admin Console.',
+};
+
+/**
+ * Box's answer when the app's authentication method is not Client Credentials Grant (e.g. a JWT
+ * or OAuth 2.0 app). Box lists it under `invalid_request` (developer.box.com PR #902); community
+ * reports show it under `unauthorized_client` too (BOX-OAUTH.md §3). Compared without case and
+ * trailing period, since both spellings are seen.
+ */
+const GRANT_TYPE_UNAUTHORIZED = 'the grant type is unauthorized for this client_id';
+
+const GRANT_TYPE_HINT =
+  "The Box app is not a Client Credentials Grant app, or its authentication method does not match: in the Box Developer Console open the app's Configuration > Authentication Method, choose Server Authentication (Client Credentials Grant), save, and have a Box admin re-authorise the app in the Admin Console.";
+
+function saysGrantTypeUnauthorized(description: string): boolean {
+  return description.trim().replace(/\.$/, '').toLowerCase() === GRANT_TYPE_UNAUTHORIZED;
+}
+
+/**
+ * Whether a token-exchange refusal says the parent (subject) token itself is dead: an
+ * `invalid_grant` (the exchange's grant is that token), an `invalid_token` code, or a 401 whose
+ * `WWW-Authenticate` names `invalid_token` (Box's answer to a dead bearer, BOX-OAUTH.md §3). A
+ * bare 401 is not: Box documents it for scopes the parent does not hold.
+ */
+function saysSubjectTokenDead(answer: BoxAnswer, error: string | undefined): boolean {
+  if (answer.status !== 400 && answer.status !== 401) return false;
+  if (error === 'invalid_grant' || error === 'invalid_token') return true;
+  return answer.status === 401 && /error="?invalid_token/i.test(answer.wwwAuthenticate ?? '');
+}
+
+/** Context of a final, non-2xx answer. */
+export interface FailedAnswer {
+  operation: BoxOperation;
+  answer: BoxAnswer;
+  /** Values that must never be echoed (client secret, tokens sent, shared link). */
+  secrets: readonly string[];
+  /** Exchange only: what was asked, to name it in the error. */
+  scopes?: readonly string[];
+  resource?: string | undefined;
+  sharedLink?: string | undefined;
+}
+
+/**
+ * Maps a final, non-transient, non-2xx answer from Box to the broker's error. OAuth 4xx errors are
+ * permanent: credentials problems become {@link BoxCredentialsRejectedError} (with Box's exact
+ * `error` code as `boxError`), a dead parent token {@link BoxSubjectTokenRejectedError} (the
+ * broker drops it and mints once more), a refused resource or scope the caller's error, and
+ * anything else (our malformed request, an unexpected status) {@link BoxBadResponseError}.
+ */
+export function errorForAnswer(failed: FailedAnswer): BrokerError {
+  const { operation, answer } = failed;
+  const { status } = answer;
+  const body = parseErrorBody(answer.text);
+  const description = body === undefined ? '' : cleanDescription(body.description, failed.secrets);
+  const said =
+    body === undefined ? '' : description === '' ? body.error : `${body.error} (${description})`;
+
+  if (operation === 'exchange' && saysSubjectTokenDead(answer, body?.error)) {
+    const why = said === '' ? `HTTP ${status}` : said;
+    return new BoxSubjectTokenRejectedError(
+      `Box refused the token to downscope: ${why}. It may have expired or been revoked; a new parent token is needed.`,
+    );
+  }
+  if (status === 401 && operation === 'exchange') {
+    // Box documents only the status: scopes not all held by the subject token "error with 401".
+    const scopes = (failed.scopes ?? []).join(' ');
+    return new InvalidScopeError(
+      `The Box app does not hold the requested scope(s) "${scopes}", so Box refused to downscope to them. Enable them in the app's configuration and have an admin re-authorise the app.`,
+    );
+  }
+  if (status !== 400 || body === undefined) {
+    const code = body === undefined ? '' : ` (${body.error})`;
+    return new BoxBadResponseError(`Box answered with unexpected HTTP status ${status}${code}.`);
+  }
+
+  const { error } = body;
+  if (operation !== 'revoke' && saysGrantTypeUnauthorized(body.description)) {
+    return new BoxCredentialsRejectedError(error, description, GRANT_TYPE_HINT);
+  }
+  const hint = CREDENTIAL_HINTS[error];
+  if (hint !== undefined && rejectsCredentials(operation, error)) {
+    return new BoxCredentialsRejectedError(error, description, hint);
+  }
+  if (operation === 'exchange' && error === 'invalid_resource') {
+    const what =
+      failed.resource !== undefined
+        ? `the resource ${cleanDescription(failed.resource)}`
+        : 'the shared link'; // a shared link is a capability: never echoed
+    return new InvalidRequestError(
+      `Box refused ${what} as the target of the downscoped token: ${said}. Use https://api.box.com/2.0/files/{id} or https://api.box.com/2.0/folders/{id} of an item the app can see.`,
+    );
+  }
+  if (operation === 'exchange' && error === 'invalid_scope') {
+    const scopes = (failed.scopes ?? []).join(' ');
+    return new InvalidScopeError(`Box refused the requested scope(s) "${scopes}": ${said}.`);
+  }
+  return new BoxBadResponseError(`Box refused the broker's ${operation} request: ${said}.`);
+}
+
+/**
+ * Whether a credentials-class code really is about the app's credentials for this operation. An
+ * `invalid_grant` on an exchange refers to the parent token (handled above), not the app; revoke
+ * is only told about the client credentials it carries.
+ */
+function rejectsCredentials(operation: BoxOperation, error: string): boolean {
+  switch (operation) {
+    case 'token':
+      return true;
+    case 'exchange':
+      return error !== 'invalid_grant';
+    case 'revoke':
+      return error === 'invalid_client';
+  }
+}
