@@ -16,10 +16,10 @@ import {
   BrokerError,
   InvalidRequestError,
 } from '../errors.js';
-import { type CallerIdentity, type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
+import { type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
 import type { RequestTrace } from '../trace/request-trace.js';
 import type { BoxCredentials, CredentialsSource } from './credentials.js';
-import type { BoxItemRef, ParsedTokenRequest } from './requests.js';
+import type { BoxItemRef, ParsedTokenRequest, RequestScope } from './requests.js';
 import type { TokenCache } from './token-cache.js';
 
 /** The Box calls the broker makes; {@link BoxOAuthClient} is the real one. */
@@ -104,12 +104,9 @@ export class Broker {
     this.fallbackRecheckMs = deps.fallbackRecheckMs ?? 10_000;
   }
 
-  /** Issues a token for `request` if the policy allows `caller` to have it. */
-  async issueToken(
-    request: ParsedTokenRequest,
-    caller: CallerIdentity,
-    trace: RequestTrace,
-  ): Promise<TokenResponse> {
+  /** Issues a token for `request` if the policy allows the scope's caller to have it. */
+  async issueToken(request: ParsedTokenRequest, scope: RequestScope): Promise<TokenResponse> {
+    const { caller, trace } = scope;
     trace.subject = request.subjectType === 'user' ? `user:${request.subjectId}` : 'enterprise';
     trace.scopes = request.scopes;
     if (request.resource !== undefined) {
@@ -143,7 +140,8 @@ export class Broker {
   }
 
   /** Revokes a token at Box and forgets it. */
-  async revokeToken(token: string, trace: RequestTrace): Promise<void> {
+  async revokeToken(token: string, scope: RequestScope): Promise<void> {
+    const { trace } = scope;
     const credentials = await this.credentialsForBox(trace);
     await this.callBox(trace, () => this.deps.box.revokeToken(credentials, token));
     this.deps.cache.deleteWhere((issued) => issued.accessToken === token);
@@ -154,7 +152,8 @@ export class Broker {
    * Proves the credentials are readable and Box issues a token (from the cache when possible).
    * The token itself is for the canary's Box API probe; it is never part of the response.
    */
-  async health(trace: RequestTrace): Promise<{ response: HealthResponse; accessToken: string }> {
+  async health(scope: RequestScope): Promise<{ response: HealthResponse; accessToken: string }> {
+    const { trace } = scope;
     const token = await this.tokenFor(
       (credentials) => ({
         subject: { type: 'enterprise', id: credentials.enterpriseId },
