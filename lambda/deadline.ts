@@ -38,16 +38,22 @@ export function startDeadline(options: DeadlineOptions): Deadline {
       ? options.budgetMs
       : Math.min(options.budgetMs, options.remainingMs - options.answerMarginMs);
   const ms = Math.max(1, Math.floor(left));
-  const now = options.now;
-  const atMs = now() + ms;
-  let signal: AbortSignal | undefined;
-  return {
-    atMs,
-    get signal() {
-      signal ??= AbortSignal.timeout(Math.max(1, atMs - now()));
-      return signal;
-    },
-  };
+  return new LazyDeadline(options.now() + ms, options.now);
+}
+
+/** A deadline whose timer starts on the first read of `signal` (a class: cheap to allocate). */
+class LazyDeadline implements Deadline {
+  private armed: AbortSignal | undefined;
+
+  constructor(
+    readonly atMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  get signal(): AbortSignal {
+    this.armed ??= AbortSignal.timeout(Math.max(1, this.atMs - this.now()));
+    return this.armed;
+  }
 }
 
 /** A deadline that never passes (tools and tests that do not care). */
