@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../lambda/contract.js';
 import { BrokerError } from '../lambda/errors.js';
-import { entryOf, qualifierOf } from '../lambda/http/entries.js';
+import { entryOf } from '../lambda/http/entries.js';
 import {
   apiEventOf,
   apiOperation,
@@ -92,12 +92,6 @@ describe('Function: entryOf', () => {
     ]) {
       expect(entryOf(arn)).toBe('direct');
     }
-  });
-
-  it('returns the qualifier only when there is exactly one', () => {
-    expect(qualifierOf(`${FUNCTION}:api`)).toBe('api');
-    expect(qualifierOf(FUNCTION)).toBeUndefined();
-    expect(qualifierOf(`${FUNCTION}:a:b`)).toBeUndefined();
   });
 });
 

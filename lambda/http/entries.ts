@@ -31,7 +31,7 @@ export function entryOf(invokedFunctionArn: unknown): Entry {
 }
 
 /** The part after the seventh `:` of a function ARN, or undefined when there is none. */
-export function qualifierOf(invokedFunctionArn: unknown): string | undefined {
+function qualifierOf(invokedFunctionArn: unknown): string | undefined {
   if (typeof invokedFunctionArn !== 'string') return undefined;
   let colon = -1;
   for (let seen = 0; seen < COLONS_BEFORE_QUALIFIER; seen += 1) {
