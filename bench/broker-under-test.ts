@@ -74,6 +74,7 @@ export function buildBrokerUnderTest(
   const handler = createHandler({
     broker,
     logger,
+    requestBudgetMs: config.boxRetryBudgetMs,
     ...(options.now === undefined ? {} : { now: options.now }),
   }) as unknown as BenchHandler;
   return { handler, log };

@@ -1,16 +1,19 @@
 import middy, { type MiddlewareObj } from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { BoxUserProbe } from './box/user-probe.js';
 import type { Broker } from './broker/broker.js';
+import type { RequestScope } from './broker/requests.js';
+import { CONFIG_DEFAULTS } from './config.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
-import { noDeadline } from './deadline.js';
+import { ANSWER_MARGIN_MS, startDeadline } from './deadline.js';
 import { BrokerError, toBrokerError } from './errors.js';
+import { type Entry, entryOf } from './http/entries.js';
 import {
+  apiEventOf,
   apiOperation,
   callerOf,
   directTokenRequest,
   type Operation,
-  transportOf,
 } from './http/invocation.js';
 import { directInvocationError, errorResponse, jsonResponse } from './http/responses.js';
 import type { RequestLogger } from './trace/log-line.js';
@@ -29,6 +32,11 @@ export interface HandlerDependencies {
   logger: RequestLogger;
   /** Proves a token works at Box; used by the scheduled canary. */
   probe?: BoxUserProbe;
+  /**
+   * The time one request may spend on Box and Secrets Manager (`BOX_RETRY_BUDGET_MS`), cut short
+   * when Lambda has less left. @default 10000
+   */
+  requestBudgetMs?: number;
   now?: () => number;
 }
 
@@ -41,10 +49,11 @@ export interface CanaryResult {
 
 /**
  * The function's handler: middleware opens a trace and writes its log line; the core reads the
- * operation, asks the broker, and shapes the answer for the transport it came by.
+ * operation, asks the broker, and shapes the answer for the entry it came through.
  */
 export function createHandler(deps: HandlerDependencies) {
   const now = deps.now ?? Date.now;
+  const budgetMs = deps.requestBudgetMs ?? CONFIG_DEFAULTS.boxRetryBudgetMs;
   return middy<unknown, BrokerResult, Error, BrokerContext>()
     .use(requestLog(deps.logger))
     .use(openTrace(now))
@@ -52,31 +61,53 @@ export function createHandler(deps: HandlerDependencies) {
       const trace = traceOf(context);
       if (deps.broker instanceof BrokerError) throw deps.broker;
       const broker = deps.broker;
-      if (trace.transport === 'schedule') return canary(broker, deps.probe, trace);
-      if (trace.transport === 'direct') {
-        const response = await broker.issueToken(directTokenRequest(event), trace.caller, trace);
-        trace.status = 200;
-        return response;
+      const scope: RequestScope = {
+        caller: trace.caller,
+        trace,
+        // One deadline for all of the request's upstream calls, inside the time Lambda has left.
+        deadline: startDeadline({
+          budgetMs,
+          remainingMs:
+            typeof context.getRemainingTimeInMillis === 'function'
+              ? context.getRemainingTimeInMillis()
+              : undefined,
+          answerMarginMs: ANSWER_MARGIN_MS,
+          now,
+        }),
+      };
+      switch (trace.entry) {
+        case 'schedule':
+          return canary(broker, deps.probe, scope);
+        case 'direct': {
+          trace.operation = 'token';
+          const response = await broker.issueToken(directTokenRequest(event), scope);
+          trace.status = 200;
+          return response;
+        }
+        case 'api': {
+          const operation = apiOperation(apiEventOf(event));
+          trace.operation = operation.kind;
+          const body = await perform(broker, operation, scope);
+          trace.status = 200;
+          return jsonResponse(body, trace.requestId);
+        }
       }
-      const body = await perform(broker, apiOperation(event as APIGatewayProxyEvent), trace);
-      trace.status = 200;
-      return jsonResponse(body, trace.requestId);
     });
 }
 
 async function perform(
   broker: Broker,
   operation: Operation,
-  trace: RequestTrace,
+  scope: RequestScope,
 ): Promise<TokenResponse | RevokeResponse | HealthResponse> {
   switch (operation.kind) {
     case 'token':
-      return broker.issueToken(operation.request, trace.caller, trace);
+      return broker.issueToken(operation.request, scope);
     case 'revoke':
-      await broker.revokeToken(operation.token, trace);
+      await broker.revokeToken(operation.token, scope);
       return { revoked: true };
     case 'health':
-      return (await broker.health(trace)).response;
+      return (await broker.health(scope)).response;
   }
 }
 
@@ -87,12 +118,14 @@ async function perform(
 async function canary(
   broker: Broker,
   probe: BoxUserProbe | undefined,
-  trace: RequestTrace,
+  scope: RequestScope,
 ): Promise<CanaryResult> {
+  const trace = scope.trace;
+  trace.operation = 'canary';
   trace.canary = 0;
-  const health = await broker.health(trace);
+  const health = await broker.health(scope);
   if (probe === undefined) throw new TypeError('the canary needs a Box user probe');
-  const userId = await probe.whoAmI(health.accessToken, noDeadline());
+  const userId = await probe.whoAmI(health.accessToken, scope.deadline);
   trace.canary = 1;
   trace.status = 200;
   return { status: 'ok', box_user_id: userId, token_expires_in: health.response.token_expires_in };
@@ -103,37 +136,50 @@ function traceOf(context: BrokerContext): RequestTrace {
   return context.trace;
 }
 
-/** Opens the request's trace: who calls, by which transport, which route. */
+/** The route a trace names until the event says more (an API event names its own). */
+const ENTRY_ROUTES: Readonly<Record<Entry, string>> = {
+  api: 'api',
+  direct: 'invoke',
+  schedule: 'canary',
+};
+
+/** A trace for the entry, opened before anything of the event is read. */
+function entryTrace(context: BrokerContext, startedAtMs: number): RequestTrace {
+  const entry = entryOf(context.invokedFunctionArn);
+  const requestId = typeof context.awsRequestId === 'string' ? context.awsRequestId : 'unknown';
+  return startTrace(
+    requestId,
+    entry,
+    ENTRY_ROUTES[entry],
+    // Only the `api` entry carries an authenticated identity, read from the event afterwards.
+    entry === 'api' ? { kind: 'anonymous' } : { kind: 'direct' },
+    startedAtMs,
+  );
+}
+
+/**
+ * Opens the request's trace: the entry it came through (from the invoked ARN alone), then, for
+ * the `api` entry, the caller API Gateway authenticated and the route.
+ */
 function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Error, BrokerContext> {
   return {
     name: 'openTrace',
     before: (request) => {
-      const event = request.event;
-      const startedAt = now();
-      const transport = transportOf(event);
-      if (transport === 'api') {
-        const apiEvent = event as APIGatewayProxyEvent;
-        request.context.trace = startTrace(
-          apiEvent.requestContext.requestId ?? request.context.awsRequestId,
-          'api',
-          `${apiEvent.httpMethod} ${apiEvent.resource ?? apiEvent.path}`,
-          callerOf(apiEvent),
-          startedAt,
-        );
-      } else {
-        request.context.trace = startTrace(
-          request.context.awsRequestId,
-          transport,
-          transport === 'schedule' ? 'canary' : 'invoke',
-          { kind: 'direct' },
-          startedAt,
-        );
-      }
+      const trace = entryTrace(request.context, now());
+      request.context.trace = trace;
+      if (trace.entry !== 'api') return;
+      // The trace is open, so a malformed event below still gets a contract-shaped answer.
+      const apiEvent = apiEventOf(request.event);
+      const requestId = apiEvent.requestContext.requestId;
+      if (typeof requestId === 'string' && requestId !== '') trace.requestId = requestId;
+      trace.route = `${apiEvent.httpMethod} ${apiEvent.resource ?? apiEvent.path}`;
+      trace.caller = callerOf(apiEvent);
     },
     onError: (request) => {
-      // Errors thrown before the trace opened still get a contract-shaped answer.
-      const trace = request.context.trace;
-      if (trace === undefined) return;
+      // An error thrown before the trace opened (say, by the clock) still gets a trace, so the
+      // caller gets a contract-shaped answer and the operator a log line.
+      const trace = request.context.trace ?? entryTrace(request.context, Date.now());
+      request.context.trace = trace;
       const error = toBrokerError(request.error);
       trace.status = error.status;
       trace.errorCode = error.code;
@@ -144,7 +190,7 @@ function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Erro
           trace.failure = { name: cause.name, message: cause.message.slice(0, 500) };
         }
       }
-      if (trace.transport !== 'api') {
+      if (trace.entry !== 'api') {
         request.error = directInvocationError(error, trace.requestId);
       } else {
         request.response = errorResponse(error, trace.requestId);

@@ -28,6 +28,9 @@ export const ANSWER_MARGIN_MS = 500;
 /**
  * The request's deadline: the configured budget, cut short when the function has less time left
  * than that (minus a margin to answer). Never less than 1 ms, so the signal always fires.
+ *
+ * The signal's timer is armed the first time something reads `signal`, for the time left until
+ * `atMs`: a warm request served from memory never touches it and pays for no timer.
  */
 export function startDeadline(options: DeadlineOptions): Deadline {
   const left =
@@ -35,7 +38,22 @@ export function startDeadline(options: DeadlineOptions): Deadline {
       ? options.budgetMs
       : Math.min(options.budgetMs, options.remainingMs - options.answerMarginMs);
   const ms = Math.max(1, Math.floor(left));
-  return { signal: AbortSignal.timeout(ms), atMs: options.now() + ms };
+  return new LazyDeadline(options.now() + ms, options.now);
+}
+
+/** A deadline whose timer starts on the first read of `signal` (a class: cheap to allocate). */
+class LazyDeadline implements Deadline {
+  private armed: AbortSignal | undefined;
+
+  constructor(
+    readonly atMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  get signal(): AbortSignal {
+    this.armed ??= AbortSignal.timeout(Math.max(1, this.atMs - this.now()));
+    return this.armed;
+  }
 }
 
 /** A deadline that never passes (tools and tests that do not care). */

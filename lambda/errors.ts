@@ -150,5 +150,21 @@ const GENERIC_SERVER_ERROR = 'The broker failed unexpectedly; the details are in
  */
 export function toBrokerError(error: unknown): BrokerError {
   if (error instanceof BrokerError) return error;
+  if (isAbort(error)) {
+    // Defence in depth: the request's deadline (an AbortSignal) fired and no layer below turned
+    // its abort into a BrokerError. It is still a timeout, and retrying can help.
+    return new BoxTimeoutError('The broker ran out of time for this request; retry shortly.', {
+      cause: error,
+      retryAfterSeconds: 1,
+    });
+  }
   return new BrokerError('server_error', GENERIC_SERVER_ERROR, { cause: error });
+}
+
+/** The rejection of an aborted signal (`AbortSignal.timeout` fires a `TimeoutError`). */
+function isAbort(error: unknown): boolean {
+  return (
+    (error instanceof DOMException || error instanceof Error) &&
+    (error.name === 'TimeoutError' || error.name === 'AbortError')
+  );
 }

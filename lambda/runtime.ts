@@ -114,6 +114,8 @@ function readPolicyFile(path: string): string {
 export interface Runtime {
   broker: Broker | BrokerError;
   probe?: BoxUserProbe;
+  /** The time one request may spend upstream (`BOX_RETRY_BUDGET_MS`); absent when misconfigured. */
+  requestBudgetMs?: number;
 }
 
 /**
@@ -126,7 +128,11 @@ export function buildRuntime(
 ): Runtime {
   try {
     const config = loadConfig(env);
-    return { broker: buildBroker(config, overrides), probe: buildProbe(config, overrides) };
+    return {
+      broker: buildBroker(config, overrides),
+      probe: buildProbe(config, overrides),
+      requestBudgetMs: config.boxRetryBudgetMs,
+    };
   } catch (error) {
     if (error instanceof BrokerError) return { broker: error };
     throw error;

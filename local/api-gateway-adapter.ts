@@ -43,11 +43,11 @@ export function apiGatewayListener(
       send(response, auth.reject);
       return;
     }
-    const event = toApiGatewayEvent(request, body, auth.identity);
     try {
-      const result = (await handler(event, lambdaContext(event.requestContext.requestId))) as
-        | APIGatewayProxyResult
-        | undefined;
+      const event = toApiGatewayEvent(request, body, auth.identity);
+      // API Gateway invokes the function's `api` alias: that, not the event, makes it an API event.
+      const context = lambdaContext(event.requestContext.requestId, 'api');
+      const result = (await handler(event, context)) as APIGatewayProxyResult | undefined;
       send(response, result ?? { statusCode: 502, body: '{"message":"Internal server error"}' });
     } catch {
       // API Gateway answers a crashed integration with exactly this.
@@ -76,10 +76,12 @@ export interface ApiEventParts {
  * Gateway sends null). The local server and the tests build their events here.
  */
 export function apiGatewayEvent(parts: ApiEventParts): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
+  // Caller-chosen names (headers, query parameters) go into maps without a prototype, so that
+  // `__proto__` or `constructor` arrive as keys, as they do in the JSON Lambda parses.
+  const headers: Record<string, string> = Object.create(null);
   for (const [name, values] of Object.entries(parts.headers ?? {}))
     headers[name] = values.join(',');
-  const query: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null);
   for (const [name, values] of Object.entries(parts.query ?? {})) {
     query[name] = values.at(-1) ?? '';
   }
@@ -138,11 +140,11 @@ export function toApiGatewayEvent(
   identity: LocalIdentity | undefined,
 ): APIGatewayProxyEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
-  const headers: Record<string, string[]> = {};
+  const headers: Record<string, string[]> = Object.create(null);
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value : [value];
   }
-  const query: Record<string, string[]> = {};
+  const query: Record<string, string[]> = Object.create(null);
   for (const [name, value] of url.searchParams) query[name] = [...(query[name] ?? []), value];
   return apiGatewayEvent({
     method: request.method ?? 'GET',
@@ -155,14 +157,30 @@ export function toApiGatewayEvent(
   });
 }
 
-/** A Lambda context good enough for the handler: a request id and a time budget. */
-export function lambdaContext(requestId: string, timeoutMs = 15_000): Context {
+/**
+ * The entry a local invocation comes through. `api` and `schedule` are the aliases API Gateway
+ * and the schedule invoke; `direct` is the unqualified function, as a direct caller invokes it.
+ */
+export type LocalEntry = 'api' | 'schedule' | 'direct';
+
+const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:box-token-broker-local';
+
+/** The ARN Lambda reports as invoked: the function, qualified by an alias or version if given. */
+export function localFunctionArn(qualifier?: string): string {
+  return qualifier === undefined ? LOCAL_FUNCTION_ARN : `${LOCAL_FUNCTION_ARN}:${qualifier}`;
+}
+
+/**
+ * A Lambda context good enough for the handler: a request id, a time budget, and the invoked
+ * ARN that tells the handler which entry the event came through.
+ */
+export function lambdaContext(requestId: string, entry: LocalEntry, timeoutMs = 15_000): Context {
   const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: 'box-token-broker-local',
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:box-token-broker-local',
+    invokedFunctionArn: localFunctionArn(entry === 'direct' ? undefined : entry),
     memoryLimitInMB: '256',
     awsRequestId: requestId,
     logGroupName: 'local',

@@ -119,7 +119,13 @@ function localMode(env: Readonly<Record<string, string | undefined>>): LocalMode
   return 'simulator';
 }
 
-/** Invokes the local handler the way `aws lambda invoke` would (no API Gateway around it). */
+/**
+ * Invokes the local handler the way `aws lambda invoke` would: the unqualified function, no API
+ * Gateway around it, so the event is a token request whatever it looks like.
+ */
 export async function invokeDirect(broker: LocalBroker, event: unknown): Promise<unknown> {
-  return broker.handler(event as APIGatewayProxyEvent, lambdaContext(`direct-${Date.now()}`));
+  return broker.handler(
+    event as APIGatewayProxyEvent,
+    lambdaContext(`direct-${Date.now()}`, 'direct'),
+  );
 }

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ESM_REQUIRE_BANNER } from '../infra/bundling.js';
-import { apiGatewayEvent, lambdaContext } from '../local/api-gateway-adapter.js';
+import { apiGatewayEvent, type LocalEntry, lambdaContext } from '../local/api-gateway-adapter.js';
 import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator.js';
 import { functionAssetDir, type Synthesized, synth } from './infra-synth.js';
 
@@ -156,13 +156,13 @@ describe('The bundled handler (cdk.out asset)', () => {
   const logLines: string[] = [];
 
   /** Calls the bundled handler, capturing what it writes to stdout (its log lines). */
-  async function call(event: unknown, requestId: string): Promise<unknown> {
+  async function call(event: unknown, requestId: string, entry: LocalEntry): Promise<unknown> {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
       logLines.push(String(chunk));
       return true;
     });
     try {
-      return await handler(event, lambdaContext(requestId));
+      return await handler(event, lambdaContext(requestId, entry));
     } finally {
       write.mockRestore();
     }
@@ -243,7 +243,7 @@ describe('The bundled handler (cdk.out asset)', () => {
 
   it('answers GET /token with 200 and the token from Box, reading the secret over the wire', async () => {
     // Act
-    const result = (await call(getTokenEvent(), 'bundle-api-1')) as APIGatewayProxyResult;
+    const result = (await call(getTokenEvent(), 'bundle-api-1', 'api')) as APIGatewayProxyResult;
 
     // Assess
     expect(result.statusCode).toBe(200);
@@ -269,7 +269,7 @@ describe('The bundled handler (cdk.out asset)', () => {
 
   it('serves a direct invocation from the cache: still exactly one Box call', async () => {
     // Act
-    const result = (await call({}, 'bundle-direct-1')) as Record<string, unknown>;
+    const result = (await call({}, 'bundle-direct-1', 'direct')) as Record<string, unknown>;
 
     // Assess
     expect(result.access_token).toBe(simulator.issuedTokens()[0]?.accessToken);
@@ -279,7 +279,10 @@ describe('The bundled handler (cdk.out asset)', () => {
 
   it('runs the scheduled canary: the token works at GET /2.0/users/me', async () => {
     // Act
-    const result = (await call(SCHEDULED_EVENT, 'bundle-canary-1')) as Record<string, unknown>;
+    const result = (await call(SCHEDULED_EVENT, 'bundle-canary-1', 'schedule')) as Record<
+      string,
+      unknown
+    >;
 
     // Assess
     expect(result.status).toBe('ok');

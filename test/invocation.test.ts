@@ -3,12 +3,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../lambda/contract.js';
 import { BrokerError } from '../lambda/errors.js';
+import { entryOf } from '../lambda/http/entries.js';
 import {
+  apiEventOf,
   apiOperation,
   callerOf,
   directTokenRequest,
   type Operation,
-  transportOf,
 } from '../lambda/http/invocation.js';
 import { apiGatewayEvent } from '../local/api-gateway-adapter.js';
 
@@ -54,40 +55,69 @@ function withIdentity(identity: Record<string, unknown> | undefined): APIGateway
   };
 }
 
-describe('Function: transportOf', () => {
-  it('recognises an API Gateway proxy event', () => {
-    expect(transportOf(apiEvent())).toBe('api');
+describe('Function: entryOf', () => {
+  const FUNCTION = 'arn:aws:lambda:us-east-1:111122223333:function:box-token-broker';
+
+  it('reads the api and schedule entries from the alias of the invoked ARN', () => {
+    expect(entryOf(`${FUNCTION}:api`)).toBe('api');
+    expect(entryOf(`${FUNCTION}:schedule`)).toBe('schedule');
+    expect(entryOf('arn:aws-cn:lambda:cn-north-1:111122223333:function:broker:api')).toBe('api');
   });
 
-  it('treats a token request object as a direct invocation', () => {
-    expect(transportOf({ scope: 'item_preview' })).toBe('direct');
-    expect(transportOf({})).toBe('direct');
-  });
-
-  it('recognises an EventBridge scheduled event (the canary)', () => {
-    expect(
-      transportOf({
-        version: '0',
-        source: 'aws.events',
-        'detail-type': 'Scheduled Event',
-        detail: {},
-      }),
-    ).toBe('schedule');
-    expect(transportOf({ source: 'aws.events', 'detail-type': 'Other' })).toBe('direct');
-    expect(transportOf({ source: 'my.app', 'detail-type': 'Scheduled Event' })).toBe('direct');
-  });
-
-  it('treats non-objects as a direct invocation', () => {
-    for (const event of [null, undefined, 'x', 42, true, []]) {
-      expect(transportOf(event)).toBe('direct');
+  it('treats the unqualified function, a version, $LATEST and any other alias as direct', () => {
+    for (const arn of [
+      FUNCTION,
+      `${FUNCTION}:7`,
+      `${FUNCTION}:$LATEST`,
+      `${FUNCTION}:direct`,
+      `${FUNCTION}:API`,
+      `${FUNCTION}:api-v2`,
+      `${FUNCTION}:apischedule`,
+    ]) {
+      expect(entryOf(arn)).toBe('direct');
     }
   });
 
-  it('needs both httpMethod and requestContext for api', () => {
-    expect(transportOf({ httpMethod: 'GET' })).toBe('direct');
-    expect(transportOf({ requestContext: {} })).toBe('direct');
-    expect(transportOf({ httpMethod: 1, requestContext: {} })).toBe('direct');
-    expect(transportOf({ httpMethod: 'GET', requestContext: null })).toBe('direct');
+  it('treats a missing or malformed ARN as direct, the entry with the least privilege', () => {
+    for (const arn of [
+      undefined,
+      null,
+      42,
+      '',
+      'api',
+      ':api',
+      'function:box-token-broker:api',
+      `${FUNCTION}:api:extra`,
+      `${FUNCTION}:`,
+    ]) {
+      expect(entryOf(arn)).toBe('direct');
+    }
+  });
+});
+
+describe('Function: apiEventOf', () => {
+  it('accepts a REST API proxy event', () => {
+    const event = apiEvent();
+    expect(apiEventOf(event)).toBe(event);
+  });
+
+  it('calls anything else on the api entry a misconfigured integration (never a crash)', () => {
+    for (const event of [
+      null,
+      undefined,
+      'x',
+      {},
+      { httpMethod: 'GET' },
+      { requestContext: {} },
+      { httpMethod: 1, requestContext: {} },
+      { httpMethod: 'GET', requestContext: null },
+      // An HTTP API (payload v2) event: no httpMethod at the top.
+      { version: '2.0', routeKey: 'GET /token', requestContext: { http: { method: 'GET' } } },
+    ]) {
+      expect(() => apiEventOf(event)).toThrow(
+        expect.objectContaining({ code: 'misconfigured', status: 500 }),
+      );
+    }
   });
 });
 
@@ -335,6 +365,51 @@ describe('Function: apiOperation', () => {
       });
     }
 
+    describe('prototype keys are fields like any other (400 Unknown field, never dropped)', () => {
+      const names = ['__proto__', 'constructor', 'prototype'];
+      /** As Lambda hands the event over: parsed from JSON, so the key is an own property. */
+      const parsedQuery = (name: string) => JSON.parse(`{"${name}":"x"}`) as Record<string, string>;
+      for (const name of names) {
+        it(`refuses ${name} in the GET /token query`, () => {
+          const error = operationError(
+            route('GET', '/token', {
+              queryStringParameters: parsedQuery(name),
+              multiValueQueryStringParameters: JSON.parse(`{"${name}":["x"]}`),
+            }),
+          );
+          expect(error.code).toBe('invalid_request');
+          expect(error.message).toContain(`Unknown field "${name}"`);
+        });
+
+        it(`refuses ${name} in the POST /token JSON body`, () => {
+          const error = operationError(route('POST', '/token', { body: `{"${name}":{}}` }));
+          expect(error.code).toBe('invalid_request');
+          expect(error.message).toContain(`Unknown field "${name}"`);
+        });
+
+        it(`refuses ${name} in the POST /revoke JSON body`, () => {
+          const error = operationError(
+            route('POST', '/revoke', { body: `{"token":"abc","${name}":{"token":"x"}}` }),
+          );
+          expect(error.code).toBe('invalid_request');
+          expect(error.message).toContain(`Unknown field "${name}"`);
+        });
+
+        it(`refuses ${name} in a direct invocation's event`, () => {
+          expect(() => directTokenRequest(JSON.parse(`{"${name}":{"scope":"x"}}`))).toThrow(
+            `Unknown field "${name}"`,
+          );
+        });
+      }
+
+      it('does not take a revoke token from the prototype', () => {
+        const error = operationError(
+          route('POST', '/revoke', { body: '{"__proto__":{"token":"abc"}}' }),
+        );
+        expect(error.code).toBe('invalid_request');
+      });
+    });
+
     it('names the repeated query parameter', () => {
       const error = operationError(
         route('GET', '/token', {
@@ -390,7 +465,7 @@ describe('Function: apiOperation', () => {
     it('returns an operation or throws a 4xx BrokerError for any API event', () => {
       fc.assert(
         fc.property(event, (generated) => {
-          expect(transportOf(generated)).toBe('api');
+          expect(apiEventOf(generated)).toBe(generated);
           try {
             apiOperation(generated);
           } catch (error) {

@@ -36,7 +36,7 @@ function trace(extra: Partial<RequestTrace> = {}): RequestTrace {
     { kind: 'iam', arn: 'arn:aws:sts::111122223333:assumed-role/etl/s', accountId: '111122223333' },
     T0,
   );
-  return { ...base, ...extra };
+  return { ...base, operation: 'token', ...extra };
 }
 
 /** Writes one trace and returns the parsed line (asserting there is exactly one). */
@@ -112,6 +112,7 @@ const SCENARIOS: { name: string; trace: RequestTrace; metrics: string[] }[] = [
     name: 'a revoke',
     trace: trace({
       route: 'POST /revoke',
+      operation: 'revoke',
       status: 200,
       boxCalls: 1,
       boxLatencyMs: 5,
@@ -183,13 +184,63 @@ const SCENARIOS: { name: string; trace: RequestTrace; metrics: string[] }[] = [
   },
   {
     name: 'a failed canary',
-    trace: trace({ transport: 'schedule', route: 'canary', status: 503, canary: 0 }),
+    trace: trace({
+      entry: 'schedule',
+      route: 'canary',
+      operation: 'canary',
+      status: 503,
+      canary: 0,
+    }),
     metrics: ['CanarySuccess', 'ServerErrors', 'RequestLatency'],
   },
   {
     name: 'a health check',
-    trace: trace({ route: 'GET /health', status: 200, cacheHit: true, tokenHash: 'aa' }),
+    trace: trace({
+      route: 'GET /health',
+      operation: 'health',
+      status: 200,
+      cacheHit: true,
+      tokenHash: 'aa',
+    }),
     metrics: ['CacheHits', 'RequestLatency'],
+  },
+  {
+    name: 'a successful canary (it obtains a token but issues none)',
+    trace: trace({
+      entry: 'schedule',
+      route: 'canary',
+      operation: 'canary',
+      status: 200,
+      cacheHit: true,
+      tokenHash: 'aa',
+      canary: 1,
+    }),
+    metrics: ['CacheHits', 'CanarySuccess', 'RequestLatency'],
+  },
+  {
+    name: 'a health check whose route text is a proxy resource (the operation decides)',
+    trace: trace({
+      route: 'GET /{proxy+}',
+      operation: 'health',
+      status: 200,
+      cacheHit: false,
+      boxCalls: 1,
+      boxLatencyMs: 9,
+      tokenHash: 'aa',
+    }),
+    metrics: ['CacheMisses', 'BoxLatency', 'RequestLatency'],
+  },
+  {
+    name: 'a revoke whose route text is a proxy resource (the operation decides)',
+    trace: trace({
+      route: 'POST /{proxy+}',
+      operation: 'revoke',
+      status: 200,
+      boxCalls: 1,
+      boxLatencyMs: 5,
+      tokenHash: 'aa',
+    }),
+    metrics: ['TokensRevoked', 'BoxLatency', 'RequestLatency'],
   },
   {
     name: 'a request that failed before any status',
@@ -225,8 +276,9 @@ describe('Class: RequestLogger', () => {
       timestamp: new Date(T0 + 42).toISOString(),
       service: SERVICE,
       request_id: 'req-1',
-      transport: 'api',
+      entry: 'api',
       route: 'POST /token',
+      operation: 'token',
       status: 200,
       caller_kind: 'iam',
       caller_arn: 'arn:aws:sts::111122223333:assumed-role/etl/s',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode } from '../lambda/contract.js';
-import { BrokerError, InvalidRequestError } from '../lambda/errors.js';
+import { BrokerError, InvalidRequestError, toBrokerError } from '../lambda/errors.js';
 import {
   directInvocationError,
   errorBody,
@@ -117,5 +117,50 @@ describe('Function: directInvocationError', () => {
     const thrown = directInvocationError(source, REQUEST_ID);
     expect(thrown.cause).toBeUndefined();
     expect(`${thrown.message}${thrown.stack}`).not.toContain('inner secret');
+  });
+});
+
+describe('Function: toBrokerError', () => {
+  it('keeps a BrokerError as it is', () => {
+    const error = new InvalidRequestError('bad');
+    expect(toBrokerError(error)).toBe(error);
+  });
+
+  it('turns anything unexpected into a generic server_error that keeps the cause for the log', () => {
+    const cause = new TypeError('secret detail');
+    const error = toBrokerError(cause);
+    expect(error.code).toBe('server_error');
+    expect(error.message).not.toContain('secret detail');
+    expect(error.cause).toBe(cause);
+  });
+
+  it('maps an escaped deadline abort (TimeoutError, AbortError) to a retryable 504 box_timeout', async () => {
+    // Prepare: the real rejection of an expired AbortSignal.timeout, and an abort's DOMException.
+    const signal = AbortSignal.timeout(1);
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    const aborts: unknown[] = [
+      signal.reason,
+      new DOMException('This operation was aborted', 'AbortError'),
+      // What @middy/core throws just before the Lambda timeout.
+      Object.assign(new Error('[AbortError]: The operation was aborted.'), {
+        name: 'TimeoutError',
+      }),
+    ];
+    for (const abort of aborts) {
+      // Act
+      const error = toBrokerError(abort);
+      const response = errorResponse(error, REQUEST_ID);
+
+      // Assess
+      expect(error.code).toBe('box_timeout');
+      expect(error.cause).toBe(abort);
+      expect(response.statusCode).toBe(504);
+      expect(response.headers?.['Retry-After']).toBe('1');
+      expect(JSON.parse(response.body)).toMatchObject({ error: 'box_timeout', retryable: true });
+    }
+  });
+
+  it('does not mistake another DOMException for a timeout', () => {
+    expect(toBrokerError(new DOMException('bad', 'SyntaxError')).code).toBe('server_error');
   });
 });

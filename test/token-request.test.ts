@@ -465,6 +465,24 @@ describe('Function: parseTokenRequest', () => {
     expect(error.message.length).toBeLessThan(300);
   });
 
+  describe('prototype keys are unknown fields, never dropped', () => {
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      it(`refuses ${name} from parsed JSON (an own key there), json and query origin`, () => {
+        // JSON.parse makes "__proto__" an own property; Object.keys must (and does) list it.
+        const json = JSON.parse(`{"${name}":{"scope":"item_preview"}}`) as unknown;
+        expect(parseError(json, 'json').message).toContain(`Unknown field "${name}"`);
+        const query: Record<string, string> = Object.create(null);
+        query[name] = 'x';
+        expect(parseError(query, 'query').message).toContain(`Unknown field "${name}"`);
+      });
+    }
+
+    it('does not read fields through a polluted prototype of the input', () => {
+      const json = JSON.parse('{"__proto__":{"box_subject_type":"user"}}') as unknown;
+      expect(parseError(json, 'json').code).toBe('invalid_request');
+    });
+  });
+
   describe('Property: only 400 BrokerErrors', () => {
     const field = fc.constantFrom(
       'box_subject_type',

@@ -79,7 +79,7 @@ export function tokenEvent(body: string, caller: BenchCaller): PreparedInvocatio
       'AWS4-HMAC-SHA256 Credential=ASIAFAKE/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=0000',
   };
   const event = toApiGatewayEvent(request, body, caller);
-  return { event, context: lambdaContext(event.requestContext.requestId) };
+  return { event, context: lambdaContext(event.requestContext.requestId, 'api') };
 }
 
 /** `count` invocations of the same request, each with its own request ID. */

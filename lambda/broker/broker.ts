@@ -12,11 +12,11 @@ import {
   BrokerError,
   InvalidRequestError,
 } from '../errors.js';
-import { type CallerIdentity, type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
+import { type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
 import type { RequestTrace } from '../trace/request-trace.js';
 import type { BoxCredentials, CredentialsSource } from './credentials.js';
 import type { BoxTokenApi } from './ports.js';
-import type { BoxItemRef, ParsedTokenRequest } from './requests.js';
+import type { BoxItemRef, ParsedTokenRequest, RequestScope } from './requests.js';
 import type { TokenCache } from './token-cache.js';
 
 export type { BoxTokenApi } from './ports.js';
@@ -96,12 +96,9 @@ export class Broker {
     this.fallbackRecheckMs = deps.fallbackRecheckMs ?? 10_000;
   }
 
-  /** Issues a token for `request` if the policy allows `caller` to have it. */
-  async issueToken(
-    request: ParsedTokenRequest,
-    caller: CallerIdentity,
-    trace: RequestTrace,
-  ): Promise<TokenResponse> {
+  /** Issues a token for `request` if the policy allows the scope's caller to have it. */
+  async issueToken(request: ParsedTokenRequest, scope: RequestScope): Promise<TokenResponse> {
+    const { caller, trace } = scope;
     trace.subject = request.subjectType === 'user' ? `user:${request.subjectId}` : 'enterprise';
     trace.scopes = request.scopes;
     if (request.resource !== undefined) {
@@ -135,7 +132,8 @@ export class Broker {
   }
 
   /** Revokes a token at Box and forgets it. */
-  async revokeToken(token: string, trace: RequestTrace): Promise<void> {
+  async revokeToken(token: string, scope: RequestScope): Promise<void> {
+    const { trace } = scope;
     const credentials = await this.credentialsForBox(trace);
     await this.callBox(trace, () => this.deps.box.revokeToken(credentials, token, noDeadline()));
     this.deps.cache.deleteWhere((issued) => issued.accessToken === token);
@@ -146,7 +144,8 @@ export class Broker {
    * Proves the credentials are readable and Box issues a token (from the cache when possible).
    * The token itself is for the canary's Box API probe; it is never part of the response.
    */
-  async health(trace: RequestTrace): Promise<{ response: HealthResponse; accessToken: string }> {
+  async health(scope: RequestScope): Promise<{ response: HealthResponse; accessToken: string }> {
+    const { trace } = scope;
     const token = await this.tokenFor(
       (credentials) => ({
         subject: { type: 'enterprise', id: credentials.enterpriseId },

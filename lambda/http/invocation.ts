@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { ParsedTokenRequest } from '../broker/requests.js';
 import { ROUTES } from '../contract.js';
-import { InvalidRequestError, RouteError } from '../errors.js';
+import { InvalidRequestError, MisconfiguredError, RouteError } from '../errors.js';
 import type { CallerIdentity } from '../policy/access-policy.js';
 import { parseTokenRequest, printable } from './token-request.js';
 
@@ -11,30 +11,27 @@ export type Operation =
   | { kind: 'revoke'; token: string }
   | { kind: 'health' };
 
-/**
- * How the function was reached: API Gateway (HTTP semantics), a direct invocation, or the
- * scheduled canary (an EventBridge rule).
- */
-export type Transport = 'api' | 'direct' | 'schedule';
-
 /** API Gateway accepts up to 10 MB; a token request is a few hundred bytes. */
 const MAX_BODY_BYTES = 8 * 1024;
 
-/** API Gateway REST (proxy) event, EventBridge scheduled event, or else a direct invocation. */
-export function transportOf(event: unknown): Transport {
-  if (typeof event !== 'object' || event === null) return 'direct';
-  const candidate = event as Partial<APIGatewayProxyEvent> & Record<string, unknown>;
-  if (
-    typeof candidate.httpMethod === 'string' &&
-    typeof candidate.requestContext === 'object' &&
-    candidate.requestContext !== null
-  ) {
-    return 'api';
+/**
+ * The event of the `api` entry as a REST API proxy event. Only API Gateway can invoke that entry,
+ * so another shape means the deployment is wired wrong (say, an HTTP API's v2 payload).
+ */
+export function apiEventOf(event: unknown): APIGatewayProxyEvent {
+  if (typeof event === 'object' && event !== null) {
+    const candidate = event as Partial<Record<keyof APIGatewayProxyEvent, unknown>>;
+    if (
+      typeof candidate.httpMethod === 'string' &&
+      typeof candidate.requestContext === 'object' &&
+      candidate.requestContext !== null
+    ) {
+      return event as APIGatewayProxyEvent;
+    }
   }
-  if (candidate.source === 'aws.events' && candidate['detail-type'] === 'Scheduled Event') {
-    return 'schedule';
-  }
-  return 'direct';
+  throw new MisconfiguredError(
+    'The api entry received an event that is not an API Gateway REST proxy event; check the integration.',
+  );
 }
 
 /** The caller API Gateway authenticated (SigV4), or the anonymous caller of an open local server. */
@@ -122,10 +119,15 @@ function jsonBody(event: APIGatewayProxyEvent): unknown {
   }
 }
 
+/**
+ * The query string as a token-request map. The map has no prototype: `?__proto__=x` must stay a
+ * key (and be refused as an unknown field), not set the map's prototype and vanish.
+ */
 function queryOf(event: APIGatewayProxyEvent): Record<string, string> | undefined {
   const multi = event.multiValueQueryStringParameters;
   if (multi !== null && multi !== undefined) {
-    for (const [name, values] of Object.entries(multi)) {
+    for (const name of Object.keys(multi)) {
+      const values = multi[name];
       if (values !== undefined && values.length > 1) {
         throw new InvalidRequestError(`Query parameter "${printable(name)}" is repeated.`);
       }
@@ -133,8 +135,9 @@ function queryOf(event: APIGatewayProxyEvent): Record<string, string> | undefine
   }
   const query = event.queryStringParameters;
   if (query === null || query === undefined) return undefined;
-  const fields: Record<string, string> = {};
-  for (const [name, value] of Object.entries(query)) {
+  const fields: Record<string, string> = Object.create(null);
+  for (const name of Object.keys(query)) {
+    const value = query[name];
     if (value !== undefined) fields[name] = value;
   }
   return fields;
@@ -144,11 +147,13 @@ function parseRevokeBody(body: unknown): string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError('POST /revoke takes the JSON body {"token": "..."}.');
   }
-  const { token, ...rest } = body as Record<string, unknown>;
-  const unknownKey = Object.keys(rest)[0];
-  if (unknownKey !== undefined) {
-    throw new InvalidRequestError(`Unknown field "${printable(unknownKey)}"; allowed: token.`);
+  // Own keys only: JSON.parse makes `__proto__` an own key, and it must be refused like any other.
+  for (const key of Object.keys(body)) {
+    if (key !== 'token') {
+      throw new InvalidRequestError(`Unknown field "${printable(key)}"; allowed: token.`);
+    }
   }
+  const token = Object.hasOwn(body, 'token') ? (body as { token?: unknown }).token : undefined;
   if (typeof token !== 'string' || token === '' || token.length > 2048) {
     throw new InvalidRequestError('token must be a non-empty string.');
   }

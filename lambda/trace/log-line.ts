@@ -42,8 +42,9 @@ export class RequestLogger {
       timestamp: new Date(timestamp).toISOString(),
       service: this.options.service,
       request_id: trace.requestId,
-      transport: trace.transport,
+      entry: trace.entry,
       route: trace.route,
+      operation: trace.operation,
       status: trace.status,
       error: trace.errorCode,
       caller_kind: trace.caller.kind,
@@ -109,9 +110,10 @@ function directive(
 
 function metricsOf(trace: RequestTrace, timestamp: number): [string, number, MetricUnit][] {
   const metrics: [string, number, MetricUnit][] = [];
-  if (trace.route !== 'GET /health' && trace.tokenHash !== undefined && trace.status === 200) {
-    if (trace.route.endsWith('/revoke')) metrics.push(['TokensRevoked', 1, 'Count']);
-    else metrics.push(['TokensIssued', 1, 'Count']);
+  // Health checks and the canary also obtain a token, but hand none out: not counted as issued.
+  if (trace.status === 200 && trace.tokenHash !== undefined) {
+    if (trace.operation === 'token') metrics.push(['TokensIssued', 1, 'Count']);
+    else if (trace.operation === 'revoke') metrics.push(['TokensRevoked', 1, 'Count']);
   }
   if (trace.cacheHit === true) metrics.push(['CacheHits', 1, 'Count']);
   if (trace.cacheHit === false) metrics.push(['CacheMisses', 1, 'Count']);

@@ -1,4 +1,4 @@
-import type { Transport } from '../http/invocation.js';
+import type { Entry } from '../http/entries.js';
 import type { CallerIdentity } from '../policy/access-policy.js';
 
 /**
@@ -7,9 +7,12 @@ import type { CallerIdentity } from '../policy/access-policy.js';
  */
 export interface RequestTrace {
   requestId: string;
-  transport: Transport;
+  /** The entry the function was invoked through (its ARN's qualifier), never the event's shape. */
+  entry: Entry;
   /** `POST /token`, `GET /health`, `invoke` ... */
   route: string;
+  /** What the request did, once known; metrics are decided from it, not from the route text. */
+  operation?: TraceOperation;
   caller: CallerIdentity;
   startedAtMs: number;
   subject?: string;
@@ -44,13 +47,16 @@ export interface RequestTrace {
   failure?: { name: string; message: string };
 }
 
+/** The operations a request can perform; the canary is the scheduled health check. */
+export type TraceOperation = 'token' | 'revoke' | 'health' | 'canary';
+
 /** A fresh trace for a request that starts now. */
 export function startTrace(
   requestId: string,
-  transport: Transport,
+  entry: Entry,
   route: string,
   caller: CallerIdentity,
   startedAtMs: number,
 ): RequestTrace {
-  return { requestId, transport, route, caller, startedAtMs, boxCalls: 0, boxLatencyMs: 0 };
+  return { requestId, entry, route, caller, startedAtMs, boxCalls: 0, boxLatencyMs: 0 };
 }

@@ -260,7 +260,7 @@ describe('Scenario: no storms', () => {
 describe('Scenario: the scheduled canary', () => {
   it('obtains a token and proves it at Box with GET /2.0/users/me', async () => {
     const h = await open();
-    const { result, error } = await h.invoke(SCHEDULED_EVENT);
+    const { result, error } = await h.invoke(SCHEDULED_EVENT, 'schedule');
     expect(error).toBeUndefined();
     expect(result).toMatchObject({ status: 'ok', box_user_id: expect.any(String) });
     expect(JSON.stringify(result)).not.toContain(h.simulator.issuedTokens()[0]?.accessToken);
@@ -271,9 +271,9 @@ describe('Scenario: the scheduled canary', () => {
 
   it('fails loudly (function error, CanarySuccess 0) when Box refuses the token', async () => {
     const h = await open();
-    await h.invoke(SCHEDULED_EVENT);
+    await h.invoke(SCHEDULED_EVENT, 'schedule');
     h.simulator.revokeAllTokens();
-    const { error } = await h.invoke(SCHEDULED_EVENT);
+    const { error } = await h.invoke(SCHEDULED_EVENT, 'schedule');
     expect(error?.name).toBe('box_bad_response');
     expect(lastLine(h)).toMatchObject({ route: 'canary', CanarySuccess: 0 });
   });

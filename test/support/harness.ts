@@ -13,7 +13,11 @@ import { afterEach, expect } from 'vitest';
 import { createHandler } from '../../lambda/app.js';
 import { buildRuntime } from '../../lambda/runtime.js';
 import { RequestLogger } from '../../lambda/trace/log-line.js';
-import { apiGatewayEvent, lambdaContext } from '../../local/api-gateway-adapter.js';
+import {
+  apiGatewayEvent,
+  lambdaContext,
+  localFunctionArn,
+} from '../../local/api-gateway-adapter.js';
 import {
   type BoxSimulator,
   type BoxSimulatorOptions,
@@ -59,14 +63,18 @@ export interface Harness {
   clock: { now: number };
   /** Milliseconds the Box client asked to wait between retries. */
   sleeps: number[];
-  /** Calls the handler with an API Gateway REST event. */
+  /** Calls the handler with an API Gateway REST event, through the `api` entry. */
   api(
     method: string,
     path: string,
     options?: { body?: string; query?: Record<string, string>; caller?: typeof ETL_ROLE_CALLER },
   ): Promise<ApiAnswer>;
-  /** Invokes the handler directly (no API Gateway); resolves the result or the thrown error. */
-  invoke(event: unknown): Promise<{ result?: unknown; error?: Error }>;
+  /**
+   * Invokes the handler through the function ARN with `qualifier` (none: the unqualified
+   * function, a direct invocation; `schedule`: the canary's entry); resolves the result or the
+   * thrown error.
+   */
+  invoke(event: unknown, qualifier?: string): Promise<{ result?: unknown; error?: Error }>;
   /** Serves a new secret version (the console edit). */
   rotateSecret(versionId: string, secretString: string): void;
   /** Every client secret any served secret value held: none may ever appear in a log line. */
@@ -158,7 +166,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const event = apiEvent(method, path, body, query, caller);
       const raw = (await handler(
         event,
-        lambdaContext(event.requestContext.requestId),
+        lambdaContext(event.requestContext.requestId, 'api'),
       )) as APIGatewayProxyResult;
       return {
         status: raw.statusCode,
@@ -169,10 +177,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         raw,
       };
     },
-    async invoke(event) {
+    async invoke(event, qualifier) {
       try {
         requestCounter += 1;
-        return { result: await handler(event, lambdaContext(`direct-${requestCounter}`)) };
+        const context = {
+          ...lambdaContext(`direct-${requestCounter}`, 'direct'),
+          invokedFunctionArn: localFunctionArn(qualifier),
+        };
+        return { result: await handler(event, context) };
       } catch (error) {
         return { error: error as Error };
       }
