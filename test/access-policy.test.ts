@@ -868,7 +868,7 @@ describe('Function: compilePolicy — validation', () => {
 
   it('lists every error in the thrown message', () => {
     expect(() => compilePolicy({ version: 3, rules: [{}] })).toThrow(
-      /\$\.version: must be 1\n.*\$\.rules\[0\]\.id: is required/s,
+      /\$\.version: must be 1 \(got 3\)\n.*\$\.rules\[0\]\.id: is required/s,
     );
   });
 

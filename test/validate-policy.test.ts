@@ -130,8 +130,10 @@ describe('Function: main', () => {
     expect(out).toEqual([]);
     expect(err[0]).toBe(`${path}: invalid access policy (2 errors)`);
     expect(err.slice(1)).toEqual([
-      expect.stringMatching(/^\$\.rules\[0\]\.callers\[0\]: "arn:aws:s3:::bucket": /),
-      expect.stringMatching(/^\$\.rules\[0\]\.subjects\[0\]: "user:abc": /),
+      expect.stringMatching(
+        /^\$\.rules\[0\]\.callers\[0\]: .*service must be iam.* \(got "arn:aws:s3:::bucket"\)$/,
+      ),
+      expect.stringMatching(/^\$\.rules\[0\]\.subjects\[0\]: expected .* \(got "user:abc"\)$/),
     ]);
   });
 
