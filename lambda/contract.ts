@@ -5,6 +5,9 @@
  * any of the Lambda's runtime into a caller's bundle. Extend it; do not bend it.
  */
 
+/** Contract v1.1: a tenant ID, 1 to 64 lowercase letters, digits and inner hyphens (`default` is reserved). */
+export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
 /** The Box subject a token acts as. */
 export type BoxSubjectType = 'enterprise' | 'user';
 

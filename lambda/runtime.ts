@@ -86,14 +86,13 @@ export function loadPolicy(source: AccessPolicySource): CompiledPolicy {
     }
   } catch (error) {
     if (error instanceof PolicyValidationError) {
+      // Callers see where and what kind of error; the values (which can be other principals'
+      // ARNs) stay in the cause, which reaches the operator's log line only.
       const variable = source.kind === 'file' ? 'BOX_ACCESS_POLICY_FILE' : 'BOX_ACCESS_POLICY';
-      const first = error.errors
-        .slice(0, 3)
-        .map((e) => `${e.path}: ${e.message}`)
-        .join('; ');
-      throw new MisconfiguredError(`The access policy in ${variable} is invalid: ${first}`, {
-        cause: error,
-      });
+      throw new MisconfiguredError(
+        `The access policy in ${variable} is invalid: ${error.describeForCallers()}`,
+        { cause: error },
+      );
     }
     throw error;
   }

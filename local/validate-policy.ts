@@ -3,8 +3,10 @@
  *
  *   tsx local/validate-policy.ts FILE
  *
- * Exit 0 with a summary (rules, ids, principals named, warnings) when the policy compiles; exit 1
- * with one `path: message` line per problem when it does not; exit 2 on wrong usage. The work is
+ * Exit 0 with a summary (rules, ids, principals and tenants named, warnings) when the policy
+ * compiles; exit 1 with one `path: message (got VALUE)` line per problem when it does not; exit 2
+ * on wrong usage. The operator runs this on their own file, so unlike the broker's answers to
+ * callers it quotes the offending values. The work is
  * done by {@link validatePolicyFile} so a `box-token-broker validate-policy FILE` bin can reuse it.
  */
 import { readFileSync } from 'node:fs';
@@ -16,12 +18,15 @@ import {
   parsePolicyJson,
   principalsNamed,
 } from '../lambda/policy/access-policy.js';
+import { formatPolicyError } from '../lambda/policy/policy-errors.js';
 
 /** What a valid policy amounts to. */
 export interface PolicySummary {
   rules: number;
   ruleIds: string[];
   principals: ReturnType<typeof principalsNamed>;
+  /** Every `tenants` entry as written, plus `default` when some rule names none; sorted. */
+  tenants: string[];
 }
 
 /** The outcome of checking one policy file. `summary` is present exactly when `ok`. */
@@ -65,6 +70,7 @@ export function validatePolicyText(text: string): PolicyFileReport {
       rules: policy.rules.length,
       ruleIds: policy.rules.map((rule) => rule.id),
       principals: principalsNamed(policy),
+      tenants: tenantsNamed(policy),
     },
   };
 }
@@ -81,11 +87,11 @@ export function formatPolicyReport(
       out: [],
       err: [
         `${file}: invalid access policy (${count} ${count === 1 ? 'error' : 'errors'})`,
-        ...report.errors.map((error) => `${error.path}: ${error.message}`),
+        ...report.errors.map(formatPolicyError),
       ],
     };
   }
-  const { rules, ruleIds, principals } = report.summary;
+  const { rules, ruleIds, principals, tenants } = report.summary;
   return {
     out: [
       `${file}: valid access policy (version 1), ${rules} ${rules === 1 ? 'rule' : 'rules'}: ${ruleIds.join(', ')}`,
@@ -93,6 +99,7 @@ export function formatPolicyReport(
       `  principal ARN patterns: ${listOrNone(principals.roleArns)}`,
       `  organizations: ${listOrNone(principals.orgIds)}`,
       `  any caller (*): ${principals.anyCaller ? 'yes' : 'no'}`,
+      `  tenants: ${listOrNone(tenants)}`,
     ],
     err: warnings,
   };
@@ -138,6 +145,16 @@ function warningsFor(policy: CompiledPolicy): PolicyError[] {
     });
   });
   return warnings;
+}
+
+function tenantsNamed(policy: CompiledPolicy): string[] {
+  const named = new Set<string>();
+  for (const { tenants } of policy.rules) {
+    if (tenants.everyTenant) named.add('*');
+    for (const id of tenants.ids) named.add(id);
+    for (const glob of tenants.globs) named.add(glob.source);
+  }
+  return [...named].sort();
 }
 
 function failed(errors: PolicyError[]): PolicyFileReport {

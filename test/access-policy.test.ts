@@ -866,9 +866,51 @@ describe('Function: compilePolicy — validation', () => {
     ]);
   });
 
+  it('keeps each offending value out of the message and in value (for the operator)', () => {
+    // Prepare
+    const bad = [
+      'arn:aws:iam::999988887777:role/x:y',
+      'account:99998888777',
+      'user:0999',
+      'folder:0999',
+      'item_destroy_9999',
+      'Tenant9999',
+    ];
+    const document = {
+      version: 1,
+      rules: [
+        {
+          id: 'r',
+          callers: [bad[0], bad[1]],
+          subjects: [bad[2]],
+          resources: [bad[3]],
+          scopes: [bad[4]],
+          tenants: [bad[5]],
+        },
+        { id: 'r', callers: ['*'], subjects: ['enterprise'] },
+      ],
+    };
+
+    // Act
+    const errors = validationErrors(document) as {
+      path: string;
+      message: string;
+      value?: string;
+    }[];
+
+    // Assess
+    expect(errors).toHaveLength(7);
+    for (const error of errors) expect(error.message).not.toMatch(/9999|"r"/);
+    expect(errors.map((error) => error.value)).toEqual(
+      [...bad.slice(0, 2), bad[5], bad[2], bad[4], bad[3], 'r'].map((value) =>
+        JSON.stringify(value),
+      ),
+    );
+  });
+
   it('lists every error in the thrown message', () => {
     expect(() => compilePolicy({ version: 3, rules: [{}] })).toThrow(
-      /\$\.version: must be 1\n.*\$\.rules\[0\]\.id: is required/s,
+      /\$\.version: must be 1 \(got 3\)\n.*\$\.rules\[0\]\.id: is required/s,
     );
   });
 
@@ -955,6 +997,7 @@ describe('Function: compilePolicy — validation', () => {
       'vendor-acme-uploads',
       'platform-admins',
       'org-previews',
+      'customer-sync',
       'step-functions',
     ]);
   });

@@ -38,7 +38,8 @@ describe('Function: validatePolicyFile', () => {
     expect(report.ok).toBe(true);
     expect(report.errors).toEqual([]);
     expect(report.warnings).toEqual([]);
-    expect(report.summary?.rules).toBe(6);
+    expect(report.summary?.rules).toBe(7);
+    expect(report.summary?.tenants).toEqual(['acme', 'acme-*', 'default']);
     expect(report.summary?.ruleIds[0]).toBe('reports-etl');
     expect(report.summary?.principals.orgIds).toEqual(['o-a1b2c3d4e5']);
   });
@@ -109,9 +110,10 @@ describe('Function: main', () => {
     const { code, out, err } = run([EXAMPLE]);
     expect(code).toBe(0);
     expect(out[0]).toBe(
-      `${EXAMPLE}: valid access policy (version 1), 6 rules: reports-etl, hr-onboarding, vendor-acme-uploads, platform-admins, org-previews, step-functions`,
+      `${EXAMPLE}: valid access policy (version 1), 7 rules: reports-etl, hr-onboarding, vendor-acme-uploads, platform-admins, org-previews, customer-sync, step-functions`,
     );
     expect(out.join('\n')).toContain('organizations: o-a1b2c3d4e5');
+    expect(out.join('\n')).toContain('tenants: acme, acme-*, default');
     expect(err).toEqual([]);
   });
 
@@ -130,8 +132,10 @@ describe('Function: main', () => {
     expect(out).toEqual([]);
     expect(err[0]).toBe(`${path}: invalid access policy (2 errors)`);
     expect(err.slice(1)).toEqual([
-      expect.stringMatching(/^\$\.rules\[0\]\.callers\[0\]: "arn:aws:s3:::bucket": /),
-      expect.stringMatching(/^\$\.rules\[0\]\.subjects\[0\]: "user:abc": /),
+      expect.stringMatching(
+        /^\$\.rules\[0\]\.callers\[0\]: .*service must be iam.* \(got "arn:aws:s3:::bucket"\)$/,
+      ),
+      expect.stringMatching(/^\$\.rules\[0\]\.subjects\[0\]: expected .* \(got "user:abc"\)$/),
     ]);
   });
 

@@ -73,6 +73,14 @@ export type CallerPrincipal =
   | { readonly type: 'federated-user'; readonly arn: string }
   | { readonly type: 'unrecognised' };
 
+/**
+ * The grammar {@link parseCallerPattern} accepts, as one regular expression: the access policy's
+ * schema (and so the JSON Schema editors use) carries it, and a test keeps the two in agreement.
+ * The parser stays the authority at run time because it explains what is wrong.
+ */
+export const CALLER_PATTERN_SHAPE =
+  /^(?:\*|direct|account:[0-9]{12}|org:o-[a-z0-9]{10,32}|arn:(?:aws|aws-cn|aws-us-gov):iam::(?:[0-9]{12}|[0-9]*\*[0-9*]*):(?:root|(?:role|user)(?:\/[A-Za-z0-9+=,.@_*-]+)+))$/;
+
 const ACCOUNT_ID = /^[0-9]{12}$/;
 const ACCOUNT_GLOB = /^[0-9]*\*[0-9*]*$/;
 const ORG_ID = /^o-[a-z0-9]{10,32}$/;

@@ -171,6 +171,33 @@ describe('Access policy through the handler', () => {
     expect(denied.status).toBe(403);
   });
 
+  it('tells callers the path and kind of a policy error, and only the operator log the value', async () => {
+    // Another principal's ARN, miswritten: it must not reach whoever happens to call.
+    const secretArn = 'arn:aws:iam::999988887777:role/payroll-admin:x';
+    const h = await open({
+      version: 1,
+      rules: [
+        { id: 'ok', callers: ['direct'], subjects: ['enterprise'] },
+        { id: 'payroll', callers: ['*', secretArn], subjects: ['enterprise'], tenants: ['Acme'] },
+      ],
+    });
+
+    const answer = await h.api('GET', '/token');
+    const direct = await h.invoke({});
+
+    expect(answer.status).toBe(500);
+    expect(answer.body.error).toBe('misconfigured');
+    expect(answer.body.error_description).toContain('$.rules[1].callers[1]: ');
+    expect(answer.body.error_description).toContain('$.rules[1].tenants[0]: expected a tenant ID');
+    expect(JSON.stringify(answer.body)).not.toContain('999988887777');
+    expect(JSON.stringify(answer.body)).not.toContain('Acme');
+    expect(JSON.stringify(direct)).not.toContain('999988887777');
+    const failure = audit(h).failure as { name: string; message: string };
+    expect(failure.name).toBe('PolicyValidationError');
+    expect(failure.message).toContain(`$.rules[1].callers[1]: `);
+    expect(failure.message).toContain(JSON.stringify(secretArn));
+  });
+
   it('answers misconfigured naming the JSON path when the policy is invalid', async () => {
     const h = await open({
       version: 1,
