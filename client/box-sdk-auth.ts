@@ -16,14 +16,17 @@ import { BrokerClient, type BrokerClientOptions } from './broker-client.js';
 import type { BrokerClientError } from './errors.js';
 import type { TokenOptions } from './token-options.js';
 
-export interface BrokerAuthOptions extends Partial<BrokerClientOptions>, TokenOptions {
+export interface BrokerAuthOptions
+  extends Partial<BrokerClientOptions>,
+    Omit<TokenOptions, 'deadToken'> {
   /** A client to share (its cache and credentials); otherwise one is built from these options. */
   client?: BrokerClient;
   /**
-   * When Box answers 401 for a token that has not expired, the token is dead (revoked, or the
-   * app's authorization changed): ask the broker to revoke it, which also evicts it from the
-   * broker's cache, before fetching a new one. Without it the broker could hand back the same
-   * dead token until it expires. Needs `execute-api:Invoke` on `POST /revoke`. @default true
+   * When Box answers 401, the next token request always names the refused token
+   * (`dead_token_sha256`), so no broker environment returns it. With this set, a refused token
+   * that has not expired is also revoked at Box through `POST /revoke` (needs
+   * `execute-api:Invoke` on it). @default false (before 1.1: true; the dead-token field makes
+   * the revoke unnecessary for getting a fresh token)
    */
   revokeOnUnauthorized?: boolean;
 }
@@ -42,8 +45,17 @@ export class BrokerAuth implements Authentication {
   #refreshing: Promise<AccessToken> | undefined;
 
   constructor(options: BrokerAuthOptions) {
-    const { client, revokeOnUnauthorized, subject, scope, resource, sharedLink, minTtl, ...rest } =
-      options;
+    const {
+      client,
+      revokeOnUnauthorized,
+      subject,
+      scope,
+      resource,
+      sharedLink,
+      minTtl,
+      tenant,
+      ...rest
+    } = options;
     if (client === undefined && rest.url === undefined) {
       throw new TypeError('BrokerAuth needs url (or a BrokerClient).');
     }
@@ -54,8 +66,9 @@ export class BrokerAuth implements Authentication {
       ...(resource === undefined ? {} : { resource }),
       ...(sharedLink === undefined ? {} : { sharedLink }),
       ...(minTtl === undefined ? {} : { minTtl }),
+      ...(tenant === undefined ? {} : { tenant }),
     };
-    this.#revokeOnUnauthorized = revokeOnUnauthorized ?? true;
+    this.#revokeOnUnauthorized = revokeOnUnauthorized ?? false;
     this.#now = rest.now ?? Date.now;
   }
 
@@ -67,7 +80,7 @@ export class BrokerAuth implements Authentication {
 
   /**
    * A new token. The SDK calls this after a 401 from Box; concurrent calls share one refresh.
-   * A token that is still alive by the clock was refused by Box, so it is revoked first (see
+   * The refused token is named to the broker (`dead_token_sha256`) so it never comes back (see
    * {@link BrokerAuthOptions.revokeOnUnauthorized}).
    */
   refreshToken(_networkSession?: NetworkSession): Promise<AccessToken> {
@@ -104,6 +117,7 @@ export class BrokerAuth implements Authentication {
   ): Promise<AccessToken> {
     const response = await this.client.getToken({
       ...(this.#request.subject === undefined ? {} : { subject: this.#request.subject }),
+      ...(this.#request.tenant === undefined ? {} : { tenant: this.#request.tenant }),
       scope: scopes,
       ...(resource === undefined ? {} : { resource }),
       ...(sharedLink === undefined ? {} : { sharedLink }),
@@ -113,16 +127,15 @@ export class BrokerAuth implements Authentication {
 
   async #refresh(): Promise<AccessToken> {
     const current = this.#current;
-    if (current !== undefined) {
-      this.client.forget(current.token.access_token);
-      const alive = current.expiresAtMs > this.#now();
-      if (alive && this.#revokeOnUnauthorized) {
-        await this.client.revoke(current.token.access_token).catch((_error: BrokerClientError) => {
-          // Best effort: without the revoke the broker may still have a newer token to give.
-        });
-      }
+    if (current === undefined) return this.#accessToken(await this.client.getToken(this.#request));
+    const dead = current.token.access_token;
+    const alive = current.expiresAtMs > this.#now();
+    if (alive && this.#revokeOnUnauthorized) {
+      await this.client.revoke(dead).catch((_error: BrokerClientError) => {
+        // Best effort: the dead-token field below already keeps the token from coming back.
+      });
     }
-    return this.#accessToken(await this.client.getToken(this.#request));
+    return this.#accessToken(await this.client.getToken({ ...this.#request, deadToken: dead }));
   }
 
   #accessToken(token: TokenResponse): AccessToken {

@@ -6,7 +6,12 @@
  * const { access_token } = await getBoxToken({ url: process.env.BOX_TOKEN_BROKER_URL });
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { type HealthResponse, ROUTES, type TokenResponse } from '../lambda/contract.js';
+import {
+  type HealthResponse,
+  ROUTES,
+  type TokenRequest,
+  type TokenResponse,
+} from '../lambda/contract.js';
 import {
   type BrokerAnswer,
   errorFromAnswer,
@@ -15,8 +20,15 @@ import {
   parseTokenResponse,
 } from './broker-response.js';
 import { BrokerClientError } from './errors.js';
-import { type AwsCredentialsSource, RequestSigner, resolveRegion } from './request-signer.js';
-import { cacheKeyOf, type TokenOptions, toTokenRequest } from './token-options.js';
+import {
+  type AwsCredentialsSource,
+  isLoopbackUrl,
+  RequestSigner,
+  resolveRegion,
+  type SignedRequest,
+  unsignedRequest,
+} from './request-signer.js';
+import { cacheKeyOf, type TokenOptions, tokenSha256, toTokenRequest } from './token-options.js';
 
 export interface BrokerClientOptions {
   /** The API's invoke URL with its stage, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/prod`. */
@@ -43,6 +55,11 @@ export interface BrokerClientOptions {
   now?: () => number;
   /** Waits between attempts. @default a timer */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Told once when the client calls a loopback broker unsigned because no AWS credentials were
+   * found (see {@link BrokerClient}). @default `process.emitWarning`
+   */
+  warn?: (message: string) => void;
 }
 
 interface CachedToken {
@@ -57,6 +74,11 @@ const BACKOFF_BASE_MS = 200;
 /**
  * A client for one broker URL and one AWS identity. Keep one per process (module scope) so its
  * cache is shared; concurrent requests for the same token share one broker call.
+ *
+ * A broker on this machine (`http://127.0.0.1:…`, `localhost`, `[::1]`: `npm start`) is called
+ * unsigned when the default credential chain finds no AWS credentials, with one warning: the
+ * local broker trusts local callers unless its IAM emulation is on. Any other broker is always
+ * signed, and plain `http` is refused for it.
  */
 export class BrokerClient {
   readonly url: string;
@@ -72,6 +94,9 @@ export class BrokerClient {
   readonly #maxRetryDelaySeconds: number;
   readonly #cache = new Map<string, CachedToken>();
   readonly #inFlight = new Map<string, Promise<CachedToken>>();
+  readonly #warn: (message: string) => void;
+  /** Set once a loopback call found no credentials: later calls go unsigned at once. */
+  #unsigned = false;
 
   constructor(options: BrokerClientOptions) {
     this.#base = brokerBaseUrl(options.url);
@@ -85,6 +110,9 @@ export class BrokerClient {
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => delay(ms));
+    this.#warn =
+      options.warn ??
+      ((message) => process.emitWarning(message, { code: 'BOX_TOKEN_BROKER_UNSIGNED' }));
     this.#refreshMarginMs =
       nonNegative(options.refreshMarginSeconds ?? 60, 'refreshMarginSeconds') * 1000;
     this.#timeoutMs = nonNegative(options.timeoutMs ?? 10_000, 'timeoutMs');
@@ -98,18 +126,26 @@ export class BrokerClient {
   /**
    * A Box token: from the cache while it has more than the refresh margin (and `minTtl`) left,
    * otherwise from the broker. `expires_in` is the remaining life at the moment of return.
+   * With `deadToken` (a token Box refused with 401), that token is dropped from the cache and
+   * the broker is told its SHA-256, so no broker environment hands it back.
    */
   async getToken(options: TokenOptions = {}): Promise<TokenResponse> {
     const request = toTokenRequest(options);
     const key = cacheKeyOf(request);
+    const dead = request.dead_token_sha256;
+    if (dead !== undefined) this.#forgetBySha256(dead);
     const minTtlMs = (request.min_ttl ?? 0) * 1000;
     const cached = this.#usable(this.#cache.get(key), minTtlMs);
     if (cached !== undefined) return this.#present(cached);
 
-    let pending = this.#inFlight.get(key);
+    // A call that names a dead token never joins one that does not: that one may return it.
+    const flight = dead === undefined ? key : `${key}\n${dead}`;
+    let pending = this.#inFlight.get(flight);
     if (pending === undefined) {
-      pending = this.#fetchToken(JSON.stringify(request)).finally(() => this.#inFlight.delete(key));
-      this.#inFlight.set(key, pending);
+      pending = this.#fetchToken(request, options.deadToken).finally(() =>
+        this.#inFlight.delete(flight),
+      );
+      this.#inFlight.set(flight, pending);
     }
     const fetched = await pending;
     this.#cache.set(key, fetched);
@@ -140,10 +176,26 @@ export class BrokerClient {
     this.#cache.clear();
   }
 
-  async #fetchToken(body: string): Promise<CachedToken> {
-    const answer = await this.#call('POST', ROUTES.token, body);
+  async #fetchToken(request: TokenRequest, deadToken: string | undefined): Promise<CachedToken> {
+    let answer: BrokerAnswer;
+    try {
+      answer = await this.#call('POST', ROUTES.token, JSON.stringify(request));
+    } catch (error) {
+      if (!(deadToken !== undefined && isLegacyDeadTokenRefusal(error))) throw error;
+      // A v1.0 broker does not know dead_token_sha256: revoke the token instead (which evicts it
+      // from the environment that served it), as clients did before v1.1, and ask again.
+      const { dead_token_sha256: _dead, ...legacy } = request;
+      await this.revoke(deadToken).catch(() => undefined);
+      answer = await this.#call('POST', ROUTES.token, JSON.stringify(legacy));
+    }
     const response = parseTokenResponse(answer);
     return { response, expiresAtMs: this.#now() + response.expires_in * 1000 };
+  }
+
+  #forgetBySha256(sha256: string): void {
+    for (const [key, entry] of this.#cache) {
+      if (tokenSha256(entry.response.access_token) === sha256) this.#cache.delete(key);
+    }
   }
 
   #usable(entry: CachedToken | undefined, minTtlMs: number): CachedToken | undefined {
@@ -162,7 +214,7 @@ export class BrokerClient {
     const url = new URL(`${this.#base.pathname.replace(/\/$/, '')}${route}`, this.#base);
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const answer = await this.#send(await this.#signer.sign(method, url, body));
+        const answer = await this.#send(await this.#prepare(method, url, body));
         if (answer.status >= 200 && answer.status < 300) return answer;
         throw errorFromAnswer(answer, this.#now());
       } catch (error) {
@@ -171,6 +223,23 @@ export class BrokerClient {
         if (wait === undefined) throw failure;
         await this.#sleep(wait);
       }
+    }
+  }
+
+  /** Signs the call; for a loopback broker without AWS credentials, sends it unsigned instead. */
+  async #prepare(method: string, url: URL, body: string | undefined): Promise<SignedRequest> {
+    if (this.#unsigned) return unsignedRequest(method, url, body);
+    try {
+      return await this.#signer.sign(method, url, body);
+    } catch (error) {
+      const noCredentials =
+        error instanceof BrokerClientError && error.code === 'aws_credentials_unavailable';
+      if (!noCredentials || !isLoopbackUrl(url)) throw error;
+      this.#unsigned = true;
+      this.#warn(
+        `No AWS credentials found: calling the local broker at ${url.host} unsigned (it answers unsigned calls unless its IAM emulation is on).`,
+      );
+      return unsignedRequest(method, url, body);
     }
   }
 
@@ -185,7 +254,7 @@ export class BrokerClient {
     return Math.round(exponential * (0.5 + Math.random()));
   }
 
-  async #send(request: Awaited<ReturnType<RequestSigner['sign']>>): Promise<BrokerAnswer> {
+  async #send(request: SignedRequest): Promise<BrokerAnswer> {
     let response: Response;
     try {
       response = await this.#fetch(request.url, {
@@ -272,8 +341,7 @@ function brokerBaseUrl(url: string): URL {
     throw new BrokerClientError('invalid_argument', 'The broker URL is not an absolute URL.');
   }
   // Tokens travel in the response: plain http only to a broker on this machine.
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback)) {
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackUrl(parsed))) {
     throw new BrokerClientError(
       'invalid_argument',
       'The broker URL must use https (http only for a loopback host).',
@@ -293,6 +361,15 @@ function brokerBaseUrl(url: string): URL {
   const path = parsed.pathname.replace(/\/+$/, '').replace(new RegExp(`${ROUTES.token}$`), '');
   parsed.pathname = `${path}/`;
   return parsed;
+}
+
+/** A v1.0 broker's answer to a field it does not know: `Unknown field "dead_token_sha256"`. */
+function isLegacyDeadTokenRefusal(error: unknown): boolean {
+  return (
+    error instanceof BrokerClientError &&
+    error.code === 'invalid_request' &&
+    error.message.includes('"dead_token_sha256"')
+  );
 }
 
 function asClientError(error: unknown): BrokerClientError {

@@ -62,10 +62,14 @@ Options:
   --resource ITEM    restrict to https://api.box.com/2.0/files/ID (or folders/ID), file:ID, folder:ID
   --shared-link URL  restrict to a Box shared link
   --min-ttl SECONDS  the token must live at least this long
+  --tenant ID        the tenant (Box enterprise) to ask for (default: the deployment's default)
   --region REGION    signing region (default: from the URL, else $AWS_REGION)
   --profile NAME     AWS profile (default: the default credential chain)
   --json             print the broker's JSON response instead of the bare token
   -h, --help         show this help
+
+A loopback URL (npm start) is called unsigned when no AWS credentials are found, with a warning
+on stderr; any other URL must be https and is always signed.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 request rejected (invalid_request,
 invalid_scope), 4 denied (access_denied, not_authorized), 5 configuration (misconfigured,
@@ -96,7 +100,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   }
   const json = values.json === true;
   try {
-    const { client, token } = buildRequest(values, io.env);
+    const { client, token } = buildRequest(values, io);
     const response = await client.getToken(token);
     io.stdout(json ? `${JSON.stringify(response)}\n` : `${response.access_token}\n`);
     return EXIT_CODES.ok;
@@ -124,6 +128,7 @@ function parseCommandLine(args: readonly string[]) {
       resource: { type: 'string' },
       'shared-link': { type: 'string' },
       'min-ttl': { type: 'string' },
+      tenant: { type: 'string' },
       region: { type: 'string' },
       profile: { type: 'string' },
       json: { type: 'boolean' },
@@ -134,15 +139,17 @@ function parseCommandLine(args: readonly string[]) {
 
 type CliValues = ReturnType<typeof parseCommandLine>['values'];
 
-function buildRequest(
-  values: CliValues,
-  env: CliIo['env'],
-): { client: BrokerClient; token: TokenOptions } {
+function buildRequest(values: CliValues, io: CliIo): { client: BrokerClient; token: TokenOptions } {
+  const env = io.env;
   const url = values.url ?? env.BOX_TOKEN_BROKER_URL;
   if (url === undefined || url === '') {
     throw new BrokerClientError('invalid_argument', 'Give --url or set BOX_TOKEN_BROKER_URL.');
   }
-  const options: BrokerClientOptions = { url, env };
+  const options: BrokerClientOptions = {
+    url,
+    env,
+    warn: (message) => io.stderr(`box-token: warning: ${message}\n`),
+  };
   if (values.region !== undefined) options.region = values.region;
   if (values.profile !== undefined) options.profile = values.profile;
   const token: TokenOptions = {};
@@ -150,6 +157,7 @@ function buildRequest(
   if (values.scope !== undefined) token.scope = values.scope.join(' ');
   if (values.resource !== undefined) token.resource = values.resource;
   if (values['shared-link'] !== undefined) token.sharedLink = values['shared-link'];
+  if (values.tenant !== undefined) token.tenant = values.tenant;
   if (values['min-ttl'] !== undefined) {
     if (!/^\d{1,6}$/.test(values['min-ttl'])) {
       throw new BrokerClientError(

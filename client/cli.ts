@@ -1,4 +1,4 @@
-#!/usr/bin/env tsx
+#!/usr/bin/env node
 /**
  * `box-token`: a Box token from box-token-broker on stdout. See {@link USAGE} and
  * {@link EXIT_CODES} in ./cli-run.ts.

@@ -1,14 +1,20 @@
 /**
- * Caller helpers for box-token-broker. The Box SDK adapter lives in `./box-sdk-auth.js` so that
- * importing this module never needs the optional `box-node-sdk` peer dependency.
+ * Caller helpers for box-token-broker. The Box SDK adapter lives in `./box-sdk-auth.js`
+ * (`box-token-broker-client/box-sdk`) so that importing this module never needs the optional
+ * `box-node-sdk` peer dependency.
  */
-export type {
-  BoxResourceScope,
-  ErrorCode,
-  ErrorResponse,
-  HealthResponse,
-  TokenRequest,
-  TokenResponse,
+export {
+  BOX_DOWNSCOPE_SCOPES,
+  type BoxResourceScope,
+  type BoxSubjectType,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorResponse,
+  type HealthResponse,
+  type RevokeResponse,
+  TENANT_ID_PATTERN,
+  type TokenRequest,
+  type TokenResponse,
 } from '../lambda/contract.js';
 export {
   BrokerClient,
@@ -23,4 +29,5 @@ export {
   type ClientErrorCode,
 } from './errors.js';
 export type { AwsCredentials, AwsCredentialsSource } from './request-signer.js';
-export type { SubjectOption, TokenOptions } from './token-options.js';
+export { type SubjectOption, type TokenOptions, tokenSha256 } from './token-options.js';
+export { CLIENT_VERSION } from './version.js';

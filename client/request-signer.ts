@@ -3,11 +3,11 @@
  * caller passes credentials, the default AWS credential chain (environment, SSO, profiles, web
  * identity, ECS and EC2 roles), exactly what the AWS SDK would use in the same process.
  */
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { BrokerClientError } from './errors.js';
+import { NodeSha256 } from './sha256.js';
+import { USER_AGENT } from './version.js';
 
 /** AWS credentials to sign with. */
 export interface AwsCredentials {
@@ -38,7 +38,12 @@ export interface RequestSignerOptions {
 }
 
 const EXECUTE_API_HOST = /\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$/;
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether `url` names this machine (where plain http and unsigned calls are acceptable). */
+export function isLoopbackUrl(url: URL): boolean {
+  return LOOPBACK_HOSTS.has(url.hostname);
+}
 
 /**
  * The region to sign for: the explicit one, else the one in an `execute-api` host name, else
@@ -76,31 +81,37 @@ export class RequestSigner {
       service: 'execute-api',
       region: options.region,
       credentials: typeof credentials === 'function' ? withTypedFailure(credentials) : credentials,
-      sha256: Sha256,
+      sha256: NodeSha256,
     });
   }
 
   /** Signs `method url` with a JSON `body` (or none). */
   async sign(method: string, url: URL, body: string | undefined): Promise<SignedRequest> {
-    const headers: Record<string, string> = { host: url.host, accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const unsigned = unsignedRequest(method, url, body);
     const query: Record<string, string> = {};
     for (const [name, value] of url.searchParams) query[name] = value;
-    const request = new HttpRequest({
+    // The signer clones any object of HttpRequest's shape; no class from another package needed.
+    const signed = await this.#signer.sign({
       method,
       protocol: url.protocol,
       hostname: url.hostname,
       ...(url.port === '' ? {} : { port: Number(url.port) }),
       path: url.pathname,
       query,
-      headers,
+      headers: { host: url.host, ...unsigned.headers },
       ...(body === undefined ? {} : { body }),
     });
-    const signed = await this.#signer.sign(request);
     // fetch sets Host from the URL itself (the same value that was signed).
     const { host: _host, ...sendHeaders } = signed.headers;
     return { url, method, headers: sendHeaders, body };
   }
+}
+
+/** The same request without a signature: for a local broker when no AWS credentials exist. */
+export function unsignedRequest(method: string, url: URL, body: string | undefined): SignedRequest {
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return { url, method, headers, body };
 }
 
 function withTypedFailure(provider: () => Promise<AwsCredentials>): () => Promise<AwsCredentials> {

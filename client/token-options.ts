@@ -1,4 +1,5 @@
-import type { BoxSubjectType, TokenRequest } from '../lambda/contract.js';
+import { createHash } from 'node:crypto';
+import { type BoxSubjectType, TENANT_ID_PATTERN, type TokenRequest } from '../lambda/contract.js';
 import { BrokerClientError } from './errors.js';
 
 /**
@@ -22,6 +23,17 @@ export interface TokenOptions {
   sharedLink?: string;
   /** Seconds of life the token must still have when returned. */
   minTtl?: number;
+  /**
+   * The tenant (one Box enterprise's app credentials) to ask for; absent = the deployment's
+   * default tenant. 1 to 64 characters of `a-z`, `0-9` and inner `-` (contract v1.1).
+   */
+  tenant?: string;
+  /**
+   * A token Box just rejected with 401 for this request. Only its SHA-256 is sent
+   * (`dead_token_sha256`, contract v1.1), and the broker then never returns that token, from
+   * whichever of its environments answers. The token is also dropped from this client's cache.
+   */
+  deadToken?: string;
 }
 
 const ITEM_SHORTHAND = /^(file|folder):(\d+)$/;
@@ -48,12 +60,30 @@ export function toTokenRequest(options: TokenOptions = {}): TokenRequest {
     }
     request.min_ttl = options.minTtl;
   }
+  if (options.tenant !== undefined) {
+    if (!TENANT_ID_PATTERN.test(options.tenant)) {
+      throw new BrokerClientError(
+        'invalid_argument',
+        'tenant must be 1 to 64 characters of a-z, 0-9 and inner hyphens.',
+      );
+    }
+    request.tenant = options.tenant;
+  }
+  if (options.deadToken !== undefined && options.deadToken !== '') {
+    request.dead_token_sha256 = tokenSha256(options.deadToken);
+  }
   return request;
+}
+
+/** The SHA-256 (lowercase hex) of an access token: how a dead token is named to the broker. */
+export function tokenSha256(accessToken: string): string {
+  return createHash('sha256').update(accessToken, 'utf8').digest('hex');
 }
 
 /**
  * The cache identity of a request: everything but `min_ttl` (a cached token with enough life
- * serves any `min_ttl`), with scopes in a stable order.
+ * serves any `min_ttl`) and `dead_token_sha256` (it names a token, not a kind of token), with
+ * scopes in a stable order. The tenant is part of it: two tenants never share a token.
  */
 export function cacheKeyOf(request: TokenRequest): string {
   const scopes = (request.scope ?? '')
@@ -66,6 +96,7 @@ export function cacheKeyOf(request: TokenRequest): string {
     [...new Set(scopes)].join(' '),
     request.resource ?? '',
     request.box_shared_link ?? '',
+    request.tenant ?? '',
   ]);
 }
 

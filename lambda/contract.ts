@@ -5,9 +5,6 @@
  * any of the Lambda's runtime into a caller's bundle. Extend it; do not bend it.
  */
 
-/** Contract v1.1: a tenant ID, 1 to 64 lowercase letters, digits and inner hyphens (`default` is reserved). */
-export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
-
 /** The Box subject a token acts as. */
 export type BoxSubjectType = 'enterprise' | 'user';
 
@@ -40,6 +37,12 @@ export interface TokenRequest {
    */
   dead_token_sha256?: string;
 }
+
+/**
+ * Contract v1.1: a tenant ID, 1 to 64 characters: lowercase letters, digits and inner hyphens.
+ * `default` names the deployment's default tenant.
+ */
+export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 /** The fields a token request may carry, in the order docs/api.md documents them. */
 export const TOKEN_REQUEST_FIELDS = [

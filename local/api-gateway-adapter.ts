@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { ROUTES } from '../lambda/contract.js';
+import { queryPairsOf } from './query-string.js';
 
 /** The identity API Gateway would put in `requestContext.identity` after IAM auth. */
 export interface LocalIdentity {
@@ -145,7 +146,8 @@ export function toApiGatewayEvent(
     if (value !== undefined) headers[name] = Array.isArray(value) ? value : [value];
   }
   const query: Record<string, string[]> = Object.create(null);
-  for (const [name, value] of url.searchParams) query[name] = [...(query[name] ?? []), value];
+  for (const [name, value] of queryPairsOf(request.url ?? '/'))
+    query[name] = [...(query[name] ?? []), value];
   return apiGatewayEvent({
     method: request.method ?? 'GET',
     path: url.pathname,

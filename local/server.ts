@@ -2,6 +2,7 @@
  * `npm start`: the broker on http://127.0.0.1:8787 (or PORT), the same handler Lambda runs.
  * See README "Run it locally" for the three credential modes.
  */
+import { hostGuard } from './host-guard.js';
 import { startLocalBroker } from './local-broker.js';
 // --- local IAM emulation (issue 6): SigV4 checked when BOX_LOCAL_IAM_KEYS(_FILE) is set ---
 import { loadLocalIamKeys, SigV4Verifier, sigV4Authenticator } from './sigv4-verifier.js';
@@ -14,9 +15,12 @@ try {
   process.exit(1);
 }
 const verifier = iamKeys === undefined ? undefined : new SigV4Verifier({ keys: iamKeys });
-const broker = await startLocalBroker(
-  verifier === undefined ? {} : { authenticate: sigV4Authenticator(verifier) },
-);
+// Always on, whatever the IAM emulation: a page rebinding its name to 127.0.0.1 gets 403.
+const broker = await startLocalBroker({
+  authenticate: hostGuard(
+    verifier === undefined ? () => ({ identity: undefined }) : sigV4Authenticator(verifier),
+  ),
+});
 // --- end local IAM emulation ---
 
 const lines = [`box-token-broker listening on ${broker.url} (mode: ${broker.mode})`];
@@ -38,8 +42,9 @@ lines.push(
     : `Local IAM emulation ON: SigV4 (execute-api) verified against ${verifier.keyCount} key(s); unsigned or badly signed requests get 403 like API Gateway.`,
   verifier === undefined
     ? `Try: curl -s ${broker.url}/token   and   curl -s ${broker.url}/health`
-    : `Try (with a configured key in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY): npx tsx client/cli.ts --url ${broker.url} --json`,
+    : `Try (with a configured key in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY): npx box-token --url ${broker.url} --json`,
   // --- end local IAM emulation ---
+  'Only requests addressed to localhost, 127.0.0.1 or [::1] are answered (DNS rebinding protection).',
   '',
 );
 process.stderr.write(`${lines.join('\n')}\n`);

@@ -16,6 +16,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { LocalAuthenticator, LocalIdentity } from './api-gateway-adapter.js';
+import { canonicalQueryOf, queryPairsOf, uriEncode } from './query-string.js';
 
 /** One access key the emulation accepts, and the IAM principal it stands for. */
 export interface LocalIamKey {
@@ -328,14 +329,14 @@ export interface CanonicalRequestInput {
 export function canonicalRequest(input: CanonicalRequestInput): string {
   const queryStart = input.url.indexOf('?');
   const path = queryStart === -1 ? input.url : input.url.slice(0, queryStart);
-  const query = queryStart === -1 ? '' : input.url.slice(queryStart + 1);
   const headerLines = input.signedHeaders.map(
     (name) => `${name}:${input.headers.get(name) ?? ''}\n`,
   );
   return [
     input.method.toUpperCase(),
     canonicalPath(path),
-    canonicalQuery(query),
+    // The adapter reads the query with the same parse, so what is signed is what the handler sees.
+    canonicalQueryOf(queryPairsOf(input.url)),
     headerLines.join(''),
     input.signedHeaders.join(';'),
     input.payloadHash,
@@ -391,43 +392,6 @@ function canonicalPath(rawPath: string): string {
   const trailing = segments.length > 0 && rawPath.endsWith('/') ? '/' : '';
   // The wire path is already percent-encoded once; SigV4 encodes it again (except for S3).
   return `/${segments.map(uriEncode).join('/')}${trailing}`;
-}
-
-function canonicalQuery(rawQuery: string): string {
-  const pairs: [string, string][] = [];
-  for (const part of rawQuery.split('&')) {
-    if (part === '') continue;
-    const equals = part.indexOf('=');
-    const name = equals === -1 ? part : part.slice(0, equals);
-    const value = equals === -1 ? '' : part.slice(equals + 1);
-    pairs.push([uriEncode(percentDecode(name)), uriEncode(percentDecode(value))]);
-  }
-  pairs.sort(([a, av], [b, bv]) => (a === b ? compare(av, bv) : compare(a, b)));
-  return pairs.map(([name, value]) => `${name}=${value}`).join('&');
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function percentDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-/** RFC 3986 encoding as SigV4 defines it: everything but A-Z a-z 0-9 - _ . ~ as %XX. */
-function uriEncode(text: string): string {
-  let out = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    const char = String.fromCharCode(byte);
-    out += /[A-Za-z0-9\-_.~]/.test(char)
-      ? char
-      : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
 }
 
 interface ParsedAuthorization {

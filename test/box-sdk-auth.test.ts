@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { BoxClient } from 'box-node-sdk';
 import { BaseUrls, BoxRetryStrategy, NetworkSession } from 'box-node-sdk/networking';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +16,9 @@ import {
   startSignedBroker,
   TEST_KEYS,
 } from './support/signed-broker.js';
+import { startStubBroker } from './support/stub-broker.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 const SIM_CLIENT = { clientId: 'sdk-test-client', clientSecret: 'sdk-test-secret' };
 const SERVICE_ACCOUNT_ID = '31000001';
@@ -30,6 +34,8 @@ interface Setup {
     auth: BrokerAuth;
   };
   usersMeCalls(): number;
+  /** JSON bodies of the client's POST /token calls to the broker, in order. */
+  tokenRequests: Record<string, unknown>[];
 }
 
 let open: Setup | undefined;
@@ -59,16 +65,25 @@ async function setUp(simulatorOptions: BoxSimulatorOptions = {}): Promise<Setup>
       BOX_API_URL: simulator.url,
     },
   });
+  const tokenRequests: Record<string, unknown>[] = [];
+  const recordingFetch: typeof fetch = (input, init) => {
+    if (String(input).endsWith('/token') && typeof init?.body === 'string') {
+      tokenRequests.push(JSON.parse(init.body) as Record<string, unknown>);
+    }
+    return fetch(input, init);
+  };
   open = {
     simulator,
     signed,
     clock,
+    tokenRequests,
     box: (options = {}) => {
       const auth = new BrokerAuth({
         client: new BrokerClient({
           url: signed.url,
           credentials: credentialsOf(TEST_KEYS.etl),
           now: () => clock.now,
+          fetch: recordingFetch,
         }),
         ...(options.revokeOnUnauthorized === undefined
           ? {}
@@ -129,7 +144,7 @@ describe('Class: BrokerAuth', () => {
     expect(setup.usersMeCalls()).toBe(3);
   });
 
-  it('refreshes after a 401 from Box: revokes the dead token at the broker and retries', async () => {
+  it('refreshes after a 401 from Box: names the dead token (dead_token_sha256) and retries', async () => {
     // Prepare
     const setup = await setUp();
     const { client, auth } = setup.box();
@@ -140,24 +155,62 @@ describe('Class: BrokerAuth', () => {
     // Act
     const me = await client.users.getUserMe();
 
-    // Assess: one 401, one revoke through the broker, one new token, one successful retry.
+    // Assess: one 401, one token request naming the dead token, one successful retry. (A v1.0
+    // broker refuses the field; the client then revokes the token and asks without it.)
     expect(me.id).toBe(SERVICE_ACCOUNT_ID);
     expect(setup.usersMeCalls()).toBe(3);
-    expect(setup.simulator.revokeCallCount()).toBe(1);
+    expect(setup.tokenRequests[1]).toEqual({ dead_token_sha256: sha256(first) });
+    expect(JSON.stringify(setup.tokenRequests)).not.toContain(first);
     const second = (await auth.retrieveToken()).accessToken ?? '';
     expect(second).not.toBe(first);
     expect(setup.simulator.isTokenActive(second)).toBe(true);
   });
 
-  it('keeps getting the dead cached token after a 401 when revokeOnUnauthorized is off', async () => {
+  it('also revokes the refused token at Box when revokeOnUnauthorized is on', async () => {
     const setup = await setUp();
-    const { client } = setup.box({ revokeOnUnauthorized: false, maxAttempts: 3 });
+    const { client, auth } = setup.box({ revokeOnUnauthorized: true });
     await client.users.getUserMe();
+    const first = (await auth.retrieveToken()).accessToken ?? '';
     setup.simulator.revokeAllTokens();
 
-    await expect(client.users.getUserMe()).rejects.toThrow();
-    expect(setup.simulator.revokeCallCount()).toBe(0);
-    expect(setup.simulator.tokenCallCount(CLIENT_CREDENTIALS_GRANT)).toBe(1);
+    const me = await client.users.getUserMe();
+
+    expect(me.id).toBe(SERVICE_ACCOUNT_ID);
+    expect(setup.simulator.revokeCallCount()).toBeGreaterThanOrEqual(1);
+    expect(setup.tokenRequests[1]).toEqual({ dead_token_sha256: sha256(first) });
+  });
+
+  it('asks for its tenant, on plain and downscoped tokens', async () => {
+    const stub = await startStubBroker();
+    try {
+      const auth = new BrokerAuth({
+        url: stub.url,
+        credentials: credentialsOf(TEST_KEYS.etl),
+        tenant: 'acme',
+        subject: 'user:42',
+      });
+      await auth.retrieveToken();
+      await auth.downscopeToken(['item_preview'], 'https://api.box.com/2.0/folders/777');
+      await auth.refreshToken();
+      expect(stub.requests.map((r) => r.body)).toEqual([
+        { tenant: 'acme', box_subject_type: 'user', box_subject_id: '42' },
+        {
+          tenant: 'acme',
+          box_subject_type: 'user',
+          box_subject_id: '42',
+          scope: 'item_preview',
+          resource: 'https://api.box.com/2.0/folders/777',
+        },
+        {
+          tenant: 'acme',
+          box_subject_type: 'user',
+          box_subject_id: '42',
+          dead_token_sha256: sha256('token-1'),
+        },
+      ]);
+    } finally {
+      await stub.close();
+    }
   });
 
   it('downscopes through the broker, so its access policy applies', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import {
   startSignedBroker,
   TEST_KEYS,
 } from './support/signed-broker.js';
+import { type StubBroker, startStubBroker, tokenBody } from './support/stub-broker.js';
 
 /** Runs `call`, expecting a BrokerClientError, and returns it. */
 async function failure(call: () => Promise<unknown>): Promise<BrokerClientError> {
@@ -241,10 +243,35 @@ describe('Class: BrokerClient (local server, SigV4 emulation on)', () => {
     expect(sleeps).toEqual([]);
   });
 
-  it('throws aws_credentials_unavailable when the credential provider fails', async () => {
+  it('calls a loopback broker unsigned when the credential provider fails, and says so once', async () => {
+    // Prepare: IAM emulation is on here, so the unsigned call is refused like API Gateway would.
+    const warnings: string[] = [];
     const broker = client({
       credentials: async () => {
         throw new Error('Could not load credentials from any providers');
+      },
+      warn: (message) => warnings.push(message),
+    });
+
+    // Act
+    const first = await failure(() => broker.getToken());
+    const second = await failure(() => broker.health());
+
+    // Assess
+    expect(first).toMatchObject({ code: 'not_authorized', status: 403 });
+    expect(second).toMatchObject({ code: 'not_authorized', status: 403 });
+    expect(first.message).toContain('Missing Authentication Token');
+    expect(warnings).toEqual([expect.stringContaining('unsigned')]);
+  });
+
+  it('throws aws_credentials_unavailable for a remote broker when the credential provider fails', async () => {
+    const broker = new BrokerClient({
+      url: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod',
+      credentials: async () => {
+        throw new Error('Could not load credentials from any providers');
+      },
+      fetch: async () => {
+        throw new Error('must not be called');
       },
     });
     const error = await failure(() => broker.getToken());
@@ -418,5 +445,144 @@ describe('Function: getBoxToken', () => {
     } finally {
       if (previous !== undefined) process.env.BOX_TOKEN_BROKER_URL = previous;
     }
+  });
+});
+
+describe('Class: BrokerClient (caller side of contract v1.1, against a recording stub)', () => {
+  let stub: StubBroker;
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  let defaultAnswer: StubBroker['answer'];
+
+  beforeAll(async () => {
+    stub = await startStubBroker();
+    defaultAnswer = stub.answer;
+  });
+  afterAll(async () => {
+    await stub.close();
+  });
+  afterEach(() => {
+    stub.requests.length = 0;
+    stub.answer = defaultAnswer;
+  });
+
+  function client(options: Partial<ConstructorParameters<typeof BrokerClient>[0]> = {}) {
+    return new BrokerClient({
+      url: stub.url,
+      credentials: credentialsOf(TEST_KEYS.etl),
+      maxAttempts: 1,
+      ...options,
+    });
+  }
+
+  it('sends the SHA-256 of a dead token, never the token, and does not serve it from its cache', async () => {
+    // Prepare
+    const broker = client();
+    const dead = (await broker.getToken()).access_token;
+
+    // Act
+    const fresh = await broker.getToken({ deadToken: dead });
+    const again = await broker.getToken();
+
+    // Assess
+    expect(stub.requests.map((r) => r.body)).toEqual([{}, { dead_token_sha256: sha256(dead) }]);
+    expect(JSON.stringify(stub.requests)).not.toContain(`"${dead}"`);
+    expect(fresh.access_token).not.toBe(dead);
+    expect(again.access_token).toBe(fresh.access_token);
+  });
+
+  it('serves a cached token that is not the dead one without asking the broker', async () => {
+    const broker = client();
+    const alive = (await broker.getToken()).access_token;
+    const other = await broker.getToken({ deadToken: 'some-other-token' });
+    expect(other.access_token).toBe(alive);
+    expect(stub.requests).toHaveLength(1);
+  });
+
+  it('against a v1.0 broker that refuses the field, revokes the dead token and asks again without it', async () => {
+    // Prepare: v1.0's answer to an unknown field.
+    stub.answer = (request, index) => {
+      if (request.path.endsWith('/revoke')) return { status: 200, body: { revoked: true } };
+      if (request.body?.dead_token_sha256 !== undefined) {
+        return {
+          status: 400,
+          body: {
+            error: 'invalid_request',
+            error_description:
+              'Unknown field "dead_token_sha256"; allowed: box_subject_type, box_subject_id, scope, resource, box_shared_link, min_ttl.',
+            retryable: false,
+            request_id: 'r1',
+          },
+        };
+      }
+      return { status: 200, body: tokenBody(`token-${index}`) };
+    };
+    const broker = client();
+    const dead = (await broker.getToken()).access_token;
+
+    // Act
+    const fresh = await broker.getToken({ deadToken: dead });
+
+    // Assess
+    expect(stub.requests.map((r) => [r.path, r.body])).toEqual([
+      ['/prod/token', {}],
+      ['/prod/token', { dead_token_sha256: sha256(dead) }],
+      ['/prod/revoke', { token: dead }],
+      ['/prod/token', {}],
+    ]);
+    expect(fresh.access_token).not.toBe(dead);
+  });
+
+  it('sends the tenant and keeps one cache entry per tenant', async () => {
+    const broker = client();
+
+    const acme = await broker.getToken({ tenant: 'acme' });
+    const standard = await broker.getToken();
+    const acmeAgain = await broker.getToken({ tenant: 'acme' });
+    const globex = await broker.getToken({ tenant: 'globex-2' });
+
+    expect(stub.requests.map((r) => r.body)).toEqual([
+      { tenant: 'acme' },
+      {},
+      { tenant: 'globex-2' },
+    ]);
+    expect(acme).toMatchObject({ tenant: 'acme' });
+    expect(acmeAgain.access_token).toBe(acme.access_token);
+    expect(new Set([acme, standard, globex].map((t) => t.access_token)).size).toBe(3);
+  });
+
+  it('refuses a tenant ID outside the contract pattern before any call', async () => {
+    const broker = client();
+    for (const tenant of ['', 'Acme', '-acme', 'acme-', 'a_b', 'a'.repeat(65), 'acme/../x']) {
+      const error = await failure(() => broker.getToken({ tenant }));
+      expect(error, tenant).toMatchObject({ code: 'invalid_argument' });
+    }
+    await expect(broker.getToken({ tenant: 'a'.repeat(64) })).resolves.toBeDefined();
+    expect(stub.requests).toHaveLength(1);
+  });
+
+  it('reports its version in User-Agent on signed calls', async () => {
+    await client().getToken();
+    expect(stub.requests[0]?.headers['user-agent']).toMatch(
+      /^box-token-broker-client\/\d+\.\d+\.\d+ node\/\d+/,
+    );
+    expect(stub.requests[0]?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=/);
+  });
+
+  it('sends unsigned calls (no Authorization) to a loopback broker when no credentials exist', async () => {
+    const warnings: string[] = [];
+    const broker = client({
+      credentials: async () => {
+        throw new Error('Could not load credentials from any providers');
+      },
+      warn: (message) => warnings.push(message),
+    });
+
+    const token = await broker.getToken();
+
+    expect(token.access_token).toBe('token-1');
+    expect(stub.requests[0]?.headers.authorization).toBeUndefined();
+    expect(stub.requests[0]?.headers['user-agent']).toMatch(/^box-token-broker-client\//);
+    expect(warnings).toHaveLength(1);
   });
 });

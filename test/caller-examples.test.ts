@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../client/cli-run.js';
 import { CLIENT_ERROR_CODES } from '../client/errors.js';
-import { ERROR_CODES, ROUTES } from '../lambda/contract.js';
+import { CLIENT_VERSION, USER_AGENT } from '../client/version.js';
+import { ERROR_CODES, ROUTES, TENANT_ID_PATTERN } from '../lambda/contract.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const read = (path: string) => readFileSync(resolve(ROOT, path), 'utf8');
@@ -60,5 +61,26 @@ describe('Example: examples/callers', () => {
     const docs = read('docs/callers.md');
     for (const code of Object.values(EXIT_CODES)) expect(docs).toContain(`| ${code} |`);
     for (const code of Object.keys(CLIENT_ERROR_CODES)) expect(docs).toContain(`\`${code}\``);
+  });
+});
+
+describe('Caller packages: versions and contract codes agree', () => {
+  it('reports one version in the npm package, its User-Agent, the Python package and its module', () => {
+    const npmVersion = (JSON.parse(read('client/package.json')) as { version: string }).version;
+    const pyproject = /^version = "([^"]+)"$/m.exec(read('examples/python/pyproject.toml'))?.[1];
+    const module = /^__version__ = "([^"]+)"$/m.exec(
+      read('examples/python/box_token_broker.py'),
+    )?.[1];
+    expect(CLIENT_VERSION).toBe(npmVersion);
+    expect(USER_AGENT).toMatch(new RegExp(`^box-token-broker-client/${npmVersion} `));
+    expect(pyproject).toBe(npmVersion);
+    expect(module).toBe(npmVersion);
+    expect(read('CHANGELOG.md')).toContain(`## ${npmVersion}`);
+  });
+
+  it('the Python client knows every contract error code and the tenant pattern', () => {
+    const source = read('examples/python/box_token_broker.py');
+    for (const code of Object.keys(ERROR_CODES)) expect(source, code).toContain(`"${code}":`);
+    expect(source).toContain(TENANT_ID_PATTERN.source.replace(/\$$/, '\\Z'));
   });
 });

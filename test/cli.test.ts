@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../client/cli-run.js';
 import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator.js';
+import { startLocalBroker } from '../local/local-broker.js';
 import { type SignedBroker, startSignedBroker, TEST_KEYS } from './support/signed-broker.js';
+import { startStubBroker } from './support/stub-broker.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -122,10 +124,59 @@ describe('CLI: box-token', () => {
     expect(result.stderr).toContain('not_authorized');
   });
 
-  it('exits 5 when no AWS credentials are available', async () => {
+  it('without AWS credentials, calls a loopback broker unsigned and says so (emulation on: exit 4)', async () => {
     const result = await run(['--url', signed.url], cliEnv());
+    expect(result.code).toBe(EXIT_CODES.denied);
+    expect(result.stderr).toMatch(
+      /warning: No AWS credentials found: calling the local broker .* unsigned/,
+    );
+    expect(result.stderr).toContain('not_authorized');
+  });
+
+  it('without AWS credentials, gets a token from an open local broker (npm start default)', async () => {
+    const open = await startLocalBroker({ port: 0, env: {}, sink: () => undefined });
+    try {
+      const result = await run(['--url', open.url], cliEnv());
+      expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
+      expect(result.stderr).toContain('unsigned');
+      expect(open.simulator?.isTokenActive(result.stdout.trim())).toBe(true);
+    } finally {
+      await open.close();
+    }
+  });
+
+  it('exits 5 when no AWS credentials are available for a remote broker (never unsigned)', async () => {
+    const result = await run(
+      ['--url', 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'],
+      cliEnv(),
+    );
     expect(result.code).toBe(EXIT_CODES.configuration);
     expect(result.stderr).toContain('aws_credentials_unavailable');
+    expect(result.stderr).not.toContain('unsigned');
+  });
+
+  it('keeps refusing plain http to a host that is not loopback (exit 2)', async () => {
+    const result = await run(['--url', 'http://broker.example.com/prod'], cliEnv());
+    expect(result.code).toBe(EXIT_CODES.usage);
+    expect(result.stderr).toContain('must use https');
+  });
+
+  it('sends --tenant, and refuses a tenant ID outside the contract pattern (exit 2)', async () => {
+    const stub = await startStubBroker();
+    try {
+      const ok = await run(
+        ['--url', stub.url, '--tenant', 'acme', '--json'],
+        signedAs(TEST_KEYS.etl),
+      );
+      const bad = await run(['--url', stub.url, '--tenant', 'ACME'], signedAs(TEST_KEYS.etl));
+      expect(ok.code, ok.stderr).toBe(EXIT_CODES.ok);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ tenant: 'acme' });
+      expect(stub.requests.map((r) => r.body)).toEqual([{ tenant: 'acme' }]);
+      expect(bad.code).toBe(EXIT_CODES.usage);
+      expect(bad.stderr).toContain('tenant must be');
+    } finally {
+      await stub.close();
+    }
   });
 
   it('exits 5 when the broker is misconfigured', async () => {

@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator.js';
 import { type SignedBroker, startSignedBroker, TEST_KEYS } from './support/signed-broker.js';
@@ -28,6 +28,32 @@ function findPython(): string | undefined {
 }
 
 const python = findPython();
+/**
+ * BOX_PYTHON_INSTALLED=1 (set by .ci/run after `pip install`ing the package into the venv that
+ * BOX_PYTHON names): test the installed module and its `box-token-py` console script instead of
+ * the source file. The suite then runs from a copy outside the source folder, so the import
+ * cannot pick up the source file.
+ */
+const installed = process.env.BOX_PYTHON_INSTALLED === '1';
+if (installed && process.env.BOX_PYTHON === undefined) {
+  throw new Error('BOX_PYTHON_INSTALLED=1 needs BOX_PYTHON (the venv python).');
+}
+function suiteDir(): string {
+  if (!installed) return EXAMPLE_DIR;
+  const dir = mkdtempSync(join(tmpdir(), 'box-token-python-suite-'));
+  copyFileSync(
+    join(EXAMPLE_DIR, 'test_box_token_broker.py'),
+    join(dir, 'test_box_token_broker.py'),
+  );
+  return dir;
+}
+/** The command line: the installed console script, or the source file run as a script. */
+function commandLine(): { file: string; args: string[]; cwd: string } {
+  if (installed) {
+    return { file: join(dirname(python ?? ''), 'box-token-py'), args: [], cwd: tmpdir() };
+  }
+  return { file: python ?? 'python3', args: ['box_token_broker.py'], cwd: EXAMPLE_DIR };
+}
 if (python === undefined && process.env.BOX_PYTHON_EXAMPLE_REQUIRED === '1') {
   // CI sets this after installing python3-botocore, so a broken install fails instead of skipping.
   throw new Error('BOX_PYTHON_EXAMPLE_REQUIRED=1 but no python3 can import botocore.');
@@ -38,97 +64,107 @@ if (python === undefined) {
   );
 }
 
-describe.skipIf(python === undefined)('Example: examples/python/box_token_broker.py', () => {
-  let signed: SignedBroker;
+describe.skipIf(python === undefined)(
+  `Python client (${installed ? 'installed package' : 'examples/python source'})`,
+  () => {
+    let signed: SignedBroker;
 
-  beforeAll(async () => {
-    signed = await startSignedBroker({
-      env: { BOX_MAX_ATTEMPTS: '1', BOX_HTTP_TIMEOUT_MS: '200', BOX_RETRY_BUDGET_MS: '200' },
+    beforeAll(async () => {
+      signed = await startSignedBroker({
+        env: { BOX_MAX_ATTEMPTS: '1', BOX_HTTP_TIMEOUT_MS: '200', BOX_RETRY_BUDGET_MS: '200' },
+      });
     });
-  });
-  afterAll(async () => {
-    await signed.close();
-  });
-
-  it('passes its unittest suite against the local server with SigV4 emulation on', async () => {
-    // Prepare: the fault the suite's box_unavailable test expects on its next exchange.
-    signed.broker.simulator?.injectFault({
-      kind: 'rate_limit',
-      retryAfter: 7,
-      grantType: TOKEN_EXCHANGE_GRANT,
-    });
-    const home = mkdtempSync(join(tmpdir(), 'box-token-python-'));
-    const env = {
-      PATH: process.env.PATH ?? '',
-      HOME: home,
-      AWS_CONFIG_FILE: join(home, 'config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ACCESS_KEY_ID: TEST_KEYS.etl.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: TEST_KEYS.etl.secretAccessKey,
-      BOX_TOKEN_BROKER_URL: signed.url,
-      BOX_TEST_KEYS: JSON.stringify({ temporary: TEST_KEYS.temporary }),
-      BOX_TEST_FAULT_SCOPE: 'item_upload',
-      PYTHONDONTWRITEBYTECODE: '1',
-    };
-
-    // Act
-    const result = await new Promise<{ code: number; output: string }>((done) => {
-      execFile(
-        python ?? 'python3',
-        ['-m', 'unittest', '-v', 'test_box_token_broker'],
-        { cwd: EXAMPLE_DIR, env, timeout: 60_000 },
-        (error, stdout, stderr) =>
-          done({
-            code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
-            output: `${stdout}${stderr}`,
-          }),
-      );
+    afterAll(async () => {
+      await signed.close();
     });
 
-    // Assess
-    expect(result.output).toMatch(/Ran 14 tests/);
-    expect(result.output).not.toMatch(/skipped/);
-    expect(result.code, result.output).toBe(0);
-    expect(signed.broker.simulator?.pendingFaults).toBe(0);
-  });
+    it('passes its unittest suite against the local server with SigV4 emulation on', async () => {
+      // Prepare: the fault the suite's box_unavailable test expects on its next exchange.
+      signed.broker.simulator?.injectFault({
+        kind: 'rate_limit',
+        retryAfter: 7,
+        grantType: TOKEN_EXCHANGE_GRANT,
+      });
+      const home = mkdtempSync(join(tmpdir(), 'box-token-python-'));
+      const env = {
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        AWS_CONFIG_FILE: join(home, 'config'),
+        AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ACCESS_KEY_ID: TEST_KEYS.etl.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: TEST_KEYS.etl.secretAccessKey,
+        BOX_TOKEN_BROKER_URL: signed.url,
+        BOX_TEST_KEYS: JSON.stringify({ temporary: TEST_KEYS.temporary }),
+        BOX_TEST_FAULT_SCOPE: 'item_upload',
+        PYTHONDONTWRITEBYTECODE: '1',
+      };
 
-  it('prints a token from its command line, with the CLI exit codes', async () => {
-    const run = (args: string[], secret: string) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      // Act
+      const cwd = suiteDir();
+      const result = await new Promise<{ code: number; output: string }>((done) => {
         execFile(
           python ?? 'python3',
-          ['box_token_broker.py', '--url', signed.url, ...args],
-          {
-            cwd: EXAMPLE_DIR,
-            env: {
-              PATH: process.env.PATH ?? '',
-              HOME: tmpdir(),
-              AWS_EC2_METADATA_DISABLED: 'true',
-              AWS_ACCESS_KEY_ID: TEST_KEYS.etl.accessKeyId,
-              AWS_SECRET_ACCESS_KEY: secret,
-              PYTHONDONTWRITEBYTECODE: '1',
-            },
-            timeout: 30_000,
-          },
+          ['-m', 'unittest', '-v', 'test_box_token_broker'],
+          { cwd, env, timeout: 60_000 },
           (error, stdout, stderr) =>
             done({
               code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
-              stdout,
-              stderr,
+              output: `${stdout}${stderr}`,
             }),
         );
       });
 
-    const ok = await run(['--json'], TEST_KEYS.etl.secretAccessKey);
-    const denied = await run(['--user', '99'], TEST_KEYS.etl.secretAccessKey);
-    const badSignature = await run([], 'wrong');
+      // Assess
+      expect(result.output).toMatch(/Ran 21 tests/);
+      expect(result.output).toMatch(
+        installed
+          ? /from \S*site-packages\/box_token_broker\.py/
+          : /from \S*examples\/python\/box_token_broker\.py/,
+      );
+      expect(result.output).not.toMatch(/skipped/);
+      expect(result.code, result.output).toBe(0);
+      expect(signed.broker.simulator?.pendingFaults).toBe(0);
+    });
 
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ token_type: 'bearer' });
-    expect(denied).toMatchObject({ code: 4, stdout: '' });
-    expect(denied.stderr).toContain('access_denied');
-    expect(badSignature.code).toBe(4);
-    expect(badSignature.stderr).toContain('not_authorized');
-  });
-});
+    it('prints a token from its command line, with the CLI exit codes', async () => {
+      const command = commandLine();
+      const run = (args: string[], secret: string) =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+          execFile(
+            command.file,
+            [...command.args, '--url', signed.url, ...args],
+            {
+              cwd: command.cwd,
+              env: {
+                PATH: process.env.PATH ?? '',
+                HOME: tmpdir(),
+                AWS_EC2_METADATA_DISABLED: 'true',
+                AWS_ACCESS_KEY_ID: TEST_KEYS.etl.accessKeyId,
+                AWS_SECRET_ACCESS_KEY: secret,
+                PYTHONDONTWRITEBYTECODE: '1',
+              },
+              timeout: 30_000,
+            },
+            (error, stdout, stderr) =>
+              done({
+                code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1,
+                stdout,
+                stderr,
+              }),
+          );
+        });
+
+      const ok = await run(['--json'], TEST_KEYS.etl.secretAccessKey);
+      const denied = await run(['--user', '99'], TEST_KEYS.etl.secretAccessKey);
+      const badSignature = await run([], 'wrong');
+
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ token_type: 'bearer' });
+      expect(denied).toMatchObject({ code: 4, stdout: '' });
+      expect(denied.stderr).toContain('access_denied');
+      expect(badSignature.code).toBe(4);
+      expect(badSignature.stderr).toContain('not_authorized');
+    });
+  },
+);

@@ -377,6 +377,33 @@ describe('Class: SigV4Verifier (tampering)', () => {
     expect(verifier().verify(signed, '').ok).toBe(true);
   });
 
+  it('rejects a signed %2B (a plus) replayed as + (a space), and accepts + for a signed space', async () => {
+    // Prepare: the SDK signs the values; on the wire a plus is %2B and a space %20.
+    const plus = await smithySign({
+      method: 'GET',
+      path: '/prod/token',
+      query: { scope: 'item_preview+item_read' },
+    });
+    const space = await smithySign({
+      method: 'GET',
+      path: '/prod/token',
+      query: { scope: 'item_preview item_read' },
+    });
+    expect(plus.url).toBe('/prod/token?scope=item_preview%2Bitem_read');
+
+    // Act
+    const tampered = verifier().verify({ ...plus, url: plus.url?.replace('%2B', '+') }, '');
+    const spaceAsPlus = verifier().verify(
+      { ...space, url: '/prod/token?scope=item_preview+item_read' },
+      '',
+    );
+
+    // Assess: + reads as a space for the signature exactly as for the handler (API Gateway's rule).
+    expect(verifier().verify(plus, '').ok).toBe(true);
+    expect(tampered).toMatchObject(mismatch);
+    expect(spaceAsPlus.ok).toBe(true);
+  });
+
   it('rejects a request whose body was changed', async () => {
     const signed = await smithySign(TOKEN_POST);
     expect(verifier().verify(signed, '{"scope":"item_download"}')).toMatchObject(mismatch);
@@ -628,6 +655,49 @@ describe('Function: sigV4Authenticator (local server)', () => {
     const answer = await send(signed.url, request, '{"scope":"item_delete"}');
     expect(answer.status).toBe(403);
     expect(JSON.parse(answer.body)).toEqual({ message: API_GATEWAY_MESSAGES.signatureMismatch });
+  });
+
+  it('answers a signed query whose %2B was turned into + with 403, before the handler runs', async () => {
+    // Prepare: a GET /token signed with a query, as awscurl would send it.
+    const signer = new SignatureV4({
+      service: 'execute-api',
+      region: 'us-east-1',
+      credentials: credentialsFor(KEY),
+      sha256: Sha256,
+    });
+    const request = await signer.sign(
+      new HttpRequest({
+        method: 'GET',
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        port,
+        path: '/token',
+        query: { scope: 'item_preview+item_read' },
+        headers: { host: `127.0.0.1:${port}` },
+      }),
+    );
+    const rawHeaders = Object.entries(request.headers).flat();
+    const lines = signed.logLines.length;
+
+    // Act
+    const genuine = await send(
+      signed.url,
+      { method: 'GET', url: '/token?scope=item_preview%2Bitem_read', rawHeaders },
+      undefined,
+    );
+    const tampered = await send(
+      signed.url,
+      { method: 'GET', url: '/token?scope=item_preview+item_read', rawHeaders },
+      undefined,
+    );
+
+    // Assess: the genuine one reached the handler with the literal plus (an unknown scope).
+    expect(genuine.status).toBe(400);
+    expect(JSON.parse(genuine.body)).toMatchObject({ error: 'invalid_scope' });
+    expect(signed.logLines.length).toBe(lines + 1);
+    expect(tampered.status).toBe(403);
+    expect(JSON.parse(tampered.body)).toEqual({ message: API_GATEWAY_MESSAGES.signatureMismatch });
+    expect(signed.logLines.length).toBe(lines + 1);
   });
 
   it('answers a wrong secret key 403 before the handler runs', async () => {

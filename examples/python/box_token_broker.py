@@ -1,28 +1,34 @@
 """Box access tokens from box-token-broker, for Python callers.
 
-Copy this one file into your project. It needs only ``botocore`` (present wherever boto3 is:
-Lambda, Glue, SageMaker, EMR; or ``pip install botocore`` / ``apt-get install python3-botocore``)
-and the standard library. Requests are signed with SigV4 for ``execute-api`` using the default
-AWS credential chain, so a Lambda role, an ECS task role, an instance profile, SSO or
-``AWS_PROFILE`` all work unchanged.
+Install it (``pip install ./examples/python``, or copy this one file into your project). It needs
+only ``botocore`` (present wherever boto3 is: Lambda, Glue, SageMaker, EMR; or
+``pip install botocore`` / ``apt-get install python3-botocore``) and the standard library.
+Requests are signed with SigV4 for ``execute-api`` using the default AWS credential chain, so a
+Lambda role, an ECS task role, an instance profile, SSO or ``AWS_PROFILE`` all work unchanged.
 
     from box_token_broker import BoxTokenBroker, BrokerError
 
     broker = BoxTokenBroker("https://abc123.execute-api.eu-west-1.amazonaws.com/prod")
     token = broker.access_token()                       # the enterprise service account
     token = broker.access_token(subject="user:12345", scope="item_read", min_ttl=600)
+    token = broker.access_token(tenant="acme")          # another Box enterprise (contract v1.1)
+
+After Box answers 401 for a token, pass it as ``dead_token=`` on the next call: only its SHA-256
+is sent, and the broker never hands that token back (contract v1.1).
 
 Tokens are cached in memory until they near expiry (``refresh_margin`` seconds), so a process
 making many Box calls asks the broker rarely. Failures raise :class:`BrokerError` with a stable
 ``code`` (the broker's contract codes plus ``not_authorized``, ``throttled``, ``gateway_error``,
 ``unexpected_response``, ``network_error``, ``timeout``, ``aws_credentials_unavailable``,
 ``invalid_argument``), ``retryable`` and ``retry_after`` (seconds), exactly like the TypeScript
-client. Run it as a script for a ``box-token``-like command (same options and exit codes).
+client. ``box-token-py`` (or ``python -m box_token_broker``) is a ``box-token``-like command
+with the same options and exit codes.
 """
 
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import os
 import random
@@ -40,7 +46,10 @@ import botocore.session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-__all__ = ["BoxTokenBroker", "BrokerError", "EXIT_CODES"]
+__all__ = ["BoxTokenBroker", "BrokerError", "EXIT_CODES", "__version__"]
+
+__version__ = "1.1.0"
+USER_AGENT = f"box-token-broker-python/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
 
 # The broker's error codes and whether retrying can help (DESIGN.md, "Errors").
 CONTRACT_CODES = {
@@ -48,6 +57,7 @@ CONTRACT_CODES = {
     "invalid_scope": False,
     "access_denied": False,
     "not_found": False,
+    "tenant_not_found": False,
     "method_not_allowed": False,
     "misconfigured": False,
     "credentials_unavailable": True,
@@ -72,6 +82,8 @@ CLIENT_CODES = {
 _EXECUTE_API_HOST = re.compile(r"\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _ITEM_SHORTHAND = re.compile(r"^(file|folder):(\d+)$")
+# Contract v1.1 (lambda/contract.ts TENANT_ID_PATTERN); \Z, not $, so a trailing newline fails.
+_TENANT_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\Z")
 
 
 class BrokerError(Exception):
@@ -113,6 +125,7 @@ class BoxTokenBroker:
         max_retry_delay: int = 5,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        warn: Optional[Callable[[str], None]] = None,
     ) -> None:
         self.url = _base_url(url)
         self._session = session or botocore.session.Session()
@@ -125,6 +138,9 @@ class BoxTokenBroker:
         self._sleep = sleep
         self._cache: Dict[str, Dict[str, Any]] = {}
         self._lock = threading.Lock()
+        self._warn = warn or (lambda message: print(f"box_token_broker: warning: {message}", file=sys.stderr))
+        # Set once a loopback call found no AWS credentials: later calls go unsigned at once.
+        self._unsigned = False
         #: Calls made to the broker (not served from the cache); handy in tests and metrics.
         self.broker_calls = 0
 
@@ -138,21 +154,28 @@ class BoxTokenBroker:
         resource: Optional[str] = None,
         shared_link: Optional[str] = None,
         min_ttl: Optional[int] = None,
+        tenant: Optional[str] = None,
+        dead_token: Optional[str] = None,
     ) -> Dict[str, Any]:
         """The broker's token response (a dict); ``expires_in`` is the life left right now.
 
         ``subject`` is ``"enterprise"`` (default) or ``"user:ID"``; ``scope`` a space-delimited
-        string or a list; ``resource`` an item URL or ``file:ID`` / ``folder:ID``.
+        string or a list; ``resource`` an item URL or ``file:ID`` / ``folder:ID``; ``tenant`` a
+        tenant ID (default: the deployment's default tenant). ``dead_token`` is a token Box just
+        refused with 401: it is dropped from the cache and only its SHA-256 is sent, so no broker
+        environment returns it again.
         """
-        request = _token_request(subject, scope, resource, shared_link, min_ttl)
+        request = _token_request(subject, scope, resource, shared_link, min_ttl, tenant)
         key = _cache_key(request)
         need = max(self._refresh_margin, min_ttl or 0)
         with self._lock:
+            if dead_token:
+                self._forget_locked(dead_token)
             cached = self._cache.get(key)
             if cached is not None and cached["expires_at"] - self._clock() > need:
                 return self._present(cached)
             # Holding the lock while fetching makes concurrent misses share one broker call.
-            response = _token_response(self._call("POST", "/token", request))
+            response = _token_response(self._fetch_token(request, dead_token))
             entry = {"response": response, "expires_at": self._clock() + response["expires_in"]}
             self._cache[key] = entry
             return self._present(entry)
@@ -164,9 +187,28 @@ class BoxTokenBroker:
     def revoke(self, token: str) -> None:
         """Revokes a token at Box through the broker and forgets it here."""
         with self._lock:
-            for key in [k for k, v in self._cache.items() if v["response"]["access_token"] == token]:
-                del self._cache[key]
+            self._forget_locked(token)
         self._call("POST", "/revoke", {"token": token})
+
+    def _forget_locked(self, token: str) -> None:
+        for key in [k for k, v in self._cache.items() if v["response"]["access_token"] == token]:
+            del self._cache[key]
+
+    def _fetch_token(self, request: Dict[str, Any], dead_token: Optional[str]) -> Dict[str, Any]:
+        if not dead_token:
+            return self._call("POST", "/token", request)
+        try:
+            return self._call("POST", "/token", {**request, "dead_token_sha256": token_sha256(dead_token)})
+        except BrokerError as error:
+            if error.code != "invalid_request" or '"dead_token_sha256"' not in error.description:
+                raise
+        # A v1.0 broker does not know the field: revoke the token instead (which evicts it from the
+        # environment that served it), as clients did before v1.1, and ask again without it.
+        try:
+            self._call("POST", "/revoke", {"token": dead_token})
+        except BrokerError:
+            pass
+        return self._call("POST", "/token", request)
 
     def health(self) -> Dict[str, Any]:
         """The broker's ``GET /health`` answer."""
@@ -204,12 +246,15 @@ class BoxTokenBroker:
     def _send(self, method: str, route: str, body: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         url = self.url + route
         data = None if body is None else json.dumps(body).encode("utf-8")
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        signed = AWSRequest(method=method, url=url, data=data, headers=headers)
-        SigV4Auth(self._credentials(), "execute-api", self.region).add_auth(signed)
-        request = urllib.request.Request(url, data=data, headers=dict(signed.headers.items()), method=method)
+        credentials = self._credentials_or_unsigned()
+        if credentials is not None:
+            signed = AWSRequest(method=method, url=url, data=data, headers=headers)
+            SigV4Auth(credentials, "execute-api", self.region).add_auth(signed)
+            headers = dict(signed.headers.items())
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
         self.broker_calls += 1
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310 (URL checked)
@@ -222,6 +267,23 @@ class BoxTokenBroker:
             if isinstance(failure.reason, (socket.timeout, TimeoutError)):
                 raise BrokerError("timeout", f"The broker did not answer within {self._timeout} s.") from None
             raise BrokerError("network_error", "The broker could not be reached.") from None
+
+    def _credentials_or_unsigned(self) -> Any:
+        """Credentials to sign with; ``None`` (unsigned) only for a loopback broker without any."""
+        if self._unsigned:
+            return None
+        try:
+            return self._credentials()
+        except BrokerError as error:
+            host = urllib.parse.urlsplit(self.url).hostname
+            if error.code != "aws_credentials_unavailable" or host not in _LOOPBACK:
+                raise
+        self._unsigned = True
+        self._warn(
+            "No AWS credentials found: calling the local broker unsigned "
+            "(it answers unsigned calls unless its IAM emulation is on)."
+        )
+        return None
 
     def _credentials(self) -> Any:
         try:
@@ -267,12 +329,18 @@ def _region(url: str, explicit: Optional[str], session: botocore.session.Session
     raise BrokerError("invalid_argument", f"Cannot tell the AWS region of {host}: pass region=.")
 
 
+def token_sha256(token: str) -> str:
+    """The SHA-256 (lowercase hex) of an access token: how a dead token is named to the broker."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def _token_request(
     subject: Optional[str],
     scope: Union[str, Iterable[str], None],
     resource: Optional[str],
     shared_link: Optional[str],
     min_ttl: Optional[int],
+    tenant: Optional[str] = None,
 ) -> Dict[str, Any]:
     request: Dict[str, Any] = {}
     if subject is not None:
@@ -294,6 +362,10 @@ def _token_request(
         if not isinstance(min_ttl, int) or isinstance(min_ttl, bool) or min_ttl < 0:
             raise BrokerError("invalid_argument", "min_ttl must be a whole number of seconds.")
         request["min_ttl"] = min_ttl
+    if tenant is not None:
+        if not isinstance(tenant, str) or not _TENANT_ID.match(tenant):
+            raise BrokerError("invalid_argument", "tenant must be 1 to 64 characters of a-z, 0-9 and inner hyphens.")
+        request["tenant"] = tenant
     return request
 
 
@@ -306,6 +378,7 @@ def _cache_key(request: Dict[str, Any]) -> str:
             " ".join(scopes),
             request.get("resource", ""),
             request.get("box_shared_link", ""),
+            request.get("tenant", ""),
         ]
     )
 
@@ -420,13 +493,14 @@ def exit_code_for(error: BrokerError) -> int:
 def main(argv: Optional[list] = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="box_token_broker.py", description="Print a Box token from box-token-broker.")
+    parser = argparse.ArgumentParser(prog="box-token-py", description="Print a Box token from box-token-broker.")
     parser.add_argument("--url", default=os.environ.get("BOX_TOKEN_BROKER_URL"))
     parser.add_argument("--user")
     parser.add_argument("--scope", action="append")
     parser.add_argument("--resource")
     parser.add_argument("--shared-link")
     parser.add_argument("--min-ttl", type=int)
+    parser.add_argument("--tenant")
     parser.add_argument("--region")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -440,6 +514,7 @@ def main(argv: Optional[list] = None) -> int:
             resource=args.resource,
             shared_link=args.shared_link,
             min_ttl=args.min_ttl,
+            tenant=args.tenant,
         )
     except BrokerError as error:
         retry = "not retryable" if not error.retryable else "retryable"
@@ -449,6 +524,11 @@ def main(argv: Optional[list] = None) -> int:
         return exit_code_for(error)
     print(json.dumps(response) if args.json else response["access_token"])
     return EXIT_CODES["ok"]
+
+
+def console_main() -> None:
+    """Entry point of the ``box-token-py`` console script."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

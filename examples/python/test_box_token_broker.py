@@ -16,17 +16,27 @@ Environment:
                          429 and Retry-After 7 (to check box_unavailable)
 """
 
+import hashlib
+import http.server
 import json
 import os
 import socket
 import sys
+import tempfile
+import threading
 import unittest
 
 import botocore.session
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Beside the source file, test the source; copied elsewhere, test the installed package.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if os.path.exists(os.path.join(_HERE, "box_token_broker.py")):
+    sys.path.insert(0, _HERE)
 
+import box_token_broker  # noqa: E402
 from box_token_broker import BoxTokenBroker, BrokerError, exit_code_for  # noqa: E402
+
+print(f"testing box_token_broker {box_token_broker.__version__} from {box_token_broker.__file__}", file=sys.stderr)
 
 URL = os.environ.get("BOX_TOKEN_BROKER_URL", "")
 KEYS = json.loads(os.environ.get("BOX_TEST_KEYS", "{}"))
@@ -147,6 +157,160 @@ class BoxTokenBrokerTest(unittest.TestCase):
         self.broker.revoke(token["access_token"])
         again = self.broker.get_token(scope="item_rename")
         self.assertNotEqual(again["access_token"], token["access_token"])
+
+
+class _StubHandler(http.server.BaseHTTPRequestHandler):
+    """Records each request; answers like the broker, or with the server's ``answer`` function."""
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        self.server.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
+        status, answer = self.server.answer(self.path, body, len(self.server.requests))
+        raw = json.dumps(answer).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _token_body(token: str, **extra: object) -> dict:
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": 3600,
+        "expires_at": "2030-01-01T00:00:00Z",
+        "restricted_to": [],
+        "box_subject_type": "enterprise",
+        "box_subject_id": "1234567",
+        **extra,
+    }
+
+
+def _default_answer(path: str, body: dict, index: int):
+    if path.endswith("/revoke"):
+        return 200, {"revoked": True}
+    extra = {"tenant": body["tenant"]} if "tenant" in body else {}
+    return 200, _token_body(f"token-{index}", **extra)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class CallerSideTest(unittest.TestCase):
+    """What the client sends (contract v1.1), against a recording stub broker on 127.0.0.1."""
+
+    def setUp(self) -> None:
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), _StubHandler)
+        self.server.requests = []
+        self.server.answer = _default_answer
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/prod"
+        self.broker = BoxTokenBroker(self.url, session=session_with("AKIDSTUB", "stub-secret"), max_attempts=1)
+
+    def tearDown(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def bodies(self) -> list:
+        return [request["body"] for request in self.server.requests]
+
+    def test_sends_the_tenant_and_caches_per_tenant(self) -> None:
+        acme = self.broker.get_token(tenant="acme")
+        default = self.broker.get_token()
+        again = self.broker.get_token(tenant="acme")
+        self.assertEqual(self.bodies(), [{"tenant": "acme"}, {}])
+        self.assertEqual(acme["tenant"], "acme")
+        self.assertEqual(again["access_token"], acme["access_token"])
+        self.assertNotEqual(default["access_token"], acme["access_token"])
+
+    def test_refuses_a_tenant_outside_the_contract_pattern(self) -> None:
+        for tenant in ["", "Acme", "-a", "a-", "a_b", "a" * 65, "acme\n"]:
+            with self.assertRaises(BrokerError) as caught:
+                self.broker.get_token(tenant=tenant)
+            self.assertEqual(caught.exception.code, "invalid_argument")
+        self.assertEqual(self.server.requests, [])
+
+    def test_sends_the_sha256_of_a_dead_token_never_the_token(self) -> None:
+        dead = self.broker.access_token()
+        fresh = self.broker.access_token(dead_token=dead)
+        self.assertEqual(self.bodies(), [{}, {"dead_token_sha256": _sha256(dead)}])
+        self.assertNotIn(dead, json.dumps(self.server.requests))
+        self.assertNotEqual(fresh, dead)
+        self.assertEqual(self.broker.access_token(), fresh)
+
+    def test_falls_back_to_revoke_against_a_v1_0_broker(self) -> None:
+        def legacy(path: str, body: dict, index: int):
+            if "dead_token_sha256" in body:
+                return 400, {
+                    "error": "invalid_request",
+                    "error_description": 'Unknown field "dead_token_sha256"; allowed: scope.',
+                    "retryable": False,
+                    "request_id": "r1",
+                }
+            return _default_answer(path, body, index)
+
+        self.server.answer = legacy
+        dead = self.broker.access_token()
+        fresh = self.broker.access_token(dead_token=dead)
+        self.assertEqual(
+            [(r["path"], r["body"]) for r in self.server.requests],
+            [
+                ("/prod/token", {}),
+                ("/prod/token", {"dead_token_sha256": _sha256(dead)}),
+                ("/prod/revoke", {"token": dead}),
+                ("/prod/token", {}),
+            ],
+        )
+        self.assertNotEqual(fresh, dead)
+
+    def test_reports_its_version_in_user_agent_and_signs(self) -> None:
+        self.broker.get_token()
+        headers = self.server.requests[0]["headers"]
+        self.assertTrue(headers["User-Agent"].startswith(f"box-token-broker-python/{box_token_broker.__version__} "))
+        self.assertTrue(headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDSTUB/"))
+
+    def test_calls_a_loopback_broker_unsigned_without_credentials_and_warns(self) -> None:
+        warnings = []
+        home = tempfile.mkdtemp()
+        names = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+        names += ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED")
+        saved = {name: os.environ.pop(name, None) for name in names}
+        os.environ.update(
+            AWS_CONFIG_FILE=os.path.join(home, "config"),
+            AWS_SHARED_CREDENTIALS_FILE=os.path.join(home, "credentials"),
+            AWS_EC2_METADATA_DISABLED="true",
+        )
+        try:
+            broker = BoxTokenBroker(self.url, session=botocore.session.Session(), warn=warnings.append)
+            token = broker.get_token()
+        finally:
+            for name, value in saved.items():
+                os.environ.pop(name, None)
+                if value is not None:
+                    os.environ[name] = value
+        self.assertEqual(token["access_token"], "token-1")
+        self.assertNotIn("Authorization", self.server.requests[0]["headers"])
+        self.assertEqual(len(warnings), 1)
+        self.assertIn("unsigned", warnings[0])
+
+    def test_never_calls_a_remote_broker_unsigned(self) -> None:
+        class NoCredentials:
+            def get_credentials(self):
+                return None
+
+            def get_config_variable(self, name):
+                return "eu-west-1"
+
+        broker = BoxTokenBroker("https://abc123.execute-api.eu-west-1.amazonaws.com/prod", session=NoCredentials())
+        with self.assertRaises(BrokerError) as caught:
+            broker.get_token()
+        self.assertEqual(caught.exception.code, "aws_credentials_unavailable")
 
 
 if __name__ == "__main__":
