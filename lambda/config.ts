@@ -5,12 +5,12 @@ export type ConfigVariableKind = 'integer' | 'origin' | 'secret-prefix' | 'text'
 
 /**
  * How a deployment sets a variable: a `tuning` entry is the construct prop `tuning.<name>` and
- * the CDK context key `<name>`; any other variable is derived by the construct from `prop` (and
- * from the listed context keys, if any).
+ * the CDK context key `<name>`; any other variable is derived by the construct from `props` (and
+ * from the listed context keys); empty lists = the construct never sets it.
  */
 export type ConfigVariableDeploy =
   | { readonly tuning: string }
-  | { readonly prop: string; readonly contextKeys: readonly string[] };
+  | { readonly props: readonly string[]; readonly contextKeys: readonly string[] };
 
 /** One environment variable of the function: its type, bounds, default and meaning. */
 export interface ConfigVariable {
@@ -40,12 +40,12 @@ export const CONFIG_VARIABLES = {
   BOX_CREDENTIALS_SECRET: {
     kind: 'text',
     doc: 'ARN or name of the default tenant’s secret. At least one of this and BOX_TENANT_SECRET_PREFIX must be set.',
-    deploy: { prop: 'secret', contextKeys: ['secretArn', 'secretName', 'defaultSecret'] },
+    deploy: { props: ['secret', 'defaultSecret'], contextKeys: ['secretArn', 'secretName', 'defaultSecret'] },
   },
   BOX_TENANT_SECRET_PREFIX: {
     kind: 'secret-prefix',
     doc: 'Name prefix of the tenants’ secrets: tenant `acme` is the secret `<prefix>acme`. Secrets Manager name characters, ending with `/`.',
-    deploy: { prop: 'tenantSecretPrefix', contextKeys: ['tenantSecretPrefix'] },
+    deploy: { props: ['tenantSecretPrefix'], contextKeys: ['tenantSecretPrefix'] },
   },
   BOX_API_URL: {
     kind: 'origin',
@@ -129,24 +129,24 @@ export const CONFIG_VARIABLES = {
   BOX_ACCESS_POLICY: {
     kind: 'text',
     doc: 'The access policy, inline JSON (exclusive with BOX_ACCESS_POLICY_FILE; neither = the default policy). The construct never sets it: Lambda’s environment is capped at 4 KB.',
-    deploy: { prop: 'accessPolicy', contextKeys: [] },
+    deploy: { props: [], contextKeys: [] },
   },
   BOX_ACCESS_POLICY_FILE: {
     kind: 'text',
     doc: 'Path of the access policy file; the construct ships the policy in the bundle and sets this.',
-    deploy: { prop: 'accessPolicy', contextKeys: ['accessPolicyFile'] },
+    deploy: { props: ['accessPolicy', 'accessPolicyFile'], contextKeys: ['accessPolicyFile'] },
   },
   POWERTOOLS_SERVICE_NAME: {
     kind: 'text',
     default: 'box-token-broker',
     doc: '`service` log field and metric dimension.',
-    deploy: { prop: 'monitoring.serviceName', contextKeys: [] },
+    deploy: { props: ['monitoring.serviceName'], contextKeys: [] },
   },
   POWERTOOLS_METRICS_NAMESPACE: {
     kind: 'text',
     default: 'BoxTokenBroker',
     doc: 'CloudWatch namespace of the metrics.',
-    deploy: { prop: 'monitoring.metricsNamespace', contextKeys: [] },
+    deploy: { props: ['monitoring.metricsNamespace'], contextKeys: [] },
   },
 } as const satisfies Record<string, ConfigVariable>;
 

@@ -17,7 +17,12 @@ describe('Function: readContext', () => {
     const settings = read({});
 
     // Assess
-    expect(settings).toEqual({ stackName: 'BoxTokenBroker', broker: {}, alarmTopicArn: undefined });
+    expect(settings).toEqual({
+      stackName: 'BoxTokenBroker',
+      broker: {},
+      secretImport: {},
+      alarmTopicArn: undefined,
+    });
   });
 
   it('accepts -c strings and cdk.json JSON alike', () => {
@@ -40,11 +45,10 @@ describe('Function: readContext', () => {
     // Assess
     expect(fromCli).toEqual(fromJson);
     expect(fromJson.broker).toEqual({
-      allowedAccountIds: ['111122223333', '444455556666'],
+      api: { allowedAccountIds: ['111122223333', '444455556666'], throttleRateLimit: 12.5 },
       memorySize: 512,
       tracing: false,
       logRetention: RetentionDays.ONE_MONTH,
-      throttleRateLimit: 12.5,
     });
   });
 
@@ -60,12 +64,14 @@ describe('Function: readContext', () => {
     });
 
     // Assess
-    const { canarySchedule, ...rest } = settings.broker;
+    const { canarySchedule, ...rest } = settings.broker.monitoring ?? {};
     expect(canarySchedule?.expressionString).toBe('rate(15 minutes)');
     expect(rest).toEqual({
       canaryEnabled: false,
       dashboard: false,
       accessDeniedAlarmThreshold: 10,
+    });
+    expect(settings.broker.tuning).toEqual({
       secretRereadIntervalSeconds: 30,
       negativeCacheSeconds: 0,
     });
@@ -78,7 +84,9 @@ describe('Function: readContext', () => {
 
   it('reads a list given as a JSON array string', () => {
     const settings = read({ allowedPrincipalArns: '["arn:aws:iam::111122223333:role/etl-*"]' });
-    expect(settings.broker.allowedPrincipalArns).toEqual(['arn:aws:iam::111122223333:role/etl-*']);
+    expect(settings.broker.api?.allowedPrincipalArns).toEqual([
+      'arn:aws:iam::111122223333:role/etl-*',
+    ]);
   });
 
   it.each([

@@ -377,14 +377,20 @@ describe('Construct: BoxTokenBroker observability props', () => {
   it('throws a ConfigError for a cron canary schedule, before bundling', () => {
     const stack = new Stack(new App(), 'PropsCheck');
     expect(
-      () => new BoxTokenBroker(stack, 'Broker', { canarySchedule: Schedule.cron({ minute: '0' }) }),
+      () =>
+        new BoxTokenBroker(stack, 'Broker', {
+          monitoring: { canarySchedule: Schedule.cron({ minute: '0' }) },
+        }),
     ).toThrow(/canarySchedule must be a rate expression/);
   });
 
   it.each([0, 2.5, -1])('throws a ConfigError for accessDeniedAlarmThreshold %s', (threshold) => {
     const stack = new Stack(new App(), 'PropsCheck');
     expect(
-      () => new BoxTokenBroker(stack, 'Broker', { accessDeniedAlarmThreshold: threshold }),
+      () =>
+        new BoxTokenBroker(stack, 'Broker', {
+          monitoring: { accessDeniedAlarmThreshold: threshold },
+        }),
     ).toThrow(ConfigError);
   });
 });
