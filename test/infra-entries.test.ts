@@ -108,11 +108,10 @@ describe('Construct: BoxTokenBroker entries', () => {
   });
 
   it('targets the schedule alias from the canary rule, and lets only that rule invoke it', () => {
-    const [[ruleId, rule]] = Object.entries(template.findResources('AWS::Events::Rule')) as [
-      string,
-      Json,
-    ][];
-    const targets = propertiesOf(rule).Targets as Json[];
+    const rules = Object.entries(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(1);
+    const [ruleId, rule] = rules[0] ?? ['', {}];
+    const targets = propertiesOf(rule as Json).Targets as Json[];
     expect(targets.map((target) => target.Arn)).toEqual([{ Ref: aliasId('schedule') }]);
     const onSchedule = permissions().filter(
       (permission) =>
