@@ -2,7 +2,7 @@
  * One alias per entry (contract v1.1, "Entries"): API Gateway invokes `api`, the canary rule
  * `schedule`, direct callers `direct`; each alias's resource policy admits only its own source.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -185,5 +185,28 @@ describe('Construct: BoxTokenBroker entries', () => {
         dimensions: expect.arrayContaining([{ name: 'box_error', value: 'invalid_client' }]),
       },
     });
+  });
+});
+
+describe('Examples: direct callers name the direct entry', () => {
+  const read = (path: string) =>
+    JSON.parse(readFileSync(join(import.meta.dirname, '..', path), 'utf8')) as Json;
+
+  it('invokes the direct alias from the Step Functions example', () => {
+    const machine = read('examples/callers/get-box-token.asl.json') as {
+      States: Record<string, { Parameters?: { FunctionName?: string } }>;
+    };
+    expect(machine.States.GetBoxToken?.Parameters?.FunctionName).toMatch(
+      /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9-]+:direct$/,
+    );
+  });
+
+  it('grants lambda:InvokeFunction on the direct alias only in the caller policy example', () => {
+    const policy = read('examples/callers/caller-policy-direct-invoke.json') as {
+      Statement: { Action: string; Resource: string }[];
+    };
+    expect(policy.Statement.map((s) => s.Resource)).toEqual([
+      expect.stringMatching(/^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9-]+:direct$/),
+    ]);
   });
 });
