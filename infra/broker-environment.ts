@@ -20,7 +20,7 @@ type TuningKeyOf<N extends TuningVariableName> = Extract<
 export type TuningKey = TuningKeyOf<TuningVariableName>;
 
 /**
- * Tuning of the function, derived from lambda/config.ts's `CONFIG_VARIABLES`: each key sets one
+ * Tuning of the function, derived from lambda/config-variables.ts's `CONFIG_VARIABLES`: each key sets one
  * environment variable (docs/configuration.md lists them with bounds and defaults). Unset keys
  * leave the variable unset, so the function's own defaults stay the single source of truth.
  */

@@ -1,5 +1,5 @@
 /**
- * docs/configuration.md's table of environment variables, generated from lambda/config.ts's
+ * docs/configuration.md's table of environment variables, generated from lambda/config-variables.ts's
  * `CONFIG_VARIABLES` (`npm run docs:config` rewrites it; test/config-table.test.ts fails when
  * the committed table differs).
  */

@@ -13,7 +13,7 @@ export class ContextError extends ConfigError {
   }
 }
 
-/** Context keys the app reads besides the tuning (whose keys come from lambda/config.ts). */
+/** Context keys the app reads besides the tuning (whose keys come from lambda/config-variables.ts). */
 const APP_CONTEXT_KEYS = [
   'stackName',
   'secretArn',

@@ -178,7 +178,7 @@ function readSecretImport(reader: Reader): SecretImport {
   return stripUndefined({ secretArn, secretName, secretKmsKeyArn });
 }
 
-/** The tuning keys of lambda/config.ts's table, then the function's own check of their values. */
+/** The tuning keys of lambda/config-variables.ts's table, then the function's own check of their values. */
 function readTuning(reader: Reader): BrokerTuning {
   const values: Record<string, string | number> = {};
   for (const { key, variable } of TUNING_VARIABLES) {
