@@ -1,12 +1,23 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { BoxTokenBroker, type BoxTokenBrokerProps } from './box-token-broker.js';
+import { AWS_IDENTIFIERS } from './aws-identifiers.js';
+import { BoxTokenBroker } from './box-token-broker.js';
+import { expectShape } from './broker-secrets.js';
+import { ConfigError } from './config-error.js';
+import type { ContextBrokerProps, SecretImport } from './context.js';
 
-/** Properties of {@link BoxTokenBrokerStack}. */
+/** Properties of {@link BoxTokenBrokerStack}: what context can say, as plain values. */
 export interface BoxTokenBrokerStackProps extends StackProps {
-  /** The broker's configuration (see {@link BoxTokenBrokerProps}). */
-  readonly broker?: Omit<BoxTokenBrokerProps, 'alarmTopic'> | undefined;
+  /** The broker's configuration (see `BoxTokenBrokerProps`), without the CDK objects. */
+  readonly broker?: ContextBrokerProps | undefined;
+  /**
+   * The existing default secret (by complete ARN or by name) and its customer-managed key.
+   * @default - the construct creates the secret
+   */
+  readonly secretImport?: SecretImport | undefined;
   /**
    * ARN of an existing SNS topic for alarm notifications.
    * @default - alarms without actions
@@ -14,17 +25,26 @@ export interface BoxTokenBrokerStackProps extends StackProps {
   readonly alarmTopicArn?: string | undefined;
 }
 
-/** The deployable unit: one {@link BoxTokenBroker} and the outputs an operator needs next. */
+/**
+ * The deployable unit: turns ARNs and names into CDK objects (`ISecret`, `IKey`, `ITopic`), adds
+ * one {@link BoxTokenBroker} and the outputs an operator needs next.
+ */
 export class BoxTokenBrokerStack extends Stack {
   public readonly broker: BoxTokenBroker;
 
   constructor(scope: Construct, id: string, props: BoxTokenBrokerStackProps = {}) {
     super(scope, id, props);
+    const imported = props.secretImport ?? {};
     const alarmTopic =
       props.alarmTopicArn === undefined
         ? undefined
         : Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
-    this.broker = new BoxTokenBroker(this, 'Broker', { ...props.broker, alarmTopic });
+    const broker = props.broker ?? {};
+    this.broker = new BoxTokenBroker(this, 'Broker', {
+      ...broker,
+      ...this.secretProps(imported),
+      monitoring: { ...broker.monitoring, alarmTopic },
+    });
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the broker API (every route needs a SigV4 signature).',
@@ -34,17 +54,53 @@ export class BoxTokenBrokerStack extends Stack {
       description: 'POST (JSON body) or GET (query) here for a Box token.',
       value: this.broker.tokenUrl,
     });
-    new CfnOutput(this, 'SecretArn', {
-      description: 'The secret holding the Box app credentials.',
-      value: this.broker.secret.secretArn,
-    });
-    new CfnOutput(this, 'SecretConsoleUrl', {
-      description: 'Open this to enter clientId, clientSecret and enterpriseId (Retrieve > Edit).',
-      value: this.broker.secretConsoleUrl,
-    });
+    if (this.broker.secret !== undefined) {
+      new CfnOutput(this, 'SecretArn', {
+        description: 'The secret holding the default tenant’s Box app credentials.',
+        value: this.broker.secret.secretArn,
+      });
+    }
+    if (this.broker.secretConsoleUrl !== undefined) {
+      new CfnOutput(this, 'SecretConsoleUrl', {
+        description:
+          'Open this to enter clientId, clientSecret and enterpriseId (Retrieve > Edit).',
+        value: this.broker.secretConsoleUrl,
+      });
+    }
     new CfnOutput(this, 'FunctionName', {
-      description: 'For direct invocation: aws lambda invoke --function-name ...',
+      description: 'The broker function; direct callers invoke its "direct" alias.',
       value: this.broker.function.functionName,
     });
+    new CfnOutput(this, 'DirectInvokeArn', {
+      description: 'For direct invocation: aws lambda invoke --function-name <this ARN> ...',
+      value: this.broker.directEntry.functionArn,
+    });
+  }
+
+  /** The imported default secret and key as CDK objects; nothing when the construct creates it. */
+  private secretProps(imported: SecretImport): {
+    secret?: ReturnType<typeof Secret.fromSecretCompleteArn>;
+    secretEncryptionKey?: ReturnType<typeof Key.fromKeyArn>;
+  } {
+    if (imported.secretArn !== undefined && imported.secretName !== undefined) {
+      throw new ConfigError('Set only one of secretArn and secretName.');
+    }
+    expectShape('secretArn', imported.secretArn, AWS_IDENTIFIERS.secretCompleteArn);
+    expectShape('secretName', imported.secretName, AWS_IDENTIFIERS.secretName);
+    expectShape('secretKmsKeyArn', imported.secretKmsKeyArn, AWS_IDENTIFIERS.kmsKeyArn);
+    const secret =
+      imported.secretArn !== undefined
+        ? Secret.fromSecretCompleteArn(this, 'ImportedSecret', imported.secretArn)
+        : imported.secretName !== undefined
+          ? Secret.fromSecretNameV2(this, 'ImportedSecret', imported.secretName)
+          : undefined;
+    const key =
+      imported.secretKmsKeyArn === undefined
+        ? undefined
+        : Key.fromKeyArn(this, 'SecretKey', imported.secretKmsKeyArn);
+    return {
+      ...(secret === undefined ? {} : { secret }),
+      ...(key === undefined ? {} : { secretEncryptionKey: key }),
+    };
   }
 }

@@ -1,98 +1,164 @@
 import { existsSync } from 'node:fs';
 import { Schedule } from 'aws-cdk-lib/aws-events';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { loadConfig } from '../lambda/config.js';
-import { MisconfiguredError } from '../lambda/errors.js';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ConfigVariableError, loadConfig } from '../lambda/config.js';
 import { AWS_IDENTIFIERS } from './aws-identifiers.js';
-import { type BoxTokenBrokerProps, brokerEnvironment } from './box-token-broker.js';
+import {
+  type BrokerTuning,
+  brokerEnvironment,
+  TUNING_VARIABLES,
+  tuningKeyOf,
+} from './broker-environment.js';
+import type { BoxTokenBrokerProps, BrokerMonitoringOptions } from './broker-props.js';
 import { canaryInterval } from './canary.js';
 import { ConfigError } from './config-error.js';
+import {
+  ContextError,
+  type ContextReader,
+  isRetentionDays,
+  nonEmptyGroup,
+  Reader,
+  retentionValues,
+  stripUndefined,
+} from './context-reader.js';
 
-/** A context value that cannot be used; the message names the key. */
-export class ContextError extends ConfigError {
-  readonly key: string;
+export {
+  CONTEXT_KEYS,
+  ContextError,
+  type ContextKey,
+  type ContextReader,
+  checkForMisspelledKeys,
+} from './context-reader.js';
 
-  constructor(key: string, message: string) {
-    super(`Context key "${key}" ${message}`);
-    this.name = 'ContextError';
-    this.key = key;
-  }
-}
+/** The broker's props the app reads from context: everything but the CDK objects. */
+export type ContextBrokerProps = Omit<
+  BoxTokenBrokerProps,
+  'secret' | 'secretEncryptionKey' | 'monitoring'
+> & { readonly monitoring?: Omit<BrokerMonitoringOptions, 'alarmTopic'> | undefined };
 
-/** What the app needs from context: the stack's name, the broker's props and the alarm topic. */
+/** What the app needs from context: the stack's name, the broker's props and what to import. */
 export interface AppSettings {
   stackName: string;
-  broker: Omit<BoxTokenBrokerProps, 'alarmTopic'>;
+  broker: ContextBrokerProps;
+  /** The default secret to import (the stack turns these into an `ISecret` and an `IKey`). */
+  secretImport: SecretImport;
   alarmTopicArn: string | undefined;
 }
 
-/**
- * Every context key the app reads, with what it sets. docs/deploy.md documents the same list.
- */
-export const CONTEXT_KEYS = [
-  'stackName',
-  'secretArn',
-  'secretName',
-  'secretKmsKeyArn',
-  'allowedAccountIds',
-  'allowedPrincipalArns',
-  'allowedOrganizationId',
-  'accessPolicyFile',
-  'boxApiUrl',
-  'secretTtlSeconds',
-  'tokenRefreshMarginSeconds',
-  'boxHttpTimeoutMs',
-  'boxRetryBudgetMs',
-  'boxMaxAttempts',
-  'tokenCacheMaxEntries',
-  'secretRereadIntervalSeconds',
-  'negativeCacheSeconds',
-  'logRetentionDays',
-  'throttleRateLimit',
-  'throttleBurstLimit',
-  'reservedConcurrency',
-  'memorySize',
-  'tracing',
-  'apiGatewayCloudWatchRole',
-  'alarmTopicArn',
-  'accessDeniedAlarmThreshold',
-  'canaryEnabled',
-  'canarySchedule',
-  'dashboard',
-] as const;
-
-export type ContextKey = (typeof CONTEXT_KEYS)[number];
-
-/** Reads one context value (`app.node.tryGetContext`). */
-export type ContextReader = (key: string) => unknown;
+/** Context keys that name an existing secret and its key; none = the stack creates one. */
+export interface SecretImport {
+  secretArn?: string | undefined;
+  secretName?: string | undefined;
+  secretKmsKeyArn?: string | undefined;
+}
 
 const DEFAULT_STACK_NAME = 'BoxTokenBroker';
 
 const PATTERNS = AWS_IDENTIFIERS;
 
-/** Which context key sets which environment variable, to name the key when the function's
- * own validation (lambda/config.ts) rejects a value. */
-const ENV_TO_KEY: Record<string, ContextKey> = {
-  BOX_API_URL: 'boxApiUrl',
-  BOX_SECRET_TTL_SECONDS: 'secretTtlSeconds',
-  BOX_TOKEN_REFRESH_MARGIN_SECONDS: 'tokenRefreshMarginSeconds',
-  BOX_HTTP_TIMEOUT_MS: 'boxHttpTimeoutMs',
-  BOX_RETRY_BUDGET_MS: 'boxRetryBudgetMs',
-  BOX_MAX_ATTEMPTS: 'boxMaxAttempts',
-  BOX_TOKEN_CACHE_MAX_ENTRIES: 'tokenCacheMaxEntries',
-  BOX_SECRET_REREAD_INTERVAL_SECONDS: 'secretRereadIntervalSeconds',
-  BOX_NEGATIVE_CACHE_SECONDS: 'negativeCacheSeconds',
-};
-
 /**
  * Reads and validates every context key. Values may come from `cdk.json` (typed JSON) or from
  * `-c key=value` (always strings), so numbers, booleans and lists accept both forms. Unknown
- * keys are not rejected: CDK keeps feature flags and lookups in the same context.
+ * keys are not rejected (CDK keeps feature flags and lookups in the same context), but a key
+ * that looks like a misspelled one of ours is: see {@link checkForMisspelledKeys}.
  *
  * @throws ContextError naming the first key whose value cannot be used
  */
 export function readContext(get: ContextReader): AppSettings {
   const reader = new Reader(get);
+  const secretImport = readSecretImport(reader);
+  const tenantSecretPrefix = reader.string(
+    'tenantSecretPrefix',
+    PATTERNS.tenantSecretPrefix,
+    'a Secrets Manager name prefix ending with "/" (letters, digits and _+=.@-/), ' +
+      'e.g. box-token-broker/tenants/',
+  );
+  const defaultSecret = reader.boolean('defaultSecret');
+  if (defaultSecret === false) {
+    if (tenantSecretPrefix === undefined) {
+      throw new ContextError('defaultSecret', 'false needs tenantSecretPrefix: set both.');
+    }
+    if (secretImport.secretArn !== undefined || secretImport.secretName !== undefined) {
+      throw new ContextError(
+        'defaultSecret',
+        'false cannot be combined with secretArn or secretName: set only one.',
+      );
+    }
+  }
+  if (
+    secretImport.secretKmsKeyArn !== undefined &&
+    secretImport.secretArn === undefined &&
+    secretImport.secretName === undefined &&
+    tenantSecretPrefix === undefined
+  ) {
+    throw new ContextError(
+      'secretKmsKeyArn',
+      'needs secretArn, secretName or tenantSecretPrefix: a secret this stack creates uses the ' +
+        'AWS managed key.',
+    );
+  }
+  const accessPolicyFile = reader.string('accessPolicyFile', /^.+$/, 'a file path');
+  if (accessPolicyFile !== undefined && !existsSync(accessPolicyFile)) {
+    throw new ContextError(
+      'accessPolicyFile',
+      `names a file that does not exist: ${accessPolicyFile}`,
+    );
+  }
+
+  const tuning = readTuning(reader);
+  const logRetentionDays = reader.integer('logRetentionDays', 1);
+  if (logRetentionDays !== undefined && !isRetentionDays(logRetentionDays)) {
+    throw new ContextError(
+      'logRetentionDays',
+      `must be one of the values CloudWatch Logs accepts: ${retentionValues().join(', ')}.`,
+    );
+  }
+
+  const api = stripUndefined({
+    allowedAccountIds: reader.list('allowedAccountIds', PATTERNS.accountId, '12-digit account IDs'),
+    allowedPrincipalArns: reader.list(
+      'allowedPrincipalArns',
+      PATTERNS.principalArn,
+      'IAM role or user ARNs (arn:aws:iam::ACCOUNT:role/NAME, wildcards * and ? allowed)',
+    ),
+    allowedOrganizationId: reader.string(
+      'allowedOrganizationId',
+      PATTERNS.organizationId,
+      'an AWS Organizations ID (o-xxxxxxxxxx)',
+    ),
+    throttleRateLimit: reader.number('throttleRateLimit', 0.001, 10_000),
+    throttleBurstLimit: reader.integer('throttleBurstLimit', 1, 5000),
+    apiGatewayCloudWatchRole: reader.boolean('apiGatewayCloudWatchRole'),
+  });
+  const monitoring = stripUndefined({
+    accessDeniedAlarmThreshold: reader.integer('accessDeniedAlarmThreshold', 1),
+    canaryEnabled: reader.boolean('canaryEnabled'),
+    canarySchedule: canarySchedule(reader),
+    dashboard: reader.boolean('dashboard'),
+  });
+  const broker: ContextBrokerProps = stripUndefined({
+    defaultSecret,
+    tenantSecretPrefix,
+    accessPolicyFile,
+    tuning: nonEmptyGroup(tuning),
+    api: nonEmptyGroup(api),
+    monitoring: nonEmptyGroup(monitoring),
+    logRetention: logRetentionDays as RetentionDays | undefined,
+    reservedConcurrency: reader.integer('reservedConcurrency', 1),
+    memorySize: reader.integer('memorySize', 128, 10_240),
+    tracing: reader.boolean('tracing'),
+  });
+  return {
+    stackName:
+      reader.string('stackName', PATTERNS.stackName, 'a CloudFormation stack name') ??
+      DEFAULT_STACK_NAME,
+    broker,
+    secretImport,
+    alarmTopicArn: reader.string('alarmTopicArn', PATTERNS.topicArn, 'an SNS topic ARN'),
+  };
+}
+
+function readSecretImport(reader: Reader): SecretImport {
   const secretArn = reader.string(
     'secretArn',
     PATTERNS.secretCompleteArn,
@@ -109,79 +175,34 @@ export function readContext(get: ContextReader): AppSettings {
     PATTERNS.kmsKeyArn,
     'a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; aliases cannot be granted)',
   );
-  if (secretKmsKeyArn !== undefined && secretArn === undefined && secretName === undefined) {
-    throw new ContextError(
-      'secretKmsKeyArn',
-      'needs secretArn or secretName: a secret this stack creates uses the AWS managed key.',
-    );
-  }
-  const accessPolicyFile = reader.string('accessPolicyFile', /^.+$/, 'a file path');
-  if (accessPolicyFile !== undefined && !existsSync(accessPolicyFile)) {
-    throw new ContextError(
-      'accessPolicyFile',
-      `names a file that does not exist: ${accessPolicyFile}`,
-    );
-  }
+  return stripUndefined({ secretArn, secretName, secretKmsKeyArn });
+}
 
-  const tuning = {
-    boxApiUrl: reader.string('boxApiUrl', /^\S+$/, 'a URL'),
-    secretTtlSeconds: reader.integer('secretTtlSeconds', 0),
-    tokenRefreshMarginSeconds: reader.integer('tokenRefreshMarginSeconds', 0),
-    boxHttpTimeoutMs: reader.integer('boxHttpTimeoutMs', 0),
-    boxRetryBudgetMs: reader.integer('boxRetryBudgetMs', 0),
-    boxMaxAttempts: reader.integer('boxMaxAttempts', 0),
-    tokenCacheMaxEntries: reader.integer('tokenCacheMaxEntries', 0),
-    secretRereadIntervalSeconds: reader.integer('secretRereadIntervalSeconds', 0),
-    negativeCacheSeconds: reader.integer('negativeCacheSeconds', 0),
-  };
-  checkTuning(tuning);
-
-  const logRetentionDays = reader.integer('logRetentionDays', 1);
-  if (logRetentionDays !== undefined && !isRetentionDays(logRetentionDays)) {
-    throw new ContextError(
-      'logRetentionDays',
-      `must be one of the values CloudWatch Logs accepts: ${retentionValues().join(', ')}.`,
-    );
+/** The tuning keys of lambda/config-variables.ts's table, then the function's own check of their values. */
+function readTuning(reader: Reader): BrokerTuning {
+  const values: Record<string, string | number> = {};
+  for (const { key, variable } of TUNING_VARIABLES) {
+    const value =
+      variable.kind === 'integer'
+        ? reader.integer(key, 0)
+        : reader.string(key, /^\S+$/, 'a URL without spaces');
+    if (value !== undefined) values[key] = value;
   }
-  const throttleRateLimit = reader.number('throttleRateLimit', 0.001, 10_000);
-  const throttleBurstLimit = reader.integer('throttleBurstLimit', 1, 5000);
-
-  const broker: Omit<BoxTokenBrokerProps, 'alarmTopic'> = stripUndefined({
-    secretArn,
-    secretName,
-    secretKmsKeyArn,
-    allowedAccountIds: reader.list('allowedAccountIds', PATTERNS.accountId, '12-digit account IDs'),
-    allowedPrincipalArns: reader.list(
-      'allowedPrincipalArns',
-      PATTERNS.principalArn,
-      'IAM role or user ARNs (arn:aws:iam::ACCOUNT:role/NAME, wildcards * and ? allowed)',
-    ),
-    allowedOrganizationId: reader.string(
-      'allowedOrganizationId',
-      PATTERNS.organizationId,
-      'an AWS Organizations ID (o-xxxxxxxxxx)',
-    ),
-    accessPolicyFile,
-    ...tuning,
-    logRetention: logRetentionDays as RetentionDays | undefined,
-    throttleRateLimit,
-    throttleBurstLimit,
-    reservedConcurrency: reader.integer('reservedConcurrency', 1),
-    memorySize: reader.integer('memorySize', 128, 10_240),
-    tracing: reader.boolean('tracing'),
-    apiGatewayCloudWatchRole: reader.boolean('apiGatewayCloudWatchRole'),
-    accessDeniedAlarmThreshold: reader.integer('accessDeniedAlarmThreshold', 1),
-    canaryEnabled: reader.boolean('canaryEnabled'),
-    canarySchedule: canarySchedule(reader),
-    dashboard: reader.boolean('dashboard'),
+  const tuning: BrokerTuning = values;
+  const env = brokerEnvironment(tuning, {
+    secretId: 'synth-check',
+    serviceName: 'synth-check',
+    metricsNamespace: 'synth-check',
   });
-  return {
-    stackName:
-      reader.string('stackName', PATTERNS.stackName, 'a CloudFormation stack name') ??
-      DEFAULT_STACK_NAME,
-    broker,
-    alarmTopicArn: reader.string('alarmTopicArn', PATTERNS.topicArn, 'an SNS topic ARN'),
-  };
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigVariableError)) throw error;
+    const key = error.variables.map(tuningKeyOf).find((entry) => entry !== undefined);
+    if (key === undefined) throw error;
+    throw new ContextError(key, `is invalid: ${error.message}`);
+  }
+  return tuning;
 }
 
 /** `canarySchedule`: a rate expression, checked as the construct checks it. */
@@ -200,124 +221,4 @@ function canarySchedule(reader: Reader): Schedule | undefined {
     throw new ContextError('canarySchedule', `is invalid: ${error.message}`);
   }
   return schedule;
-}
-
-/** Runs the function's own configuration check on the tuning values, naming the context key. */
-function checkTuning(tuning: Parameters<typeof brokerEnvironment>[0]): void {
-  const env = brokerEnvironment(tuning, {
-    secretId: 'synth-check',
-    serviceName: 'synth-check',
-    metricsNamespace: 'synth-check',
-  });
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (!(error instanceof MisconfiguredError)) throw error;
-    const variable = Object.keys(ENV_TO_KEY).find((name) => error.message.includes(name));
-    const key = variable === undefined ? undefined : ENV_TO_KEY[variable];
-    if (key === undefined) throw error;
-    throw new ContextError(key, `is invalid: ${error.message}`);
-  }
-}
-
-class Reader {
-  constructor(private readonly get: ContextReader) {}
-
-  private raw(key: ContextKey): unknown {
-    const value = this.get(key);
-    return value === null || value === '' ? undefined : value;
-  }
-
-  string(key: ContextKey, pattern: RegExp, what: string): string | undefined {
-    const value = this.raw(key);
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string' || !pattern.test(value.trim())) {
-      throw new ContextError(key, `must be ${what}.`);
-    }
-    return value.trim();
-  }
-
-  number(key: ContextKey, min: number, max: number): number | undefined {
-    const value = this.raw(key);
-    if (value === undefined) return undefined;
-    const number =
-      typeof value === 'number'
-        ? value
-        : typeof value === 'string'
-          ? Number(value.trim())
-          : Number.NaN;
-    if (!Number.isFinite(number) || number < min || number > max) {
-      throw new ContextError(key, `must be a number between ${min} and ${max}.`);
-    }
-    return number;
-  }
-
-  integer(key: ContextKey, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-    const value = this.raw(key);
-    if (value === undefined) return undefined;
-    const text =
-      typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-    if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-      const range =
-        max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `between ${min} and ${max}`;
-      throw new ContextError(key, `must be a whole number ${range}.`);
-    }
-    return Number(text);
-  }
-
-  boolean(key: ContextKey): boolean | undefined {
-    const value = this.raw(key);
-    if (value === undefined) return undefined;
-    if (value === true || value === 'true') return true;
-    if (value === false || value === 'false') return false;
-    throw new ContextError(key, 'must be true or false.');
-  }
-
-  /** A JSON array, a JSON array in a string, or a comma-separated string. */
-  list(key: ContextKey, pattern: RegExp, what: string): string[] | undefined {
-    const value = this.raw(key);
-    if (value === undefined) return undefined;
-    let items: unknown;
-    if (Array.isArray(value)) {
-      items = value;
-    } else if (typeof value === 'string' && value.trim().startsWith('[')) {
-      try {
-        items = JSON.parse(value);
-      } catch {
-        throw new ContextError(key, 'is not a valid JSON array.');
-      }
-    } else if (typeof value === 'string') {
-      items = value
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-    }
-    if (!Array.isArray(items) || items.length === 0) {
-      throw new ContextError(
-        key,
-        `must be a non-empty list (comma-separated or a JSON array) of ${what}.`,
-      );
-    }
-    const strings: string[] = [];
-    for (const item of items) {
-      if (typeof item !== 'string' || !pattern.test(item.trim())) {
-        throw new ContextError(key, `must list only ${what}; "${String(item)}" is not one.`);
-      }
-      strings.push(item.trim());
-    }
-    return [...new Set(strings)];
-  }
-}
-
-function retentionValues(): number[] {
-  return Object.values(RetentionDays).filter((value): value is number => typeof value === 'number');
-}
-
-function isRetentionDays(days: number): days is RetentionDays {
-  return retentionValues().includes(days);
-}
-
-/** `exactOptionalPropertyTypes`-friendly: drops keys whose value is undefined. */
-function stripUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }

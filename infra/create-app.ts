@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { BoxTokenBrokerStack } from './box-token-broker-stack.js';
-import { readContext } from './context.js';
+import { checkForMisspelledKeys, readContext } from './context.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -42,10 +42,12 @@ export function createApp(options: CreateAppOptions = {}): App {
       ? {}
       : { context: { ...cdkJsonContext(), ...options.context } }),
   });
+  checkForMisspelledKeys(Object.keys(app.node.getAllContext() as Record<string, unknown>));
   const settings = readContext((key) => app.node.tryGetContext(key));
   new BoxTokenBrokerStack(app, settings.stackName, {
     description: 'Box token broker: Box tokens for IAM-authenticated AWS callers.',
     broker: settings.broker,
+    secretImport: settings.secretImport,
     alarmTopicArn: settings.alarmTopicArn,
   });
   if (options.nag ?? true) {

@@ -6,16 +6,22 @@ import {
   GraphWidget,
   type IMetric,
   type IWidget,
+  LogQueryVisualizationType,
+  LogQueryWidget,
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type BrokerMetrics, BROKER_METRIC_NAMES as M, METRIC_PERIOD } from './broker-metrics.js';
+import { errorsByTenantQuery, issuanceByTenantQuery } from './log-insights.js';
 
 export interface BrokerDashboardProps {
   /** Dashboard names are unique per account across regions. */
   readonly dashboardName: string;
   readonly function: IFunction;
+  /** The function's log: the per-tenant views query it. */
+  readonly functionLogGroup: ILogGroup;
   readonly api: RestApi;
   readonly metrics: BrokerMetrics;
   /** The alarms to show the state of. */
@@ -29,7 +35,7 @@ const HEIGHT = 6;
 
 /**
  * One CloudWatch dashboard for the broker, read top to bottom: alarms; what callers get; what Box
- * does; the secret; the API and the function underneath.
+ * does; the secret; the API and the function underneath; per tenant, from the log.
  */
 export class BrokerDashboard extends Construct {
   public readonly dashboard: Dashboard;
@@ -131,6 +137,24 @@ export class BrokerDashboard extends Construct {
         graph('Function concurrent executions', [
           fn.metric('ConcurrentExecutions', { period, statistic: 'Maximum', label: 'max' }),
         ]),
+      ],
+      [
+        new LogQueryWidget({
+          title: 'Requests, tokens issued and errors by tenant (function log)',
+          logGroupNames: [props.functionLogGroup.logGroupName],
+          queryLines: issuanceByTenantQuery(),
+          view: LogQueryVisualizationType.TABLE,
+          width: 12,
+          height: HEIGHT,
+        }),
+        new LogQueryWidget({
+          title: 'Errors by tenant, code and operation (function log)',
+          logGroupNames: [props.functionLogGroup.logGroupName],
+          queryLines: errorsByTenantQuery(),
+          view: LogQueryVisualizationType.TABLE,
+          width: 12,
+          height: HEIGHT,
+        }),
       ],
     ];
 

@@ -1,32 +1,48 @@
+import {
+  CONFIG_VARIABLES,
+  type ConfigVariableName,
+  TENANT_SECRET_PREFIX_PATTERN,
+} from './config-variables.js';
 import { MisconfiguredError } from './errors.js';
+
+export {
+  CONFIG_VARIABLES,
+  type ConfigVariable,
+  type ConfigVariableDeploy,
+  type ConfigVariableKind,
+  type ConfigVariableName,
+  TENANT_SECRET_PREFIX_PATTERN,
+} from './config-variables.js';
 
 /** The function's configuration, read and validated once at cold start. */
 export interface BrokerConfig {
-  /** `BOX_CREDENTIALS_SECRET`: ARN or name of the Secrets Manager secret. */
-  credentialsSecretId: string;
+  /** `BOX_CREDENTIALS_SECRET`: the default tenant's secret; undefined = tenants only. */
+  credentialsSecretId: string | undefined;
+  /** `BOX_TENANT_SECRET_PREFIX`: name prefix of the tenants' secrets; undefined = no tenants. */
+  tenantSecretPrefix: string | undefined;
   /** `BOX_API_URL`: Box API origin (no path, no trailing slash). */
   boxApiUrl: string;
-  /** `BOX_SECRET_TTL_SECONDS`: how long a read secret value is trusted. */
+  /** `BOX_SECRET_TTL_SECONDS`, in ms. */
   secretTtlMs: number;
-  /** `BOX_SECRET_REREAD_INTERVAL_SECONDS`: minimum gap between forced re-reads. */
+  /** `BOX_SECRET_REREAD_INTERVAL_SECONDS`, in ms. */
   secretRereadIntervalMs: number;
-  /** `BOX_TOKEN_REFRESH_MARGIN_SECONDS`: a cached token is replaced once it has less life. */
+  /** `BOX_TOKEN_REFRESH_MARGIN_SECONDS`. */
   refreshMarginSeconds: number;
-  /** `BOX_TOKEN_CACHE_MAX_ENTRIES`: bound on cached tokens per execution environment. */
+  /** `BOX_TOKEN_CACHE_MAX_ENTRIES`. */
   tokenCacheMaxEntries: number;
-  /** `BOX_HTTP_TIMEOUT_MS`: timeout of one HTTP attempt to Box. */
+  /** `BOX_HTTP_TIMEOUT_MS`. */
   boxAttemptTimeoutMs: number;
   /** `BOX_RETRY_BUDGET_MS`: the whole request's budget for Box and Secrets Manager calls. */
   boxRetryBudgetMs: number;
   /** `BOX_MAX_ATTEMPTS`: attempts per Box call (first try included), inside the deadline. */
   boxMaxAttempts: number;
-  /** `BOX_NEGATIVE_CACHE_SECONDS`: how long a Box configuration error is answered from memory. */
+  /** `BOX_NEGATIVE_CACHE_SECONDS`, in ms. */
   negativeCacheMs: number;
   /** `BOX_ACCESS_POLICY` (inline JSON) or `BOX_ACCESS_POLICY_FILE` (path); neither = default. */
   accessPolicy: AccessPolicySource;
-  /** `POWERTOOLS_METRICS_NAMESPACE`: CloudWatch namespace of the broker's metrics. */
+  /** `POWERTOOLS_METRICS_NAMESPACE`. */
   metricsNamespace: string;
-  /** `POWERTOOLS_SERVICE_NAME`: the `service` dimension and log field. */
+  /** `POWERTOOLS_SERVICE_NAME`. */
   serviceName: string;
 }
 
@@ -36,85 +52,68 @@ export type AccessPolicySource =
   | { kind: 'inline'; json: string }
   | { kind: 'file'; path: string };
 
-/** API Gateway cuts a request at 29 s; the whole Box budget must end well before. */
-const MAX_RETRY_BUDGET_MS = 25_000;
+const V = CONFIG_VARIABLES;
 
+/** The defaults of the table under the names code uses. */
 export const CONFIG_DEFAULTS = {
-  boxApiUrl: 'https://api.box.com',
-  secretTtlSeconds: 300,
-  secretRereadIntervalSeconds: 10,
-  refreshMarginSeconds: 300,
-  tokenCacheMaxEntries: 1000,
-  boxAttemptTimeoutMs: 4000,
-  boxRetryBudgetMs: 10_000,
-  boxMaxAttempts: 4,
-  negativeCacheSeconds: 10,
-  metricsNamespace: 'BoxTokenBroker',
-  serviceName: 'box-token-broker',
+  boxApiUrl: V.BOX_API_URL.default,
+  secretTtlSeconds: V.BOX_SECRET_TTL_SECONDS.default,
+  secretRereadIntervalSeconds: V.BOX_SECRET_REREAD_INTERVAL_SECONDS.default,
+  refreshMarginSeconds: V.BOX_TOKEN_REFRESH_MARGIN_SECONDS.default,
+  tokenCacheMaxEntries: V.BOX_TOKEN_CACHE_MAX_ENTRIES.default,
+  boxAttemptTimeoutMs: V.BOX_HTTP_TIMEOUT_MS.default,
+  boxRetryBudgetMs: V.BOX_RETRY_BUDGET_MS.default,
+  boxMaxAttempts: V.BOX_MAX_ATTEMPTS.default,
+  negativeCacheSeconds: V.BOX_NEGATIVE_CACHE_SECONDS.default,
+  metricsNamespace: V.POWERTOOLS_METRICS_NAMESPACE.default,
+  serviceName: V.POWERTOOLS_SERVICE_NAME.default,
 } as const;
+
+/** A configuration error that names the variables at fault (never their values). */
+export class ConfigVariableError extends MisconfiguredError {
+  readonly variables: readonly ConfigVariableName[];
+
+  constructor(variables: readonly ConfigVariableName[], message: string) {
+    super(message);
+    this.name = 'ConfigVariableError';
+    this.variables = variables;
+  }
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads the broker's configuration from the environment. Every failure is a
- * {@link MisconfiguredError} that names the variable, never its value.
+ * {@link ConfigVariableError} that names the variable, never its value.
  */
 export function loadConfig(env: Env = process.env): BrokerConfig {
-  const secretTtlSeconds = intVar(env, 'BOX_SECRET_TTL_SECONDS', CONFIG_DEFAULTS.secretTtlSeconds, {
-    min: 0,
-    max: 86_400,
-  });
-  const boxAttemptTimeoutMs = intVar(
-    env,
-    'BOX_HTTP_TIMEOUT_MS',
-    CONFIG_DEFAULTS.boxAttemptTimeoutMs,
-    { min: 100, max: MAX_RETRY_BUDGET_MS },
-  );
+  const timeoutMs = integer(env, 'BOX_HTTP_TIMEOUT_MS');
   // The default budget grows with a longer attempt timeout so one attempt always fits.
-  const boxRetryBudgetMs = intVar(
-    env,
-    'BOX_RETRY_BUDGET_MS',
-    Math.max(CONFIG_DEFAULTS.boxRetryBudgetMs, boxAttemptTimeoutMs),
-    {
-      min: boxAttemptTimeoutMs,
-      max: MAX_RETRY_BUDGET_MS,
-    },
-  );
+  const budgetMs = integer(env, 'BOX_RETRY_BUDGET_MS', {
+    min: timeoutMs,
+    fallback: Math.max(V.BOX_RETRY_BUDGET_MS.default, timeoutMs),
+  });
+  const credentialsSecretId = nonEmpty(env, 'BOX_CREDENTIALS_SECRET');
+  const tenantSecretPrefix = secretPrefix(env, 'BOX_TENANT_SECRET_PREFIX');
+  if (credentialsSecretId === undefined && tenantSecretPrefix === undefined) {
+    throw new ConfigVariableError(
+      ['BOX_CREDENTIALS_SECRET', 'BOX_TENANT_SECRET_PREFIX'],
+      'Environment variable BOX_CREDENTIALS_SECRET is not set, nor is BOX_TENANT_SECRET_PREFIX: ' +
+        'set at least one of them.',
+    );
+  }
   return {
-    credentialsSecretId: requiredVar(env, 'BOX_CREDENTIALS_SECRET'),
-    boxApiUrl: originVar(env, 'BOX_API_URL', CONFIG_DEFAULTS.boxApiUrl),
-    secretTtlMs: secretTtlSeconds * 1000,
-    secretRereadIntervalMs:
-      intVar(
-        env,
-        'BOX_SECRET_REREAD_INTERVAL_SECONDS',
-        CONFIG_DEFAULTS.secretRereadIntervalSeconds,
-        { min: 0, max: 3600 },
-      ) * 1000,
-    refreshMarginSeconds: intVar(
-      env,
-      'BOX_TOKEN_REFRESH_MARGIN_SECONDS',
-      CONFIG_DEFAULTS.refreshMarginSeconds,
-      // Box tokens live about an hour; a margin near that would refresh on every request.
-      { min: 0, max: 1800 },
-    ),
-    tokenCacheMaxEntries: intVar(
-      env,
-      'BOX_TOKEN_CACHE_MAX_ENTRIES',
-      CONFIG_DEFAULTS.tokenCacheMaxEntries,
-      { min: 1, max: 1_000_000 },
-    ),
-    boxAttemptTimeoutMs,
-    boxRetryBudgetMs,
-    boxMaxAttempts: intVar(env, 'BOX_MAX_ATTEMPTS', CONFIG_DEFAULTS.boxMaxAttempts, {
-      min: 1,
-      max: 10,
-    }),
-    negativeCacheMs:
-      intVar(env, 'BOX_NEGATIVE_CACHE_SECONDS', CONFIG_DEFAULTS.negativeCacheSeconds, {
-        min: 0,
-        max: 300,
-      }) * 1000,
+    credentialsSecretId,
+    tenantSecretPrefix,
+    boxApiUrl: origin(env, 'BOX_API_URL'),
+    secretTtlMs: integer(env, 'BOX_SECRET_TTL_SECONDS') * 1000,
+    secretRereadIntervalMs: integer(env, 'BOX_SECRET_REREAD_INTERVAL_SECONDS') * 1000,
+    refreshMarginSeconds: integer(env, 'BOX_TOKEN_REFRESH_MARGIN_SECONDS'),
+    tokenCacheMaxEntries: integer(env, 'BOX_TOKEN_CACHE_MAX_ENTRIES'),
+    boxAttemptTimeoutMs: timeoutMs,
+    boxRetryBudgetMs: budgetMs,
+    boxMaxAttempts: integer(env, 'BOX_MAX_ATTEMPTS'),
+    negativeCacheMs: integer(env, 'BOX_NEGATIVE_CACHE_SECONDS') * 1000,
     accessPolicy: accessPolicySource(env),
     ...loadTelemetryConfig(env),
   };
@@ -126,73 +125,85 @@ export function loadTelemetryConfig(
 ): Pick<BrokerConfig, 'metricsNamespace' | 'serviceName'> {
   return {
     metricsNamespace:
-      nonEmpty(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? CONFIG_DEFAULTS.metricsNamespace,
-    serviceName: nonEmpty(env, 'POWERTOOLS_SERVICE_NAME') ?? CONFIG_DEFAULTS.serviceName,
+      nonEmpty(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? V.POWERTOOLS_METRICS_NAMESPACE.default,
+    serviceName: nonEmpty(env, 'POWERTOOLS_SERVICE_NAME') ?? V.POWERTOOLS_SERVICE_NAME.default,
   };
 }
 
-function nonEmpty(env: Env, name: string): string | undefined {
+function nonEmpty(env: Env, name: ConfigVariableName): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
 
-function requiredVar(env: Env, name: string): string {
-  const value = nonEmpty(env, name);
-  if (value === undefined) {
-    throw new MisconfiguredError(`Environment variable ${name} is not set.`);
-  }
-  return value;
-}
+type IntegerName = {
+  [N in ConfigVariableName]: (typeof V)[N]['kind'] extends 'integer' ? N : never;
+}[ConfigVariableName];
 
-function intVar(
+/** An `integer` variable within the table's bounds (or a tighter `min`), else its default. */
+function integer(
   env: Env,
-  name: string,
-  fallback: number,
-  range: { min: number; max: number },
+  name: IntegerName,
+  override: { min?: number; fallback?: number } = {},
 ): number {
+  const variable = V[name];
   const raw = nonEmpty(env, name);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return override.fallback ?? variable.default;
   if (!/^\d+$/.test(raw)) {
-    throw new MisconfiguredError(`Environment variable ${name} must be a whole number.`);
+    throw new ConfigVariableError([name], `Environment variable ${name} must be a whole number.`);
   }
   const value = Number(raw);
-  if (value < range.min || value > range.max) {
-    throw new MisconfiguredError(
-      `Environment variable ${name} must be between ${range.min} and ${range.max}.`,
+  const min = override.min ?? variable.min;
+  if (value < min || value > variable.max) {
+    throw new ConfigVariableError(
+      [name],
+      `Environment variable ${name} must be between ${min} and ${variable.max}.`,
     );
   }
   return value;
 }
 
-function originVar(env: Env, name: string, fallback: string): string {
+function origin(env: Env, name: 'BOX_API_URL'): string {
   const raw = nonEmpty(env, name);
-  if (raw === undefined) return fallback;
+  if (raw === undefined) return V[name].default;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new MisconfiguredError(`Environment variable ${name} must be an absolute URL.`);
+    throw new ConfigVariableError([name], `Environment variable ${name} must be an absolute URL.`);
   }
   // Plain http is only for a local Box simulator; a token endpoint elsewhere must be TLS.
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new MisconfiguredError(
+    throw new ConfigVariableError(
+      [name],
       `Environment variable ${name} must use https (http is allowed only for a loopback host).`,
     );
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-    throw new MisconfiguredError(
+    throw new ConfigVariableError(
+      [name],
       `Environment variable ${name} must be an origin such as https://api.box.com, without a path.`,
     );
   }
   return url.origin;
 }
 
+function secretPrefix(env: Env, name: 'BOX_TENANT_SECRET_PREFIX'): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined || TENANT_SECRET_PREFIX_PATTERN.test(raw)) return raw;
+  throw new ConfigVariableError(
+    [name],
+    `Environment variable ${name} must be a Secrets Manager name prefix ending with "/" ` +
+      '(letters, digits and _+=.@-/).',
+  );
+}
+
 function accessPolicySource(env: Env): AccessPolicySource {
   const inline = nonEmpty(env, 'BOX_ACCESS_POLICY');
   const file = nonEmpty(env, 'BOX_ACCESS_POLICY_FILE');
   if (inline !== undefined && file !== undefined) {
-    throw new MisconfiguredError(
+    throw new ConfigVariableError(
+      ['BOX_ACCESS_POLICY', 'BOX_ACCESS_POLICY_FILE'],
       'Set only one of the environment variables BOX_ACCESS_POLICY and BOX_ACCESS_POLICY_FILE.',
     );
   }

@@ -34,7 +34,7 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
     new SecretsManagerCredentials({
       // The standard chain supplies region, credentials and AWS_ENDPOINT_URL_SECRETS_MANAGER.
       client: overrides.secretsManager ?? new SecretsManagerClient({}),
-      secretId: config.credentialsSecretId,
+      secretId: defaultSecretId(config),
       ttlMs: config.secretTtlMs,
       rereadIntervalMs: config.secretRereadIntervalMs,
       now,
@@ -62,6 +62,18 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
     fallbackRecheckMs: config.secretRereadIntervalMs,
     now,
   });
+}
+
+/**
+ * The default tenant's secret. Tenant routing is not built yet, so a tenants-only deployment
+ * (BOX_TENANT_SECRET_PREFIX alone) is a configuration this version cannot serve.
+ */
+function defaultSecretId(config: BrokerConfig): string {
+  if (config.credentialsSecretId !== undefined) return config.credentialsSecretId;
+  throw new MisconfiguredError(
+    'Environment variable BOX_CREDENTIALS_SECRET is not set; this version serves no tenants ' +
+      'without it.',
+  );
 }
 
 /** The canary's Box API probe, with the same Box origin and attempt timeout as the broker. */

@@ -241,3 +241,35 @@ describe('Function: loadTelemetryConfig', () => {
     });
   });
 });
+
+describe('Function: loadConfig (tenants)', () => {
+  it('accepts a tenant prefix alone (a tenants-only deployment)', () => {
+    const config = loadConfig({ BOX_TENANT_SECRET_PREFIX: 'box-token-broker/tenants/' });
+    expect(config.tenantSecretPrefix).toBe('box-token-broker/tenants/');
+    expect(config.credentialsSecretId).toBeUndefined();
+  });
+
+  it('accepts both the default secret and a tenant prefix', () => {
+    const config = loadConfig(env({ BOX_TENANT_SECRET_PREFIX: 'tenants/' }));
+    expect(config).toMatchObject({ credentialsSecretId: SECRET, tenantSecretPrefix: 'tenants/' });
+  });
+
+  it('throws naming both variables when neither is set', () => {
+    const error = configError({ BOX_CREDENTIALS_SECRET: ' ', BOX_TENANT_SECRET_PREFIX: '' });
+    expect(error.message).toContain('BOX_CREDENTIALS_SECRET');
+    expect(error.message).toContain('BOX_TENANT_SECRET_PREFIX');
+  });
+
+  it.each([
+    'box-token-broker/tenants',
+    'box-',
+    '/tenants/',
+    'tenants*/',
+    'box tenants/',
+    `${'a'.repeat(448)}/`,
+  ])('throws naming BOX_TENANT_SECRET_PREFIX, not its value, for %j', (prefix) => {
+    const error = configError(env({ BOX_TENANT_SECRET_PREFIX: prefix }));
+    expect(error.message).toContain('BOX_TENANT_SECRET_PREFIX');
+    expect(error.message).not.toContain(prefix);
+  });
+});

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ESM_REQUIRE_BANNER } from '../infra/bundling.js';
-import { apiGatewayEvent, type LocalEntry, lambdaContext } from '../local/api-gateway-adapter.js';
+import { apiGatewayEvent, lambdaContext } from '../local/api-gateway-adapter.js';
 import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator.js';
 import { functionAssetDir, type Synthesized, synth } from './infra-synth.js';
 
@@ -107,10 +107,22 @@ function getTokenEvent(): APIGatewayProxyEvent {
   });
 }
 
+/** The function's ARN; the qualifier names the entry an event came through (contract v1.1). */
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:111122223333:function:BoxTokenBroker-BrokerFunction';
+const ENTRY_ARNS = {
+  api: `${FUNCTION_ARN}:api`,
+  schedule: `${FUNCTION_ARN}:schedule`,
+  direct: `${FUNCTION_ARN}:direct`,
+} as const;
+
 /** Run by `node --eval` with the bundle's URL: one cold start and one direct invocation. */
 const ISOLATED_INVOKE = `
 const { handler } = await import(process.argv[1]);
-const context = { awsRequestId: 'bundle-isolated-1', getRemainingTimeInMillis: () => 15000 };
+const context = {
+  awsRequestId: 'bundle-isolated-1',
+  invokedFunctionArn: '${FUNCTION_ARN}',
+  getRemainingTimeInMillis: () => 15000,
+};
 const result = await handler({}, context);
 process.stdout.write('\\nISOLATED_RESULT ' + JSON.stringify(result) + '\\n');
 `;
@@ -156,13 +168,17 @@ describe('The bundled handler (cdk.out asset)', () => {
   const logLines: string[] = [];
 
   /** Calls the bundled handler, capturing what it writes to stdout (its log lines). */
-  async function call(event: unknown, requestId: string, entry: LocalEntry): Promise<unknown> {
+  async function call(
+    event: unknown,
+    requestId: string,
+    invokedFunctionArn: string,
+  ): Promise<unknown> {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
       logLines.push(String(chunk));
       return true;
     });
     try {
-      return await handler(event, lambdaContext(requestId, entry));
+      return await handler(event, { ...lambdaContext(requestId, 'direct'), invokedFunctionArn });
     } finally {
       write.mockRestore();
     }
@@ -243,7 +259,11 @@ describe('The bundled handler (cdk.out asset)', () => {
 
   it('answers GET /token with 200 and the token from Box, reading the secret over the wire', async () => {
     // Act
-    const result = (await call(getTokenEvent(), 'bundle-api-1', 'api')) as APIGatewayProxyResult;
+    const result = (await call(
+      getTokenEvent(),
+      'bundle-api-1',
+      ENTRY_ARNS.api,
+    )) as APIGatewayProxyResult;
 
     // Assess
     expect(result.statusCode).toBe(200);
@@ -269,7 +289,10 @@ describe('The bundled handler (cdk.out asset)', () => {
 
   it('serves a direct invocation from the cache: still exactly one Box call', async () => {
     // Act
-    const result = (await call({}, 'bundle-direct-1', 'direct')) as Record<string, unknown>;
+    const result = (await call({}, 'bundle-direct-1', ENTRY_ARNS.direct)) as Record<
+      string,
+      unknown
+    >;
 
     // Assess
     expect(result.access_token).toBe(simulator.issuedTokens()[0]?.accessToken);
@@ -279,7 +302,7 @@ describe('The bundled handler (cdk.out asset)', () => {
 
   it('runs the scheduled canary: the token works at GET /2.0/users/me', async () => {
     // Act
-    const result = (await call(SCHEDULED_EVENT, 'bundle-canary-1', 'schedule')) as Record<
+    const result = (await call(SCHEDULED_EVENT, 'bundle-canary-1', ENTRY_ARNS.schedule)) as Record<
       string,
       unknown
     >;

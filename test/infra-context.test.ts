@@ -4,7 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../infra/config-error.js';
-import { CONTEXT_KEYS, ContextError, readContext } from '../infra/context.js';
+import {
+  CONTEXT_KEYS,
+  ContextError,
+  checkForMisspelledKeys,
+  readContext,
+} from '../infra/context.js';
 import { createApp } from '../infra/create-app.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,7 +22,12 @@ describe('Function: readContext', () => {
     const settings = read({});
 
     // Assess
-    expect(settings).toEqual({ stackName: 'BoxTokenBroker', broker: {}, alarmTopicArn: undefined });
+    expect(settings).toEqual({
+      stackName: 'BoxTokenBroker',
+      broker: {},
+      secretImport: {},
+      alarmTopicArn: undefined,
+    });
   });
 
   it('accepts -c strings and cdk.json JSON alike', () => {
@@ -40,11 +50,10 @@ describe('Function: readContext', () => {
     // Assess
     expect(fromCli).toEqual(fromJson);
     expect(fromJson.broker).toEqual({
-      allowedAccountIds: ['111122223333', '444455556666'],
+      api: { allowedAccountIds: ['111122223333', '444455556666'], throttleRateLimit: 12.5 },
       memorySize: 512,
       tracing: false,
       logRetention: RetentionDays.ONE_MONTH,
-      throttleRateLimit: 12.5,
     });
   });
 
@@ -60,12 +69,14 @@ describe('Function: readContext', () => {
     });
 
     // Assess
-    const { canarySchedule, ...rest } = settings.broker;
+    const { canarySchedule, ...rest } = settings.broker.monitoring ?? {};
     expect(canarySchedule?.expressionString).toBe('rate(15 minutes)');
     expect(rest).toEqual({
       canaryEnabled: false,
       dashboard: false,
       accessDeniedAlarmThreshold: 10,
+    });
+    expect(settings.broker.tuning).toEqual({
       secretRereadIntervalSeconds: 30,
       negativeCacheSeconds: 0,
     });
@@ -78,7 +89,9 @@ describe('Function: readContext', () => {
 
   it('reads a list given as a JSON array string', () => {
     const settings = read({ allowedPrincipalArns: '["arn:aws:iam::111122223333:role/etl-*"]' });
-    expect(settings.broker.allowedPrincipalArns).toEqual(['arn:aws:iam::111122223333:role/etl-*']);
+    expect(settings.broker.api?.allowedPrincipalArns).toEqual([
+      'arn:aws:iam::111122223333:role/etl-*',
+    ]);
   });
 
   it.each([
@@ -116,6 +129,10 @@ describe('Function: readContext', () => {
     ['canaryEnabled', 'yes', 'true or false'],
     ['dashboard', 'no', 'true or false'],
     ['accessDeniedAlarmThreshold', '0', 'whole number at least 1'],
+    ['tenantSecretPrefix', 'box-token-broker/tenants', 'ending with "/"'],
+    ['tenantSecretPrefix', 'box tenants/', 'ending with "/"'],
+    ['defaultSecret', 'no', 'true or false'],
+    ['defaultSecret', 'false', 'needs tenantSecretPrefix'],
   ])('throws naming %s when it is %j', (key, value, fragment) => {
     // Arrange: secretKmsKeyArn is checked for format first, so give it a valid ARN shape when the
     // point is the missing import.
@@ -152,6 +169,59 @@ describe('Function: readContext', () => {
     expect(() =>
       read({ secretName: 'box', secretKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:alias/box' }),
     ).toThrow(/Context key "secretKmsKeyArn" must be a KMS key ARN/);
+  });
+});
+
+describe('Function: readContext (tenants)', () => {
+  it('reads a tenants-only deployment', () => {
+    const settings = read({ defaultSecret: 'false', tenantSecretPrefix: 'box/tenants/' });
+    expect(settings.broker).toEqual({ defaultSecret: false, tenantSecretPrefix: 'box/tenants/' });
+  });
+
+  it('refuses defaultSecret=false together with an imported default secret', () => {
+    expect(() =>
+      read({ defaultSecret: false, tenantSecretPrefix: 'box/tenants/', secretName: 'box' }),
+    ).toThrow(/Context key "defaultSecret" false cannot be combined with secretArn or secretName/);
+  });
+
+  it("accepts a KMS key for the tenants' secrets without an imported default secret", () => {
+    const settings = read({
+      tenantSecretPrefix: 'box/tenants/',
+      secretKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/abcd',
+    });
+    expect(settings.secretImport.secretKmsKeyArn).toBe(
+      'arn:aws:kms:us-east-1:111122223333:key/abcd',
+    );
+  });
+});
+
+describe('Function: checkForMisspelledKeys', () => {
+  it.each([
+    ['secretTTLSeconds', 'secretTtlSeconds'],
+    ['boxMaxAttempt', 'boxMaxAttempts'],
+    ['tenantSecretPrefx', 'tenantSecretPrefix'],
+    ['Dashboard', 'dashboard'],
+  ])('fails on %s, naming %s', (typo, meant) => {
+    expect(() => checkForMisspelledKeys([typo])).toThrow(ContextError);
+    expect(() => checkForMisspelledKeys([typo])).toThrow(`did you mean "${meant}"`);
+  });
+
+  it("lets feature flags, lookups, the CLI's keys and unrelated keys through", () => {
+    expect(() =>
+      checkForMisspelledKeys([
+        '@aws-cdk/core:checkSecretUsage',
+        'aws:cdk:enable-path-metadata',
+        'availability-zones:account=111122223333:region=us-east-1',
+        'myOwnSetting',
+        ...CONTEXT_KEYS,
+      ]),
+    ).not.toThrow();
+  });
+
+  it('fails synth on a misspelled key before anything is built', () => {
+    expect(() => createApp({ context: { negativeCacheSecond: 5 } })).toThrow(
+      /Context key "negativeCacheSecond" is not a setting of this app/,
+    );
   });
 });
 

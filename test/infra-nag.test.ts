@@ -34,6 +34,8 @@ const EXPECTED_ACKNOWLEDGEMENTS = new Set([
   'AwsSolutions::AwsSolutions-SMG4',
   'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
   'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+  // The tenants' secrets: exactly secret:<prefix>* (the prefix of the scenarios below).
+  'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:box-token-broker/tenants/*]',
 ]);
 
 function assertCleanReport(outdir: string): void {
@@ -53,8 +55,15 @@ function assertCleanReport(outdir: string): void {
 describe('cdk-nag AwsSolutions on the app', () => {
   let plain: Synthesized;
   let everything: Synthesized;
+  let tenantsOnly: Synthesized;
   beforeAll(() => {
     plain = synth();
+    tenantsOnly = synth({
+      defaultSecret: false,
+      tenantSecretPrefix: 'box-token-broker/tenants/',
+      secretKmsKeyArn:
+        'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    });
     everything = synth({
       secretName: 'box/ccg',
       secretKmsKeyArn:
@@ -62,11 +71,25 @@ describe('cdk-nag AwsSolutions on the app', () => {
       tracing: true,
       apiGatewayCloudWatchRole: true,
       allowedOrganizationId: 'o-abcdefghij',
+      tenantSecretPrefix: 'box-token-broker/tenants/',
     });
   });
   afterAll(() => {
     plain?.dispose();
     everything?.dispose();
+    tenantsOnly?.dispose();
+  });
+
+  it('reports zero unacknowledged findings for a tenants-only broker', () => {
+    assertCleanReport(tenantsOnly.outdir);
+    // The wildcard is acknowledged for the tenants' prefix, and for nothing else.
+    const suppressed = report(tenantsOnly.outdir).pluginReports.flatMap(
+      (p) => p.suppressedViolations ?? [],
+    );
+    const wildcards = suppressed.filter((v) => v.acknowledgedId?.includes('IAM5'));
+    expect(wildcards.map((v) => v.acknowledgedId)).toEqual([
+      'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:box-token-broker/tenants/*]',
+    ]);
   });
 
   it('reports zero unacknowledged findings with the default context', () => {

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxTokenBroker } from '../infra/box-token-broker.js';
 import { canaryInterval } from '../infra/canary.js';
 import { ConfigError } from '../infra/config-error.js';
+import { LOG_FIELDS } from '../infra/log-insights.js';
+import { RequestLogger } from '../lambda/trace/log-line.js';
+import { startTrace } from '../lambda/trace/request-trace.js';
 import { propertiesOf, resourcesOf, type Synthesized, synth } from './infra-synth.js';
 
 type Json = Record<string, unknown>;
@@ -23,6 +26,13 @@ function single(template: Template, type: string): { id: string; props: Json } {
 
 function functionId(template: Template): string {
   return single(template, 'AWS::Lambda::Function').id;
+}
+
+function scheduleAliasId(template: Template): string {
+  const [id] = Object.entries(template.findResources('AWS::Lambda::Alias')).find(
+    ([, alias]) => propertiesOf(alias as Json).Name === 'schedule',
+  ) ?? [''];
+  return id;
 }
 
 /** Alarms on one metric (single-metric alarms), optionally with exactly these dimensions. */
@@ -97,21 +107,21 @@ describe('Construct: BoxTokenBroker observability (default context)', () => {
   });
   afterAll(() => s?.dispose());
 
-  it('schedules the canary every 5 minutes with a plain scheduled event to the function', () => {
+  it('schedules the canary every 5 minutes with a plain scheduled event to the schedule alias', () => {
     const rule = single(s.template, 'AWS::Events::Rule').props;
     expect(rule.ScheduleExpression).toBe('rate(5 minutes)');
     expect(rule.State).toBe('ENABLED');
     expect(rule.EventPattern).toBeUndefined();
     const targets = rule.Targets as Json[];
     expect(targets).toHaveLength(1);
-    expect(targets[0]?.Arn).toEqual({ 'Fn::GetAtt': [functionId(s.template), 'Arn'] });
-    // No Input: the function recognises EventBridge's own "Scheduled Event".
+    expect(targets[0]?.Arn).toEqual({ Ref: scheduleAliasId(s.template) });
+    // No Input: the schedule alias is the entry; the event's shape proves nothing.
     expect(targets[0]?.Input).toBeUndefined();
     expect(targets[0]?.InputPath).toBeUndefined();
     expect(targets[0]?.InputTransformer).toBeUndefined();
   });
 
-  it('lets EventBridge invoke the function only from the canary rule', () => {
+  it('lets EventBridge invoke the schedule alias only from the canary rule', () => {
     const ruleId = single(s.template, 'AWS::Events::Rule').id;
     const fromEvents = resourcesOf(s.template, 'AWS::Lambda::Permission')
       .map(propertiesOf)
@@ -119,7 +129,7 @@ describe('Construct: BoxTokenBroker observability (default context)', () => {
     expect(fromEvents).toHaveLength(1);
     expect(fromEvents[0]).toMatchObject({
       Action: 'lambda:InvokeFunction',
-      FunctionName: { 'Fn::GetAtt': [functionId(s.template), 'Arn'] },
+      FunctionName: { Ref: scheduleAliasId(s.template) },
       SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
     });
     // Every invoke permission names its source: no service may invoke it from anywhere.
@@ -129,7 +139,11 @@ describe('Construct: BoxTokenBroker observability (default context)', () => {
   });
 
   it('does not retry a failed asynchronous (canary) invocation', () => {
-    expect(single(s.template, 'AWS::Lambda::EventInvokeConfig').props).toMatchObject({
+    const configs = resourcesOf(s.template, 'AWS::Lambda::EventInvokeConfig').map(propertiesOf);
+    const canary = configs.find((c) =>
+      JSON.stringify(c.Qualifier).includes(scheduleAliasId(s.template)),
+    );
+    expect(canary).toMatchObject({
       FunctionName: { Ref: functionId(s.template) },
       MaximumRetryAttempts: 0,
     });
@@ -275,6 +289,33 @@ describe('Construct: BoxTokenBroker observability (default context)', () => {
     });
   });
 
+  it('shows issuance and errors by tenant from the function log (Logs Insights)', () => {
+    const queries = dashboardBody(s.template).widgets.filter((w) => w.type === 'log');
+    expect(queries).toHaveLength(2);
+    const [issued, errors] = queries.map((w) => (w.properties ?? {}) as Json);
+    // The log group is a token ("<token>") in the body: the query runs on the function's log.
+    expect(String(issued?.query)).toBe(
+      'SOURCE \'<token>\' | fields coalesce(tenant, "default") as tenant_id\n' +
+        '| filter ispresent(status)\n' +
+        '| stats count(*) as requests, sum(TokensIssued) as issued, count(error) as errors by tenant_id\n' +
+        '| sort errors desc\n' +
+        '| limit 50',
+    );
+    expect(String(errors?.query)).toBe(
+      'SOURCE \'<token>\' | fields coalesce(tenant, "default") as tenant_id\n' +
+        '| filter ispresent(error)\n' +
+        '| stats count(*) as errors by tenant_id, error, route\n' +
+        '| sort errors desc\n' +
+        '| limit 50',
+    );
+    const body = JSON.stringify(single(s.template, 'AWS::CloudWatch::Dashboard').props);
+    const logGroups = Object.keys(s.template.findResources('AWS::Logs::LogGroup'));
+    const functionLogs = logGroups.find((id) => id.includes('FunctionLogs')) ?? '<none>';
+    const accessLogs = logGroups.find((id) => id.includes('AccessLogs')) ?? '<none>';
+    expect(body).toContain(`{"Ref":"${functionLogs}"}`);
+    expect(body).not.toContain(`{"Ref":"${accessLogs}"}`);
+  });
+
   it('shows the state of every alarm on the dashboard', () => {
     const alarmWidget = dashboardBody(s.template).widgets.find((w) => w.type === 'alarm');
     const shown = (alarmWidget?.properties as { alarms: string[] } | undefined)?.alarms ?? [];
@@ -377,14 +418,40 @@ describe('Construct: BoxTokenBroker observability props', () => {
   it('throws a ConfigError for a cron canary schedule, before bundling', () => {
     const stack = new Stack(new App(), 'PropsCheck');
     expect(
-      () => new BoxTokenBroker(stack, 'Broker', { canarySchedule: Schedule.cron({ minute: '0' }) }),
+      () =>
+        new BoxTokenBroker(stack, 'Broker', {
+          monitoring: { canarySchedule: Schedule.cron({ minute: '0' }) },
+        }),
     ).toThrow(/canarySchedule must be a rate expression/);
   });
 
   it.each([0, 2.5, -1])('throws a ConfigError for accessDeniedAlarmThreshold %s', (threshold) => {
     const stack = new Stack(new App(), 'PropsCheck');
     expect(
-      () => new BoxTokenBroker(stack, 'Broker', { accessDeniedAlarmThreshold: threshold }),
+      () =>
+        new BoxTokenBroker(stack, 'Broker', {
+          monitoring: { accessDeniedAlarmThreshold: threshold },
+        }),
     ).toThrow(ConfigError);
+  });
+});
+
+describe('Table: LOG_FIELDS', () => {
+  it('names fields the function really writes on a failed request', () => {
+    // Arrange
+    const lines: string[] = [];
+    const logger = new RequestLogger({ namespace: 'N', service: 's', sink: (l) => lines.push(l) });
+    const trace = startTrace('r1', 'api', 'POST /token', { kind: 'direct' }, 0);
+    trace.status = 403;
+    trace.errorCode = 'access_denied';
+
+    // Act
+    logger.write(trace);
+
+    // Assess: tenant is contract v1.1's and not yet written; the query counts its absence as default.
+    const record = JSON.parse(lines[0] ?? '{}') as Json;
+    expect(record[LOG_FIELDS.status]).toBe(403);
+    expect(record[LOG_FIELDS.errorCode]).toBe('access_denied');
+    expect(record[LOG_FIELDS.operation]).toBe('POST /token');
   });
 });

@@ -67,20 +67,25 @@ describe('Function: apiResourcePolicy', () => {
 
 describe('Construct: BoxTokenBroker props', () => {
   it.each([
-    ['secretArn', { secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:box' }],
-    ['secretKmsKeyArn', { secretName: 'box', secretKmsKeyArn: 'alias/box' }],
-    ['allowedAccountIds', { allowedAccountIds: ['1234'] }],
-    ['allowedOrganizationId', { allowedOrganizationId: 'org-1' }],
-  ])('throws naming %s when it has the wrong shape', (prop, broker) => {
+    [
+      'secretArn',
+      { secretImport: { secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:box' } },
+    ],
+    ['secretKmsKeyArn', { secretImport: { secretName: 'box', secretKmsKeyArn: 'alias/box' } }],
+    ['allowedAccountIds', { broker: { api: { allowedAccountIds: ['1234'] } } }],
+    ['allowedOrganizationId', { broker: { api: { allowedOrganizationId: 'org-1' } } }],
+    ['tenantSecretPrefix', { broker: { tenantSecretPrefix: 'box-tenants' } }],
+    ['tenantSecretPrefix', { broker: { tenantSecretPrefix: 'box tenants/' } }],
+  ])('throws naming %s when it has the wrong shape', (prop, props) => {
     // Validation runs before bundling, so no asset is built here.
-    expect(() => new BoxTokenBrokerStack(new App(), 'S', { broker })).toThrow(
+    expect(() => new BoxTokenBrokerStack(new App(), 'S', props)).toThrow(
       new RegExp(`prop ${prop}`),
     );
   });
 
   it('throws when a tuning value is out of the range the function accepts', () => {
     expect(
-      () => new BoxTokenBrokerStack(new App(), 'S', { broker: { boxMaxAttempts: 0 } }),
+      () => new BoxTokenBrokerStack(new App(), 'S', { broker: { tuning: { boxMaxAttempts: 0 } } }),
     ).toThrow(/BOX_MAX_ATTEMPTS/);
   });
 });

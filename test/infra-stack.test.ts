@@ -61,7 +61,7 @@ function assertSecurityFloor(get: () => Synthesized): void {
     expect(all?.ThrottlingBurstLimit).toBeGreaterThan(0);
   });
 
-  it('lets the function role read one secret and nothing but its logs besides', () => {
+  it('lets the function role read its secrets and nothing but its logs besides', () => {
     const statements = roleStatements(get().template);
     const actions = statements.flatMap((s) => asArray(s.Action) as string[]);
     for (const action of actions) {
@@ -72,9 +72,11 @@ function assertSecurityFloor(get: () => Synthesized): void {
     const secretStatements = statements.filter((s) =>
       (asArray(s.Action) as string[]).some((a) => a.startsWith('secretsmanager:')),
     );
-    expect(secretStatements).toHaveLength(1);
-    expect(secretStatements[0]?.Action).toBe('secretsmanager:GetSecretValue');
-    expect(asArray(secretStatements[0]?.Resource)).toHaveLength(1);
+    expect(secretStatements.length).toBeGreaterThanOrEqual(1);
+    for (const statement of secretStatements) {
+      expect(statement.Action).toBe('secretsmanager:GetSecretValue');
+      expect(asArray(statement.Resource)).toHaveLength(1);
+    }
     for (const statement of statements) expect(statement.Resource).not.toBe('*');
     const [role] = resourcesOf(get().template, 'AWS::IAM::Role').filter((r) =>
       JSON.stringify(r).includes('lambda.amazonaws.com'),
@@ -99,13 +101,15 @@ function assertSecurityFloor(get: () => Synthesized): void {
 
   it('outputs what the operator needs next', () => {
     const outputs = Object.keys(get().template.findOutputs('*')).sort();
-    expect(outputs).toEqual([
-      'ApiUrl',
-      'FunctionName',
-      'SecretArn',
-      'SecretConsoleUrl',
-      'TokenUrl',
-    ]);
+    const [fn] = resourcesOf(get().template, 'AWS::Lambda::Function');
+    const env = (propertiesOf(fn ?? {}).Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    // A tenants-only broker has no default secret to show.
+    const secretOutputs =
+      env.BOX_CREDENTIALS_SECRET === undefined ? [] : ['SecretArn', 'SecretConsoleUrl'];
+    expect(outputs).toEqual(
+      ['ApiUrl', 'DirectInvokeArn', 'FunctionName', ...secretOutputs, 'TokenUrl'].sort(),
+    );
   });
 }
 
@@ -398,5 +402,117 @@ describe('Construct: BoxTokenBroker (a list of accounts, principals, tuning and 
       expect(propertiesOf(alarm).AlarmActions).toEqual(['arn:aws:sns:us-east-1:111122223333:ops']);
       expect(propertiesOf(alarm).OKActions).toEqual(['arn:aws:sns:us-east-1:111122223333:ops']);
     }
+  });
+});
+
+const TENANT_ARN = {
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':secretsmanager:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':secret:box-token-broker/tenants/*',
+    ],
+  ],
+};
+
+function tenantStatement(s: Synthesized): PolicyStatementJson | undefined {
+  return roleStatements(s.template).find((st) => st.Sid === 'ReadTenantCredentials');
+}
+
+describe('Construct: BoxTokenBroker (default secret and tenants)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth({ tenantSecretPrefix: 'box-token-broker/tenants/' });
+  });
+  afterAll(() => s?.dispose());
+  assertSecurityFloor(() => s);
+
+  it('grants GetSecretValue on exactly secret:<prefix>* in this account and region', () => {
+    const statement = tenantStatement(s);
+    expect(statement?.Action).toBe('secretsmanager:GetSecretValue');
+    expect(statement?.Resource).toEqual(TENANT_ARN);
+    // Nothing wider anywhere: every secret grant is the default secret or the prefix.
+    const grants = roleStatements(s.template)
+      .filter((st) => asArray(st.Action).some((a) => String(a).startsWith('secretsmanager:')))
+      .flatMap((st) => asArray(st.Resource).map((r) => JSON.stringify(r)));
+    expect(grants).toHaveLength(2);
+    for (const grant of grants) {
+      expect(grant.includes('"Ref":"BrokerSecret') || grant === JSON.stringify(TENANT_ARN)).toBe(
+        true,
+      );
+    }
+  });
+
+  it('passes the prefix and the default secret to the function', () => {
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          BOX_TENANT_SECRET_PREFIX: 'box-token-broker/tenants/',
+          BOX_CREDENTIALS_SECRET: { Ref: Match.stringLikeRegexp('Secret') },
+        }),
+      },
+    });
+  });
+});
+
+describe('Construct: BoxTokenBroker (tenants only, customer-managed key)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth({
+      defaultSecret: 'false',
+      tenantSecretPrefix: 'box-token-broker/tenants/',
+      secretKmsKeyArn: KMS_KEY_ARN,
+    });
+  });
+  afterAll(() => s?.dispose());
+  assertSecurityFloor(() => s);
+
+  it('has no default secret, no BOX_CREDENTIALS_SECRET and no secret outputs', () => {
+    s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(secretStatement(s)).toBeUndefined();
+    const [fn] = resourcesOf(s.template, 'AWS::Lambda::Function');
+    const env = (propertiesOf(fn ?? {}).Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(env.BOX_CREDENTIALS_SECRET).toBeUndefined();
+    expect(env.BOX_TENANT_SECRET_PREFIX).toBe('box-token-broker/tenants/');
+    expect(Object.keys(s.template.findOutputs('*'))).not.toContain('SecretArn');
+  });
+
+  it("reads only the tenants' secrets and decrypts with the key only via Secrets Manager", () => {
+    const secretGrants = roleStatements(s.template).filter((st) =>
+      asArray(st.Action).some((a) => String(a).startsWith('secretsmanager:')),
+    );
+    expect(secretGrants).toHaveLength(1);
+    expect(secretGrants[0]?.Resource).toEqual(TENANT_ARN);
+    const kms = roleStatements(s.template).filter((st) =>
+      asArray(st.Action).includes('kms:Decrypt'),
+    );
+    expect(kms).toHaveLength(1);
+    expect(kms[0]?.Resource).toBe(KMS_KEY_ARN);
+    expect(JSON.stringify(kms[0]?.Condition)).toContain('kms:ViaService');
+  });
+});
+
+describe('Construct: BoxTokenBroker (upgrade from the single-construct release)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth();
+  });
+  afterAll(() => s?.dispose());
+
+  it.each([
+    ['AWS::ApiGateway::RestApi', 'BrokerApi8DF99423'],
+    ['AWS::ApiGateway::Stage', 'BrokerApiDeploymentStageprod2782F4B6'],
+    ['AWS::Lambda::Function', 'BrokerFunction6EF3CD61'],
+    ['AWS::Logs::LogGroup', 'BrokerFunctionLogsF78F0073'],
+    ['AWS::Logs::LogGroup', 'BrokerAccessLogs959E712A'],
+    ['AWS::SecretsManager::Secret', 'BrokerSecret449037E1'],
+  ])('keeps the logical ID of the %s %s, so CloudFormation updates it in place', (type, id) => {
+    expect(Object.keys(s.template.findResources(type))).toContain(id);
   });
 });

@@ -1,0 +1,46 @@
+import { BROKER_METRIC_NAMES } from './broker-metrics.js';
+
+/**
+ * Fields of the function's one JSON log line per request (lambda/trace/log-line.ts) that the
+ * per-tenant queries read. `tenant` is contract v1.1's (every line carries it; `default` for the
+ * default tenant); lines written before it existed count as `default`.
+ */
+export const LOG_FIELDS = {
+  tenant: 'tenant',
+  /** The HTTP status of the answer (direct invocations too). */
+  status: 'status',
+  /** The contract's error code of a failed request; absent on success. */
+  errorCode: 'error',
+  /** What was asked: `POST /token`, `GET /token`, `invoke`, `POST /revoke`, `canary`, ... */
+  operation: 'route',
+} as const;
+
+/** The tenant of a line, `default` when the line has none. */
+const TENANT = `coalesce(${LOG_FIELDS.tenant}, "default") as tenant_id`;
+
+/**
+ * Logs Insights: per tenant, the requests, the tokens issued (the line's EMF `TokensIssued`
+ * value) and the failed requests, busiest failures first. A per-tenant metric dimension would
+ * cost one metric per tenant and name; the log already holds the answer.
+ */
+export function issuanceByTenantQuery(): string[] {
+  return [
+    `fields ${TENANT}`,
+    `filter ispresent(${LOG_FIELDS.status})`,
+    `stats count(*) as requests, sum(${BROKER_METRIC_NAMES.tokensIssued}) as issued, ` +
+      `count(${LOG_FIELDS.errorCode}) as errors by tenant_id`,
+    'sort errors desc',
+    'limit 50',
+  ];
+}
+
+/** Logs Insights: failed requests per tenant, error code and operation. */
+export function errorsByTenantQuery(): string[] {
+  return [
+    `fields ${TENANT}`,
+    `filter ispresent(${LOG_FIELDS.errorCode})`,
+    `stats count(*) as errors by tenant_id, ${LOG_FIELDS.errorCode}, ${LOG_FIELDS.operation}`,
+    'sort errors desc',
+    'limit 50',
+  ];
+}

@@ -1,0 +1,166 @@
+/**
+ * The declaration of every environment variable of the function (read by lambda/config.ts only;
+ * infra and docs derive from it). Data, no process.env.
+ */
+/** How a variable's text is parsed. */
+export type ConfigVariableKind = 'integer' | 'origin' | 'secret-prefix' | 'text';
+
+/**
+ * How a deployment sets a variable: a `tuning` entry is the construct prop `tuning.<name>` and
+ * the CDK context key `<name>`; any other variable is derived by the construct from `props` (and
+ * from the listed context keys); empty lists = the construct never sets it.
+ */
+export type ConfigVariableDeploy =
+  | { readonly tuning: string }
+  | { readonly props: readonly string[]; readonly contextKeys: readonly string[] };
+
+/** One environment variable of the function: its type, bounds, default and meaning. */
+export interface ConfigVariable {
+  readonly kind: ConfigVariableKind;
+  /** Applies when the variable is unset or blank; absent = no default. */
+  readonly default?: number | string;
+  /** Inclusive bounds of an `integer`. */
+  readonly min?: number;
+  readonly max?: number;
+  /** Unit of an `integer`. */
+  readonly unit?: 'seconds' | 'milliseconds' | 'entries' | 'attempts';
+  /** One sentence for docs/configuration.md. */
+  readonly doc: string;
+  readonly deploy: ConfigVariableDeploy;
+}
+
+/** API Gateway cuts a request at 29 s; the whole Box budget must end well before. */
+const MAX_RETRY_BUDGET_MS = 25_000;
+
+/**
+ * Every environment variable the function reads, declared once. loadConfig parses with it, the
+ * construct builds the function's environment and the CDK context keys from it
+ * (infra/broker-environment.ts, infra/context.ts), and docs/configuration.md is generated from it
+ * (`npm run docs:config`); test/config-table.test.ts checks that they agree.
+ */
+export const CONFIG_VARIABLES = {
+  BOX_CREDENTIALS_SECRET: {
+    kind: 'text',
+    doc: 'ARN or name of the default tenant’s secret. At least one of this and BOX_TENANT_SECRET_PREFIX must be set.',
+    deploy: {
+      props: ['secret', 'defaultSecret'],
+      contextKeys: ['secretArn', 'secretName', 'defaultSecret'],
+    },
+  },
+  BOX_TENANT_SECRET_PREFIX: {
+    kind: 'secret-prefix',
+    doc: 'Name prefix of the tenants’ secrets: tenant `acme` is the secret `<prefix>acme`. Secrets Manager name characters, ending with `/`.',
+    deploy: { props: ['tenantSecretPrefix'], contextKeys: ['tenantSecretPrefix'] },
+  },
+  BOX_API_URL: {
+    kind: 'origin',
+    default: 'https://api.box.com',
+    doc: 'Box API origin; the token URL is origin + `/oauth2/token`. `http` only for a loopback host.',
+    deploy: { tuning: 'boxApiUrl' },
+  },
+  BOX_SECRET_TTL_SECONDS: {
+    kind: 'integer',
+    default: 300,
+    min: 0,
+    max: 86_400,
+    unit: 'seconds',
+    doc: 'How long a read secret value is used before it is read again.',
+    deploy: { tuning: 'secretTtlSeconds' },
+  },
+  BOX_SECRET_REREAD_INTERVAL_SECONDS: {
+    kind: 'integer',
+    default: 10,
+    min: 0,
+    max: 3600,
+    unit: 'seconds',
+    doc: 'Least time between forced re-reads (on Box `invalid_client`) and between re-checks of a rejected current secret; how long a failed read is answered from memory.',
+    deploy: { tuning: 'secretRereadIntervalSeconds' },
+  },
+  BOX_TOKEN_REFRESH_MARGIN_SECONDS: {
+    kind: 'integer',
+    default: 300,
+    min: 0,
+    // Box tokens live about an hour; a margin near that would refresh on every request.
+    max: 1800,
+    unit: 'seconds',
+    doc: 'A cached token with less life than this is refreshed.',
+    deploy: { tuning: 'tokenRefreshMarginSeconds' },
+  },
+  BOX_TOKEN_CACHE_MAX_ENTRIES: {
+    kind: 'integer',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    unit: 'entries',
+    doc: 'Bound on cached tokens per execution environment (least recently used go first).',
+    deploy: { tuning: 'tokenCacheMaxEntries' },
+  },
+  BOX_HTTP_TIMEOUT_MS: {
+    kind: 'integer',
+    default: 4000,
+    min: 100,
+    max: MAX_RETRY_BUDGET_MS,
+    unit: 'milliseconds',
+    doc: 'Timeout of one HTTP attempt to Box (the request’s deadline may cut it shorter).',
+    deploy: { tuning: 'boxHttpTimeoutMs' },
+  },
+  BOX_RETRY_BUDGET_MS: {
+    kind: 'integer',
+    default: 10_000,
+    min: 100,
+    max: MAX_RETRY_BUDGET_MS,
+    unit: 'milliseconds',
+    doc: 'The whole request’s deadline for upstream work: every Box call it makes (grant, then exchange; a retry after a re-read), their retries and waits, and its Secrets Manager reads share it; cut to the function’s remaining time minus 500 ms when that is less. At least BOX_HTTP_TIMEOUT_MS (the default grows to it), at most 25000 (under API Gateway’s 29 s). The function timeout is this + 5 s.',
+    deploy: { tuning: 'boxRetryBudgetMs' },
+  },
+  BOX_MAX_ATTEMPTS: {
+    kind: 'integer',
+    default: 4,
+    min: 1,
+    max: 10,
+    unit: 'attempts',
+    doc: 'Attempts per Box call, first try included (the deadline may allow fewer).',
+    deploy: { tuning: 'boxMaxAttempts' },
+  },
+  BOX_NEGATIVE_CACHE_SECONDS: {
+    kind: 'integer',
+    default: 10,
+    min: 0,
+    max: 300,
+    unit: 'seconds',
+    doc: 'How long a Box configuration error (`invalid_grant`, `unauthorized_client`) is answered from memory.',
+    deploy: { tuning: 'negativeCacheSeconds' },
+  },
+  BOX_ACCESS_POLICY: {
+    kind: 'text',
+    doc: 'The access policy, inline JSON (exclusive with BOX_ACCESS_POLICY_FILE; neither = the default policy). The construct never sets it: Lambda’s environment is capped at 4 KB.',
+    deploy: { props: [], contextKeys: [] },
+  },
+  BOX_ACCESS_POLICY_FILE: {
+    kind: 'text',
+    doc: 'Path of the access policy file; the construct ships the policy in the bundle and sets this.',
+    deploy: { props: ['accessPolicy', 'accessPolicyFile'], contextKeys: ['accessPolicyFile'] },
+  },
+  POWERTOOLS_SERVICE_NAME: {
+    kind: 'text',
+    default: 'box-token-broker',
+    doc: '`service` log field and metric dimension.',
+    deploy: { props: ['monitoring.serviceName'], contextKeys: [] },
+  },
+  POWERTOOLS_METRICS_NAMESPACE: {
+    kind: 'text',
+    default: 'BoxTokenBroker',
+    doc: 'CloudWatch namespace of the metrics.',
+    deploy: { props: ['monitoring.metricsNamespace'], contextKeys: [] },
+  },
+} as const satisfies Record<string, ConfigVariable>;
+
+/** The name of an environment variable the function reads. */
+export type ConfigVariableName = keyof typeof CONFIG_VARIABLES;
+
+/**
+ * Secrets Manager name characters, ending with `/`, short enough to leave room for a 64-character
+ * tenant ID in a 512-character name. The trailing `/` keeps the IAM grant `<prefix>*` inside one
+ * path: without it `box-` would also match `box-ccg`, any secret that merely starts alike.
+ */
+export const TENANT_SECRET_PREFIX_PATTERN = /^[A-Za-z0-9_+=.@-][A-Za-z0-9_+=.@/-]{0,446}\/$/;
