@@ -11,8 +11,8 @@ export const LOG_FIELDS = {
   status: 'status',
   /** The contract's error code of a failed request; absent on success. */
   errorCode: 'error',
-  /** What was asked: `POST /token`, `GET /token`, `invoke`, `POST /revoke`, `canary`, ... */
-  operation: 'route',
+  /** What was asked: `token`, `revoke`, `health` or `canary` (the route is in `route`). */
+  operation: 'operation',
 } as const;
 
 /** The tenant of a line, `default` when the line has none. */

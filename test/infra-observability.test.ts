@@ -304,7 +304,7 @@ describe('Construct: BoxTokenBroker observability (default context)', () => {
     expect(String(errors?.query)).toBe(
       'SOURCE \'<token>\' | fields coalesce(tenant, "default") as tenant_id\n' +
         '| filter ispresent(error)\n' +
-        '| stats count(*) as errors by tenant_id, error, route\n' +
+        '| stats count(*) as errors by tenant_id, error, operation\n' +
         '| sort errors desc\n' +
         '| limit 50',
     );
@@ -442,6 +442,7 @@ describe('Table: LOG_FIELDS', () => {
     const lines: string[] = [];
     const logger = new RequestLogger({ namespace: 'N', service: 's', sink: (l) => lines.push(l) });
     const trace = startTrace('r1', 'api', 'POST /token', { kind: 'direct' }, 0);
+    trace.operation = 'token';
     trace.status = 403;
     trace.errorCode = 'access_denied';
 
@@ -452,6 +453,6 @@ describe('Table: LOG_FIELDS', () => {
     const record = JSON.parse(lines[0] ?? '{}') as Json;
     expect(record[LOG_FIELDS.status]).toBe(403);
     expect(record[LOG_FIELDS.errorCode]).toBe('access_denied');
-    expect(record[LOG_FIELDS.operation]).toBe('POST /token');
+    expect(record[LOG_FIELDS.operation]).toBe('token');
   });
 });
