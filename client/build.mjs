@@ -26,7 +26,7 @@ const esbuild = require('esbuild');
 const sources = [
   ...readdirSync(here)
     .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))
-    .filter((name) => !['cli.ts', 'check-package.ts'].includes(name))
+    .filter((name) => !['cli.ts'].includes(name))
     .map((name) => join(here, name)),
   join(repo, 'lambda', 'contract.ts'),
 ];

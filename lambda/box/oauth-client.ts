@@ -3,7 +3,6 @@
  * request's deadline (retry.ts) and processing the answer (answers.ts, error-answers.ts) into the
  * three calls the broker makes. It keeps no state between calls (no cache, no credentials).
  */
-import type { BoxTokenApi } from '../broker/ports.js';
 import type { Deadline } from '../deadline.js';
 import { InvalidRequestError } from '../errors.js';
 import { checkDownscopedToken, parseTokenResponse } from './answers.js';
@@ -61,7 +60,7 @@ function isSuccess(status: number): boolean {
  * {@link BoxDownscopeMismatchError}), {@link BoxUnavailableError} (429 / 5xx / network, with Box's
  * `Retry-After`) and {@link BoxTimeoutError}. Returned tokens carry the attempts they took.
  */
-export class BoxOAuthClient implements BoxTokenApi {
+export class BoxOAuthClient {
   readonly #tokenUrl: string;
   readonly #revokeUrl: string;
   readonly #fetch: typeof fetch;

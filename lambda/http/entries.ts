@@ -6,11 +6,9 @@
  * looks like API Gateway's, claiming any IAM identity).
  */
 
-/**
- * Where an event came from: API Gateway (HTTP semantics, caller from `requestContext`), the
- * scheduled canary, or a direct invocation (the event is a token request; the caller is `direct`).
- */
-export type Entry = 'api' | 'direct' | 'schedule';
+import type { Entry } from '../identity.js';
+
+export type { Entry } from '../identity.js';
 
 /** The alias names the deployment gives the API Gateway and the schedule entries. */
 export const ENTRY_QUALIFIERS = { api: 'api', schedule: 'schedule' } as const;

@@ -13,20 +13,12 @@
  * case would be a second, looser notion of identity that the API's resource policy does not share.
  */
 
+import type { CallerIdentity } from '../identity.js';
+
+export type { CallerIdentity } from '../identity.js';
+
 /** The AWS partitions whose IAM principals a policy may name. */
 export const IAM_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
-
-/** Who is calling, as the entry point saw it. */
-export interface CallerIdentity {
-  /** 'iam' = SigV4 via API Gateway; 'direct' = direct Lambda invocation (no SigV4 identity); 'anonymous' = local open mode */
-  kind: 'iam' | 'direct' | 'anonymous';
-  /** `requestContext.identity.userArn`. */
-  arn?: string;
-  /** `requestContext.identity.accountId`. */
-  accountId?: string;
-  /** `requestContext.identity.principalOrgId` (may be missing). */
-  principalOrgId?: string;
-}
 
 /** One `*`-glob within a single ARN segment, split at its stars once at compile time. */
 export interface SegmentGlob {

@@ -1,5 +1,4 @@
-import type { Entry } from '../http/entries.js';
-import type { CallerIdentity } from '../policy/access-policy.js';
+import type { CallerIdentity, Entry } from '../identity.js';
 
 /**
  * What one request did, filled in as it goes (handler, then broker) and written once as the

@@ -11,10 +11,10 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startLocalBroker } from '../local/local-broker.js';
-import { CLIENT_VERSION } from './version.js';
+import { CLIENT_VERSION } from '../client/version.js';
+import { startLocalBroker } from './local-broker.js';
 
-const CLIENT = resolve(import.meta.dirname);
+const CLIENT = resolve(import.meta.dirname, '..', 'client');
 const REPO = resolve(CLIENT, '..');
 const BIN = join(REPO, 'node_modules', '.bin');
 const PACKAGE = 'box-token-broker-client';
