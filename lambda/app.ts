@@ -2,7 +2,9 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { BoxUserProbe } from './box/user-probe.js';
 import type { Broker } from './broker/broker.js';
+import type { RequestScope } from './broker/requests.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
+import { ANSWER_MARGIN_MS, startDeadline } from './deadline.js';
 import { BrokerError, toBrokerError } from './errors.js';
 import {
   apiOperation,
@@ -28,6 +30,8 @@ export interface HandlerDependencies {
   logger: RequestLogger;
   /** Proves a token works at Box; used by the scheduled canary. */
   probe?: BoxUserProbe;
+  /** The budget of one request's upstream work (`BOX_RETRY_BUDGET_MS`). @default 10000 */
+  requestBudgetMs?: number;
   now?: () => number;
 }
 
@@ -51,13 +55,23 @@ export function createHandler(deps: HandlerDependencies) {
       const trace = traceOf(context);
       if (deps.broker instanceof BrokerError) throw deps.broker;
       const broker = deps.broker;
-      if (trace.transport === 'schedule') return canary(broker, deps.probe, trace);
+      const scope: RequestScope = {
+        caller: trace.caller,
+        trace,
+        deadline: startDeadline({
+          budgetMs: deps.requestBudgetMs ?? 10_000,
+          remainingMs: context.getRemainingTimeInMillis?.(),
+          answerMarginMs: ANSWER_MARGIN_MS,
+          now,
+        }),
+      };
+      if (trace.transport === 'schedule') return canary(broker, deps.probe, scope);
       if (trace.transport === 'direct') {
-        const response = await broker.issueToken(directTokenRequest(event), trace.caller, trace);
+        const response = await broker.issueToken(directTokenRequest(event), scope);
         trace.status = 200;
         return response;
       }
-      const body = await perform(broker, apiOperation(event as APIGatewayProxyEvent), trace);
+      const body = await perform(broker, apiOperation(event as APIGatewayProxyEvent), scope);
       trace.status = 200;
       return jsonResponse(body, trace.requestId);
     });
@@ -66,16 +80,16 @@ export function createHandler(deps: HandlerDependencies) {
 async function perform(
   broker: Broker,
   operation: Operation,
-  trace: RequestTrace,
+  scope: RequestScope,
 ): Promise<TokenResponse | RevokeResponse | HealthResponse> {
   switch (operation.kind) {
     case 'token':
-      return broker.issueToken(operation.request, trace.caller, trace);
+      return broker.issueToken(operation.request, scope);
     case 'revoke':
-      await broker.revokeToken(operation.token, trace);
+      await broker.revokeToken(operation.token, scope);
       return { revoked: true };
     case 'health':
-      return (await broker.health(trace)).response;
+      return (await broker.health(scope)).response;
   }
 }
 
@@ -86,10 +100,11 @@ async function perform(
 async function canary(
   broker: Broker,
   probe: BoxUserProbe | undefined,
-  trace: RequestTrace,
+  scope: RequestScope,
 ): Promise<CanaryResult> {
+  const trace = scope.trace;
   trace.canary = 0;
-  const health = await broker.health(trace);
+  const health = await broker.health(scope);
   if (probe === undefined) throw new TypeError('the canary needs a Box user probe');
   const userId = await probe.whoAmI(health.accessToken);
   trace.canary = 1;

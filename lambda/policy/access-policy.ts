@@ -181,6 +181,19 @@ export function checkAccess(
   return { allowed: false, ruleId: closest.ruleId, reason: closest.reason };
 }
 
+/**
+ * Whether some rule's `callers` matches `caller`: who may use `/revoke` and `/health` at all.
+ */
+export function admitsCaller(policy: CompiledPolicy, caller: CallerIdentity): boolean {
+  const principal: CallerPrincipal =
+    caller.kind === 'iam' && typeof caller.arn === 'string'
+      ? parseCallerArn(caller.arn)
+      : { type: 'unrecognised' };
+  return policy.rules.some((rule) =>
+    rule.callers.some((pattern) => callerMatches(pattern, caller, principal)),
+  );
+}
+
 function evaluateRule(
   rule: CompiledRule,
   request: AccessRequest,
