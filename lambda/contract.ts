@@ -52,6 +52,7 @@ export const TOKEN_REQUEST_FIELDS = [
   'resource',
   'box_shared_link',
   'min_ttl',
+  'dead_token_sha256',
 ] as const satisfies readonly (keyof TokenRequest)[];
 
 /** One entry of Box's `restricted_to` (a downscoped token's grants). */

@@ -75,6 +75,14 @@ export class MisconfiguredError extends BrokerError {
   }
 }
 
+/** 503: Secrets Manager throttled or failed; the deployment itself is fine. */
+export class CredentialsUnavailableError extends BrokerError {
+  constructor(message: string, options: BrokerErrorOptions = {}) {
+    super('credentials_unavailable', message, options);
+    this.name = 'CredentialsUnavailableError';
+  }
+}
+
 /** 502: Box refused the client credentials or the subject. Carries Box's own code. */
 export class BoxCredentialsRejectedError extends BrokerError {
   readonly boxError: string;

@@ -2,9 +2,15 @@ import { readFileSync } from 'node:fs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BoxOAuthClient } from './box/oauth-client.js';
 import { BoxUserProbe } from './box/user-probe.js';
-import { type BoxTokenApi, Broker, type IssuedToken } from './broker/broker.js';
+import { Broker } from './broker/broker.js';
+import { CredentialSelector } from './broker/credential-selection.js';
 import { type CredentialsSource, SecretsManagerCredentials } from './broker/credentials.js';
+import { NegativeCache } from './broker/negative-cache.js';
+import type { BoxTokenApi } from './broker/ports.js';
+import { DEFAULT_BACKOFF_WINDOW_MS, RefreshBackoff } from './broker/refresh-backoff.js';
 import { TokenCache } from './broker/token-cache.js';
+import { type IssuedToken, TokenMinter } from './broker/token-minter.js';
+import { TokenSupply } from './broker/token-supply.js';
 import { type AccessPolicySource, type BrokerConfig, loadConfig } from './config.js';
 import { BrokerError, MisconfiguredError } from './errors.js';
 import {
@@ -24,6 +30,53 @@ export interface RuntimeOverrides {
   /** Waits between Box retries (tests skip the real wait); rejects when the signal aborts. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   now?: () => number;
+  /**
+   * After a failed refresh (Box unavailable or timed out), how long that key is served from the
+   * still-valid token or refused fast, without asking Box. @default 5000
+   */
+  backoffWindowMs?: number;
+}
+
+/** The units that serve one secret: one set per secret (per future tenant). */
+export interface SupplyOptions {
+  credentials: CredentialsSource;
+  box: BoxTokenApi;
+  tokenCacheMaxEntries: number;
+  refreshMarginMs: number;
+  negativeCacheMs: number;
+  /** While falling back to `AWSPREVIOUS`, how often the current version is tried again. */
+  fallbackRecheckMs: number;
+  backoffWindowMs: number;
+  now: () => number;
+}
+
+/** Composes the token supply of one secret: cache, rotation, back-off, minting. */
+export function buildSupply(options: SupplyOptions): TokenSupply {
+  const cache = new TokenCache<IssuedToken>({
+    maxEntries: options.tokenCacheMaxEntries,
+    refreshMarginMs: options.refreshMarginMs,
+    now: options.now,
+  });
+  const selector = new CredentialSelector({
+    source: options.credentials,
+    recheckMs: options.fallbackRecheckMs,
+    // A newly proven version makes every token of another version suspect: drop them.
+    onSwitch: (versionId) => cache.deleteWhere((token) => token.versionId !== versionId),
+    now: options.now,
+  });
+  const negative = new NegativeCache({ ttlMs: options.negativeCacheMs, now: options.now });
+  return new TokenSupply({
+    cache,
+    selector,
+    minter: new TokenMinter(options.box, negative, options.now),
+    backoff: new RefreshBackoff({
+      windowMs: options.backoffWindowMs,
+      maxKeys: options.tokenCacheMaxEntries,
+      now: options.now,
+    }),
+    verifyIntervalMs: options.fallbackRecheckMs,
+    now: options.now,
+  });
 }
 
 /** Builds the broker a configuration describes. Throws a BrokerError naming what is wrong. */
@@ -49,19 +102,17 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
       ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
       ...(overrides.sleep === undefined ? {} : { sleep: overrides.sleep }),
     });
-  return new Broker({
-    policy: loadPolicy(config.accessPolicy),
-    cache: new TokenCache<IssuedToken>({
-      maxEntries: config.tokenCacheMaxEntries,
-      refreshMarginMs: config.refreshMarginSeconds * 1000,
-      now,
-    }),
+  const supply = buildSupply({
     credentials,
     box,
+    tokenCacheMaxEntries: config.tokenCacheMaxEntries,
+    refreshMarginMs: config.refreshMarginSeconds * 1000,
     negativeCacheMs: config.negativeCacheMs,
     fallbackRecheckMs: config.secretRereadIntervalMs,
+    backoffWindowMs: overrides.backoffWindowMs ?? DEFAULT_BACKOFF_WINDOW_MS,
     now,
   });
+  return new Broker({ policy: loadPolicy(config.accessPolicy), supply, now });
 }
 
 /**

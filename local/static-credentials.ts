@@ -12,10 +12,6 @@ export class StaticCredentials implements CredentialsSource {
     this.credentials = parseSecretValue(JSON.stringify(value), 'static');
   }
 
-  peek(): BoxCredentials {
-    return this.credentials;
-  }
-
   async get(): Promise<BoxCredentials> {
     return this.credentials;
   }

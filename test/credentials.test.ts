@@ -11,7 +11,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSecretValue, SecretsManagerCredentials } from '../lambda/broker/credentials.js';
-import { BrokerError, MisconfiguredError } from '../lambda/errors.js';
+import { noDeadline } from '../lambda/deadline.js';
+import { BrokerError, CredentialsUnavailableError, MisconfiguredError } from '../lambda/errors.js';
+
+const D = noDeadline();
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:box-broker-AbCdEf';
 const CLIENT_SECRET = 'sEcReT-value-that-must-never-leak-9f8e7d';
@@ -101,7 +104,7 @@ describe('Class: SecretsManagerCredentials', () => {
   describe('Method: get', () => {
     it('reads the secret by the configured id and returns its values and version', async () => {
       smMock.on(GetSecretValueCommand).resolves(secretResponse(GOOD_VALUE, 'ver-1'));
-      const credentials = await source().get();
+      const credentials = await source().get(D);
       expect(credentials).toEqual({ ...GOOD_VALUE, versionId: 'ver-1' });
       expect(smMock.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({
         SecretId: SECRET_ARN,
@@ -114,14 +117,14 @@ describe('Class: SecretsManagerCredentials', () => {
       smMock.on(GetSecretValueCommand).resolves(secretResponse(GOOD_VALUE));
       const credentials = source();
       // Act
-      await credentials.get();
-      for (let i = 0; i < 100; i += 1) await credentials.get();
+      await credentials.get(D);
+      for (let i = 0; i < 100; i += 1) await credentials.get(D);
       clock.advance(TTL_MS - 1);
-      await credentials.get();
+      await credentials.get(D);
       // Assess
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
       clock.advance(1);
-      await credentials.get();
+      await credentials.get(D);
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     });
 
@@ -131,19 +134,18 @@ describe('Class: SecretsManagerCredentials', () => {
         .resolvesOnce(secretResponse(GOOD_VALUE, 'v1'))
         .resolves(secretResponse({ ...GOOD_VALUE, clientSecret: 'rotated' }, 'v2'));
       const credentials = source();
-      expect((await credentials.get()).versionId).toBe('v1');
+      expect((await credentials.get(D)).versionId).toBe('v1');
       clock.advance(TTL_MS);
-      const next = await credentials.get();
+      const next = await credentials.get(D);
       expect(next.versionId).toBe('v2');
       expect(next.clientSecret).toBe('rotated');
-      expect(credentials.peek()?.versionId).toBe('v2');
     });
 
     it('shares one call between concurrent get() calls', async () => {
       const gate = deferred<ReturnType<typeof secretResponse>>();
       smMock.on(GetSecretValueCommand).callsFake(() => gate.promise);
       const credentials = source();
-      const calls = Array.from({ length: 20 }, () => credentials.get());
+      const calls = Array.from({ length: 20 }, () => credentials.get(D));
       gate.resolve(secretResponse(GOOD_VALUE));
       const results = await Promise.all(calls);
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
@@ -158,14 +160,14 @@ describe('Class: SecretsManagerCredentials', () => {
         .resolves(secretResponse(GOOD_VALUE));
       const credentials = source();
       // Act + Assess: a bad secret cannot make every request hammer Secrets Manager …
-      const first = await rejectionOf(credentials.get());
+      const first = await rejectionOf(credentials.get(D));
       clock.advance(REREAD_MS - 1);
-      expect(await rejectionOf(credentials.get())).toBe(first);
-      expect(await rejectionOf(credentials.forceRefresh())).toBe(first);
+      expect(await rejectionOf(credentials.get(D))).toBe(first);
+      expect(await rejectionOf(credentials.forceRefresh(D))).toBe(first);
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
       // … and the failure is not kept once the interval has passed.
       clock.advance(1);
-      await expect(credentials.get()).resolves.toMatchObject({ versionId: 'v1' });
+      await expect(credentials.get(D)).resolves.toMatchObject({ versionId: 'v1' });
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     });
 
@@ -173,24 +175,12 @@ describe('Class: SecretsManagerCredentials', () => {
       smMock
         .on(GetSecretValueCommand)
         .resolves({ ...secretResponse(GOOD_VALUE), CreatedDate: new Date(T0 - 60_000) });
-      expect((await source().get()).createdAtMs).toBe(T0 - 60_000);
+      expect((await source().get(D)).createdAtMs).toBe(T0 - 60_000);
     });
 
     it('uses "unknown" as the version when Secrets Manager sends none', async () => {
       smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(GOOD_VALUE) });
-      expect((await source().get()).versionId).toBe('unknown');
-    });
-  });
-
-  describe('Method: peek', () => {
-    it('returns undefined before the first read and the last value after it, without I/O', async () => {
-      smMock.on(GetSecretValueCommand).resolves(secretResponse(GOOD_VALUE));
-      const credentials = source();
-      expect(credentials.peek()).toBeUndefined();
-      await credentials.get();
-      clock.advance(TTL_MS * 10);
-      expect(credentials.peek()?.versionId).toBe('v1');
-      expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+      expect((await source().get(D)).versionId).toBe('unknown');
     });
   });
 
@@ -201,38 +191,38 @@ describe('Class: SecretsManagerCredentials', () => {
         .resolvesOnce(secretResponse(GOOD_VALUE, 'v1'))
         .resolves(secretResponse(GOOD_VALUE, 'v2'));
       const credentials = source();
-      await credentials.get();
-      expect((await credentials.forceRefresh()).versionId).toBe('v2');
+      await credentials.get(D);
+      expect((await credentials.forceRefresh(D)).versionId).toBe('v2');
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     });
 
     it('returns the current value without a call within the re-read interval', async () => {
       smMock.on(GetSecretValueCommand).resolves(secretResponse(GOOD_VALUE));
       const credentials = source();
-      await credentials.get();
-      await credentials.forceRefresh();
+      await credentials.get(D);
+      await credentials.forceRefresh(D);
       clock.advance(REREAD_MS - 1);
-      for (let i = 0; i < 10; i += 1) await credentials.forceRefresh();
+      for (let i = 0; i < 10; i += 1) await credentials.forceRefresh(D);
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
       clock.advance(1);
-      await credentials.forceRefresh();
+      await credentials.forceRefresh(D);
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(3);
     });
 
     it('reads when nothing was read yet', async () => {
       smMock.on(GetSecretValueCommand).resolves(secretResponse(GOOD_VALUE));
-      await expect(source().forceRefresh()).resolves.toMatchObject({ versionId: 'v1' });
+      await expect(source().forceRefresh(D)).resolves.toMatchObject({ versionId: 'v1' });
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
     });
 
     it('restarts the TTL after a forced read', async () => {
       smMock.on(GetSecretValueCommand).resolves(secretResponse(GOOD_VALUE));
       const credentials = source();
-      await credentials.get();
+      await credentials.get(D);
       clock.advance(TTL_MS - 1000);
-      await credentials.forceRefresh();
+      await credentials.forceRefresh(D);
       clock.advance(TTL_MS - 1);
-      await credentials.get();
+      await credentials.get(D);
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     });
   });
@@ -243,17 +233,17 @@ describe('Class: SecretsManagerCredentials', () => {
         .on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' })
         .resolves(secretResponse({ ...GOOD_VALUE, clientSecret: 'old-secret' }, 'v0'));
       const credentials = source();
-      const previous = await credentials.previous();
+      const previous = await credentials.previous(D);
       expect(previous).toMatchObject({ clientSecret: 'old-secret', versionId: 'v0' });
       clock.advance(TTL_MS - 1);
-      await credentials.previous();
+      await credentials.previous(D);
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
       expect(smMock.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({
         SecretId: SECRET_ARN,
         VersionStage: 'AWSPREVIOUS',
       });
       clock.advance(1);
-      await credentials.previous();
+      await credentials.previous(D);
       expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     });
 
@@ -262,8 +252,10 @@ describe('Class: SecretsManagerCredentials', () => {
         .on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' })
         .resolves(secretResponse(GOOD_VALUE, 'v0'));
       const credentials = source();
-      await credentials.previous();
-      expect(credentials.peek()).toBeUndefined();
+      await credentials.previous(D);
+      expect(
+        smMock.commandCalls(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }),
+      ).toHaveLength(0);
     });
 
     for (const [what, fault] of [
@@ -280,15 +272,15 @@ describe('Class: SecretsManagerCredentials', () => {
       it(`returns undefined, and remembers it for the TTL, when ${what}`, async () => {
         smMock.on(GetSecretValueCommand).rejects(fault());
         const credentials = source();
-        await expect(credentials.previous()).resolves.toBeUndefined();
-        await expect(credentials.previous()).resolves.toBeUndefined();
+        await expect(credentials.previous(D)).resolves.toBeUndefined();
+        await expect(credentials.previous(D)).resolves.toBeUndefined();
         expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
       });
     }
 
     it('returns undefined when the previous version is malformed', async () => {
       smMock.on(GetSecretValueCommand).resolves(secretResponse({ clientId: 'x' }, 'v0'));
-      await expect(source().previous()).resolves.toBeUndefined();
+      await expect(source().previous(D)).resolves.toBeUndefined();
     });
   });
 
@@ -348,7 +340,7 @@ describe('Class: SecretsManagerCredentials', () => {
             : { SecretString: secretString }),
         });
         // Act
-        const error = await rejectionOf(source().get());
+        const error = await rejectionOf(source().get(D));
         // Assess
         expect(error).toBeInstanceOf(MisconfiguredError);
         expect(error.code).toBe('misconfigured');
@@ -368,21 +360,20 @@ describe('Class: SecretsManagerCredentials', () => {
       smMock
         .on(GetSecretValueCommand)
         .resolves(secretResponse({ clientId: 'id', clientSecret: CLIENT_SECRET }));
-      const error = await rejectionOf(source().get());
+      const error = await rejectionOf(source().get(D));
       expect(error.message).toContain('"enterpriseId"');
       expect(error.message).not.toContain('"clientId"');
     });
 
-    it('keeps the previous value readable by peek() when a new version is malformed', async () => {
+    it('answers a malformed new version as misconfigured, naming the key', async () => {
       smMock
         .on(GetSecretValueCommand)
         .resolvesOnce(secretResponse(GOOD_VALUE, 'v1'))
         .resolves(secretResponse({ clientId: 'x' }, 'v2'));
       const credentials = source();
-      await credentials.get();
+      await credentials.get(D);
       clock.advance(TTL_MS);
-      await expect(credentials.get()).rejects.toBeInstanceOf(MisconfiguredError);
-      expect(credentials.peek()?.versionId).toBe('v1');
+      await expect(credentials.get(D)).rejects.toBeInstanceOf(MisconfiguredError);
     });
   });
 
@@ -427,7 +418,7 @@ describe('Class: SecretsManagerCredentials', () => {
     for (const { name, error } of misconfigurations) {
       it(`throws misconfigured naming ${name} and not the ARN`, async () => {
         smMock.on(GetSecretValueCommand).rejects(error());
-        const thrown = await rejectionOf(source().get());
+        const thrown = await rejectionOf(source().get(D));
         expect(thrown).toBeInstanceOf(MisconfiguredError);
         expect(thrown.code).toBe('misconfigured');
         expect(thrown.retryable).toBe(false);
@@ -454,7 +445,8 @@ describe('Class: SecretsManagerCredentials', () => {
     for (const { name, error } of transient) {
       it(`throws retryable credentials_unavailable for ${name}`, async () => {
         smMock.on(GetSecretValueCommand).rejects(error());
-        const thrown = await rejectionOf(source().get());
+        const thrown = await rejectionOf(source().get(D));
+        expect(thrown).toBeInstanceOf(CredentialsUnavailableError);
         expect(thrown.code).toBe('credentials_unavailable');
         expect(thrown.status).toBe(503);
         expect(thrown.retryable).toBe(true);
@@ -469,14 +461,14 @@ describe('Class: SecretsManagerCredentials', () => {
         code: 'ECONNREFUSED',
       });
       smMock.on(GetSecretValueCommand).rejects(network);
-      const thrown = await rejectionOf(source().get());
+      const thrown = await rejectionOf(source().get(D));
       expect(thrown.code).toBe('credentials_unavailable');
       expectNoLeak(thrown);
     });
 
     it('throws a generic server_error for a failure that is not an AWS answer', async () => {
       smMock.on(GetSecretValueCommand).callsFake(() => Promise.reject(SECRET_ARN));
-      const thrown = await rejectionOf(source().get());
+      const thrown = await rejectionOf(source().get(D));
       expect(thrown.code).toBe('server_error');
       expectNoLeak(thrown);
     });
@@ -501,5 +493,65 @@ describe('Function: parseSecretValue', () => {
   it('ignores extra keys', () => {
     const value = JSON.stringify({ ...GOOD_VALUE, note: 'rotated by ops' });
     expect(parseSecretValue(value, 'v1')).toEqual({ ...GOOD_VALUE, versionId: 'v1' });
+  });
+});
+
+describe('Deadlines (one per request)', () => {
+  /** A deadline the test fires by hand. */
+  function manualDeadline() {
+    const controller = new AbortController();
+    return {
+      deadline: { signal: controller.signal, atMs: T0 + 1000 },
+      expire: () => controller.abort(new DOMException('deadline', 'TimeoutError')),
+    };
+  }
+
+  /** The abort signal the SDK send of call `index` got. */
+  const sentSignal = (index: number) =>
+    (smMock.commandCalls(GetSecretValueCommand)[index]?.args as unknown[] | undefined)?.[1] as
+      | { abortSignal?: AbortSignal }
+      | undefined;
+
+  it('lets a request stop waiting for a shared read at its deadline while the read goes on for the others', async () => {
+    const gate = deferred<ReturnType<typeof secretResponse>>();
+    smMock.on(GetSecretValueCommand).callsFake(() => gate.promise);
+    const credentials = source();
+    const short = manualDeadline();
+    const long = manualDeadline();
+    const impatient = rejectionOf(credentials.get(short.deadline));
+    const patient = credentials.get(long.deadline);
+    short.expire();
+    const error = await impatient;
+    expect(error.code).toBe('box_timeout');
+    expect(error.message).toContain('Secrets Manager');
+    gate.resolve(secretResponse(GOOD_VALUE, 'v7'));
+    await expect(patient).resolves.toMatchObject({ versionId: 'v7' });
+    expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    // The shared call was not aborted by the impatient request.
+    expect(sentSignal(0)?.abortSignal?.aborted).toBe(false);
+  });
+
+  it('aborts the shared read once every waiter gave up, so the next request reads afresh', async () => {
+    smMock.on(GetSecretValueCommand).callsFakeOnce(
+      () => new Promise(() => undefined), // hangs
+    );
+    const credentials = source();
+    const only = manualDeadline();
+    const waiting = rejectionOf(credentials.get(only.deadline));
+    only.expire();
+    expect((await waiting).code).toBe('box_timeout');
+    expect(sentSignal(0)?.abortSignal?.aborted).toBe(true);
+    smMock.on(GetSecretValueCommand).resolves(secretResponse(GOOD_VALUE, 'v8'));
+    await expect(credentials.get(D)).resolves.toMatchObject({ versionId: 'v8' });
+    expect(smMock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('passes the request deadline as the abort signal of a previous-version read', async () => {
+    smMock
+      .on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' })
+      .resolves(secretResponse(GOOD_VALUE, 'v0'));
+    const { deadline } = manualDeadline();
+    await source().previous(deadline);
+    expect(sentSignal(0)?.abortSignal).toBe(deadline.signal);
   });
 });

@@ -183,6 +183,38 @@ const SCENARIOS: { name: string; trace: RequestTrace; metrics: string[] }[] = [
     metrics: ['NegativeCacheHits', 'ServerErrors', 'RequestLatency', 'BoxErrors'],
   },
   {
+    name: 'a Box refusal of a user subject the caller chose',
+    trace: trace({
+      status: 502,
+      errorCode: 'box_credentials_rejected',
+      boxError: 'invalid_grant',
+      boxErrorCallerChosen: true,
+    }),
+    metrics: ['ServerErrors', 'RequestLatency', 'BoxSubjectErrors'],
+  },
+  {
+    name: 'a token served inside a back-off window',
+    trace: trace({
+      status: 200,
+      cacheHit: true,
+      backoffServed: true,
+      servedStale: true,
+      tokenHash: 'aa',
+    }),
+    metrics: [
+      'TokensIssued',
+      'CacheHits',
+      'StaleTokensServed',
+      'BoxBackoffServed',
+      'RequestLatency',
+    ],
+  },
+  {
+    name: 'a request refused fast inside a back-off window',
+    trace: trace({ status: 503, errorCode: 'box_unavailable', backoffRejected: true }),
+    metrics: ['BoxBackoffRejected', 'ServerErrors', 'RequestLatency'],
+  },
+  {
     name: 'a failed canary',
     trace: trace({
       entry: 'schedule',

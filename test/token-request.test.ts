@@ -263,6 +263,24 @@ const BAD_INPUTS: BadCase[] = [
   },
   { name: 'a huge min_ttl', input: { min_ttl: 1e300 }, code: 'invalid_request' },
   {
+    name: 'a dead_token_sha256 in upper case',
+    input: { dead_token_sha256: 'A'.repeat(64) },
+    code: 'invalid_request',
+    mentions: 'dead_token_sha256',
+  },
+  {
+    name: 'a dead_token_sha256 one digit short',
+    input: { dead_token_sha256: 'a'.repeat(63) },
+    code: 'invalid_request',
+    mentions: 'dead_token_sha256',
+  },
+  {
+    name: 'a dead_token_sha256 that is the token itself',
+    input: { dead_token_sha256: 'T9xk2mQ8rLpZ4vB7nW1cY6dF3hJ5sA0e' },
+    code: 'invalid_request',
+  },
+  { name: 'a dead_token_sha256 number', input: { dead_token_sha256: 1 }, code: 'invalid_request' },
+  {
     name: 'a number min_ttl in the query',
     input: { min_ttl: 60 },
     origin: 'query',
@@ -421,6 +439,27 @@ describe('Function: parseTokenRequest', () => {
         name: 'min_ttl at its bounds',
         input: { min_ttl: MAX_MIN_TTL_SECONDS },
         expected: { subjectType: 'enterprise', scopes: [], minTtlSeconds: MAX_MIN_TTL_SECONDS },
+      },
+      {
+        name: 'min_ttl 4000 (contract v1.1: Box grants about 4,100 s)',
+        input: { min_ttl: 4000 },
+        expected: { subjectType: 'enterprise', scopes: [], minTtlSeconds: 4000 },
+      },
+      {
+        name: 'min_ttl 86400 from a query string',
+        input: { min_ttl: '86400' },
+        origin: 'query',
+        expected: { subjectType: 'enterprise', scopes: [], minTtlSeconds: 86_400 },
+      },
+      {
+        name: 'a dead_token_sha256',
+        input: { dead_token_sha256: 'ab'.repeat(32) },
+        expected: {
+          subjectType: 'enterprise',
+          scopes: [],
+          minTtlSeconds: 0,
+          deadTokenSha256: 'ab'.repeat(32),
+        },
       },
       {
         name: 'min_ttl 0',

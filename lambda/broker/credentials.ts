@@ -1,5 +1,12 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { BrokerError, MisconfiguredError, toBrokerError } from '../errors.js';
+import type { Deadline } from '../deadline.js';
+import {
+  BrokerError,
+  CredentialsUnavailableError,
+  MisconfiguredError,
+  toBrokerError,
+} from '../errors.js';
+import { SharedFlight, untilDeadline } from './deadline-wait.js';
 import { type BoxSecretValue, SECRET_KEYS, SECRET_PLACEHOLDER_PREFIX } from './secret-format.js';
 
 /** Box app credentials as read from one version of the secret. */
@@ -10,22 +17,30 @@ export interface BoxCredentials extends BoxSecretValue {
   createdAtMs?: number;
 }
 
-/** Where the broker's Box credentials come from. */
+/**
+ * Where the broker's Box credentials come from. Every read runs inside the request's deadline:
+ * the request stops waiting when it passes (504 `box_timeout`).
+ */
 export interface CredentialsSource {
   /** The credentials, from memory while fresh, else read again. */
-  get(): Promise<BoxCredentials>;
-  /** The last credentials read, fresh or not, without I/O; undefined before the first read. */
-  peek(): BoxCredentials | undefined;
+  get(deadline: Deadline): Promise<BoxCredentials>;
   /**
    * Reads again now, unless a forced read happened less than the re-read interval ago (then the
    * current value). For when Box says the client credentials are invalid.
    */
-  forceRefresh(): Promise<BoxCredentials>;
+  forceRefresh(deadline: Deadline): Promise<BoxCredentials>;
   /**
    * The version before the current one (`AWSPREVIOUS`), kept for a TTL; undefined when there is
    * none. The last known good credentials when Box rejects a freshly saved value.
    */
-  previous(): Promise<BoxCredentials | undefined>;
+  previous(deadline: Deadline): Promise<BoxCredentials | undefined>;
+}
+
+/** The one way to compare credentials: same version and same client ID and secret. */
+export function sameCredentials(a: BoxCredentials, b: BoxCredentials): boolean {
+  return (
+    a.versionId === b.versionId && a.clientId === b.clientId && a.clientSecret === b.clientSecret
+  );
 }
 
 export interface SecretsManagerCredentialsOptions {
@@ -43,13 +58,14 @@ const PLACEHOLDER_HINT =
 
 /**
  * Credentials read from AWS Secrets Manager and kept for a TTL, so a console edit takes effect
- * without a redeploy. Concurrent reads share one `GetSecretValue` call.
+ * without a redeploy. Concurrent reads share one `GetSecretValue` call; a request whose deadline
+ * passes stops waiting for it, and the shared call is aborted only when no request waits any more.
  */
 export class SecretsManagerCredentials implements CredentialsSource {
   private current: BoxCredentials | undefined;
   private readAtMs = Number.NEGATIVE_INFINITY;
   private forcedAtMs = Number.NEGATIVE_INFINITY;
-  private pending: Promise<BoxCredentials> | undefined;
+  private readonly currentRead = new SharedFlight<BoxCredentials>();
   /** A failed read, answered again until the re-read interval passes: no storm on a bad secret. */
   private failure: { error: BrokerError; untilMs: number } | undefined;
   private previousValue: { value: BoxCredentials | undefined; readAtMs: number } | undefined;
@@ -59,17 +75,13 @@ export class SecretsManagerCredentials implements CredentialsSource {
     this.now = options.now ?? Date.now;
   }
 
-  peek(): BoxCredentials | undefined {
-    return this.current;
-  }
-
-  async get(): Promise<BoxCredentials> {
+  async get(deadline: Deadline): Promise<BoxCredentials> {
     const current = this.current;
     if (current !== undefined && this.now() - this.readAtMs < this.options.ttlMs) {
       return current;
     }
     try {
-      return await this.read();
+      return await this.read(deadline);
     } catch (error) {
       // Secrets Manager throttled or failed: the value read before is still the best we know.
       if (current !== undefined && error instanceof BrokerError && error.retryable) return current;
@@ -77,37 +89,42 @@ export class SecretsManagerCredentials implements CredentialsSource {
     }
   }
 
-  async forceRefresh(): Promise<BoxCredentials> {
+  async forceRefresh(deadline: Deadline): Promise<BoxCredentials> {
     const now = this.now();
     if (this.current !== undefined && now - this.forcedAtMs < this.options.rereadIntervalMs) {
       return this.current;
     }
     this.forcedAtMs = now;
-    return this.read();
+    return this.read(deadline);
   }
 
-  async previous(): Promise<BoxCredentials | undefined> {
+  async previous(deadline: Deadline): Promise<BoxCredentials | undefined> {
     const cached = this.previousValue;
     if (cached !== undefined && this.now() - cached.readAtMs < this.options.ttlMs) {
       return cached.value;
     }
     let value: BoxCredentials | undefined;
     try {
-      value = await this.fetchVersion('AWSPREVIOUS');
+      // Not shared with other requests: this request's deadline may abort the call itself.
+      value = await untilDeadline(
+        this.fetchVersion('AWSPREVIOUS', deadline.signal),
+        deadline,
+        'Secrets Manager',
+      );
     } catch (error) {
       // No previous version, an unusable one, or no answer: there is simply no fallback now.
-      if (!(error instanceof BrokerError)) throw error;
+      if (!(error instanceof BrokerError) || deadline.signal.aborted) throw error;
       value = undefined;
     }
     this.previousValue = { value, readAtMs: this.now() };
     return value;
   }
 
-  private read(): Promise<BoxCredentials> {
+  private read(deadline: Deadline): Promise<BoxCredentials> {
     const failure = this.failure;
     if (failure !== undefined && this.now() < failure.untilMs) return Promise.reject(failure.error);
-    this.pending ??= this.fetchVersion('AWSCURRENT')
-      .then(
+    return this.currentRead.run(deadline, 'Secrets Manager', (signal) =>
+      this.fetchVersion('AWSCURRENT', signal).then(
         (credentials) => {
           this.current = credentials;
           this.readAtMs = this.now();
@@ -115,19 +132,20 @@ export class SecretsManagerCredentials implements CredentialsSource {
           return credentials;
         },
         (error: unknown) => {
-          if (error instanceof BrokerError) {
+          // An abort means every waiter gave up, not that the secret is bad: nothing to remember.
+          if (error instanceof BrokerError && !signal.aborted) {
             this.failure = { error, untilMs: this.now() + this.options.rereadIntervalMs };
           }
           throw error;
         },
-      )
-      .finally(() => {
-        this.pending = undefined;
-      });
-    return this.pending;
+      ),
+    );
   }
 
-  private async fetchVersion(stage: 'AWSCURRENT' | 'AWSPREVIOUS'): Promise<BoxCredentials> {
+  private async fetchVersion(
+    stage: 'AWSCURRENT' | 'AWSPREVIOUS',
+    abortSignal: AbortSignal,
+  ): Promise<BoxCredentials> {
     let output: {
       SecretString?: string | undefined;
       VersionId?: string | undefined;
@@ -136,6 +154,7 @@ export class SecretsManagerCredentials implements CredentialsSource {
     try {
       output = await this.options.client.send(
         new GetSecretValueCommand({ SecretId: this.options.secretId, VersionStage: stage }),
+        { abortSignal },
       );
     } catch (error) {
       throw secretsManagerFailure(error);
@@ -232,8 +251,7 @@ function secretsManagerFailure(error: unknown): BrokerError {
     });
   }
   if (TRANSIENT_ERROR_NAMES.has(name) || isNetworkError(error)) {
-    return new BrokerError(
-      'credentials_unavailable',
+    return new CredentialsUnavailableError(
       `Secrets Manager did not return the Box credentials (${name}); retry later.`,
       { cause: error, retryAfterSeconds: 1 },
     );

@@ -24,6 +24,11 @@ export interface ParsedTokenRequest {
   resource?: BoxItemRef;
   sharedLink?: string;
   minTtlSeconds: number;
+  /**
+   * Contract v1.1 `dead_token_sha256`: full SHA-256 (64 lowercase hex) of a token the caller found
+   * rejected by Box. The broker never returns that token.
+   */
+  deadTokenSha256?: string;
 }
 
 /**

@@ -16,8 +16,6 @@ export interface TokenCacheOptions {
 /** What a lookup through {@link TokenCache.getOrLoad} produced. */
 export interface CacheResult<T> {
   value: T;
-  /** True when the value came from the cache without a load. */
-  hit: boolean;
   /**
    * True when the value is inside the refresh margin: served because another request is already
    * refreshing it, or because the refresh failed in a way `serveStaleOn` accepts.
@@ -93,24 +91,26 @@ export class TokenCache<T extends Expiring> {
     options: LoadOptions = {},
   ): Promise<CacheResult<T>> {
     const cached = this.get(key, minTtlSeconds);
-    if (cached !== undefined) return { value: cached, hit: true, stale: false };
+    if (cached !== undefined) return { value: cached, stale: false };
     const stale = this.stillValid(key, minTtlSeconds);
     const pending = this.inFlight.get(key);
-    if (pending !== undefined && stale !== undefined)
-      return { value: stale, hit: true, stale: true };
+    if (pending !== undefined && stale !== undefined) return { value: stale, stale: true };
     const loading = pending ?? this.startLoad(key, load);
     try {
-      return { value: await loading, hit: false, stale: false };
+      return { value: await loading, stale: false };
     } catch (error) {
       if (stale !== undefined && options.serveStaleOn?.(error) === true) {
-        return { value: stale, hit: true, stale: true };
+        return { value: stale, stale: true };
       }
       throw error;
     }
   }
 
-  /** A value inside the refresh margin that still has `minTtlSeconds` of life, if any. */
-  private stillValid(key: string, minTtlSeconds: number): T | undefined {
+  /**
+   * The value for `key` if it has not expired and still has `minTtlSeconds` of life, even inside
+   * the refresh margin (what may stand in while the upstream is sick). Never does I/O.
+   */
+  stillValid(key: string, minTtlSeconds: number): T | undefined {
     const value = this.entries.get(key);
     if (value === undefined) return undefined;
     const remainingMs = value.expiresAtMs - this.now();

@@ -7,14 +7,19 @@ import {
 } from '../contract.js';
 import { InvalidRequestError, InvalidScopeError } from '../errors.js';
 
-/** Box tokens live about an hour; a longer `min_ttl` could never be met. */
-export const MAX_MIN_TTL_SECONDS = 3600;
+/**
+ * Contract v1.1: a day. Box's tokens live a little over an hour (about 4,100 s); whether Box can
+ * meet a `min_ttl` is Box's to say (a fresh token too short is a 400 naming what Box grants), so
+ * the bound only refuses the absurd.
+ */
+export const MAX_MIN_TTL_SECONDS = 86_400;
 
 const KNOWN_SCOPES: ReadonlySet<string> = new Set(BOX_DOWNSCOPE_SCOPES);
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(TOKEN_REQUEST_FIELDS);
 const DIGITS = /^\d{1,20}$/;
 const RESOURCE_URL = /^https:\/\/api\.box\.com\/2\.0\/(files|folders)\/(\d{1,20})$/;
 const MAX_FIELD_LENGTH = 2048;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** Where the request's values came from: JSON keeps types, a query string has only strings. */
 export type RequestOrigin = 'json' | 'query';
@@ -68,6 +73,15 @@ export function parseTokenRequest(input: unknown, origin: RequestOrigin): Parsed
   if (subjectId !== undefined) parsed.subjectId = subjectId;
   if (resourceUrl !== undefined) parsed.resource = parseResource(resourceUrl);
   if (sharedLink !== undefined) parsed.sharedLink = parseSharedLink(sharedLink);
+  const deadToken = optionalString(request.dead_token_sha256, 'dead_token_sha256');
+  if (deadToken !== undefined) {
+    if (!SHA256_HEX.test(deadToken)) {
+      throw new InvalidRequestError(
+        'dead_token_sha256 must be a SHA-256 as 64 lowercase hex digits.',
+      );
+    }
+    parsed.deadTokenSha256 = deadToken;
+  }
   return parsed;
 }
 

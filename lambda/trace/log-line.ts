@@ -67,6 +67,11 @@ export class RequestLogger {
       box_calls: trace.boxCalls,
       box_latency_ms: trace.boxCalls > 0 ? trace.boxLatencyMs : undefined,
       box_error: trace.boxError,
+      box_error_caller_chosen: trace.boxErrorCallerChosen === true ? true : undefined,
+      backoff_served: trace.backoffServed,
+      backoff_rejected: trace.backoffRejected,
+      dead_token_dropped: trace.deadTokenDropped,
+      fallback_recheck_failed: trace.fallbackRecheckFailed,
       token_sha256: trace.tokenHash,
       duration_ms: timestamp - trace.startedAtMs,
       failure: trace.failure,
@@ -78,15 +83,17 @@ export class RequestLogger {
     }
     if (trace.boxError !== undefined) {
       // Box errors are counted per OAuth error code too, so an alarm can tell a bad secret
-      // (invalid_client) from throttling (box_unavailable).
+      // (invalid_client) from throttling (box_unavailable). A refusal of inputs a caller chose
+      // (a user subject, an exchange) is counted apart: no caller can fire the deployment's alarms.
+      const name = trace.boxErrorCallerChosen === true ? 'BoxSubjectErrors' : 'BoxErrors';
       directives.push(
         directive(
           this.options.namespace,
           [['service'], ['service', 'box_error']],
-          [['BoxErrors', 1, 'Count']],
+          [[name, 1, 'Count']],
         ),
       );
-      record.BoxErrors = 1;
+      record[name] = 1;
     }
     if (directives.length > 0) {
       record._aws = { Timestamp: timestamp, CloudWatchMetrics: directives };
@@ -125,6 +132,8 @@ function metricsOf(trace: RequestTrace, timestamp: number): [string, number, Met
     metrics.push(['SecretVersionAge', trace.secretAgeSeconds, 'Seconds']);
   }
   if (trace.servedStale === true) metrics.push(['StaleTokensServed', 1, 'Count']);
+  if (trace.backoffServed === true) metrics.push(['BoxBackoffServed', 1, 'Count']);
+  if (trace.backoffRejected === true) metrics.push(['BoxBackoffRejected', 1, 'Count']);
   if (trace.negativeCacheHit === true) metrics.push(['NegativeCacheHits', 1, 'Count']);
   if (trace.canary !== undefined) metrics.push(['CanarySuccess', trace.canary, 'Count']);
   if (trace.status !== undefined && trace.status >= 500) metrics.push(['ServerErrors', 1, 'Count']);

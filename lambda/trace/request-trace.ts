@@ -32,6 +32,16 @@ export interface RequestTrace {
   servedStale?: boolean;
   /** Set when a recent Box configuration error was answered again without calling Box. */
   negativeCacheHit?: boolean;
+  /** Set when Box's error came from a call whose inputs the caller chose (a user subject, an exchange). */
+  boxErrorCallerChosen?: boolean;
+  /** Set when a failed refresh's back-off window served a still-valid token without Box. */
+  backoffServed?: boolean;
+  /** Set when a back-off window answered 503 at once (nothing valid met the request). */
+  backoffRejected?: boolean;
+  /** Set when the cached token was the one the caller reported dead (`dead_token_sha256`). */
+  deadTokenDropped?: boolean;
+  /** Set when a fallback's re-check of the current secret version failed (cache left alone). */
+  fallbackRecheckFailed?: boolean;
   /** Canary outcome (scheduled health check): 1 success, 0 failure. */
   canary?: 0 | 1;
   boxCalls: number;

@@ -52,6 +52,13 @@ export const ETL_ROLE_CALLER = {
 export interface HarnessOptions {
   env?: Record<string, string>;
   simulator?: BoxSimulatorOptions;
+  /**
+   * A Box simulator another harness started: a second execution environment of the same
+   * deployment (same Box). It stays open when this harness closes.
+   */
+  sharedSimulator?: BoxSimulator;
+  /** Back-off window after a failed refresh (the runtime's default otherwise). */
+  backoffWindowMs?: number;
   /** Secret value served as AWSCURRENT. @default v1 credentials */
   secretString?: string;
 }
@@ -108,12 +115,14 @@ let requestCounter = 0;
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = { now: Date.UTC(2026, 10, 28, 12, 0, 0) };
   const now = () => clock.now;
-  const simulator = await startBoxSimulator({
-    enterpriseId: ENTERPRISE_ID,
-    credentials: [{ clientId: CLIENT_ID, clientSecret: SECRET_V1 }],
-    now,
-    ...options.simulator,
-  });
+  const simulator =
+    options.sharedSimulator ??
+    (await startBoxSimulator({
+      enterpriseId: ENTERPRISE_ID,
+      credentials: [{ clientId: CLIENT_ID, clientSecret: SECRET_V1 }],
+      now,
+      ...options.simulator,
+    }));
   const client = new SecretsManagerClient({
     region: 'us-east-1',
     credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'not-a-real-key' },
@@ -141,6 +150,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...buildRuntime(env, {
       secretsManager: client,
       now,
+      ...(options.backoffWindowMs === undefined
+        ? {}
+        : { backoffWindowMs: options.backoffWindowMs }),
       // Retries wait on the fake clock: Retry-After: 2 advances it by two seconds, instantly.
       sleep: async (ms) => {
         sleeps.push(ms);
@@ -216,7 +228,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       secretsManager.restore();
-      await simulator.close();
+      if (options.sharedSimulator === undefined) await simulator.close();
     },
   };
 }
