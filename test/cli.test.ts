@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXIT_CODES } from '../client/cli-run.js';
+import { EXIT_CODES, runCli } from '../client/cli-run.js';
 import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator.js';
 import { startLocalBroker } from '../local/local-broker.js';
 import { type SignedBroker, startSignedBroker, TEST_KEYS } from './support/signed-broker.js';
@@ -39,7 +39,36 @@ function signedAs(key: { accessKeyId: string; secretAccessKey: string }) {
   return cliEnv({ AWS_ACCESS_KEY_ID: key.accessKeyId, AWS_SECRET_ACCESS_KEY: key.secretAccessKey });
 }
 
-function run(args: string[], env: Record<string, string>): Promise<Run> {
+/**
+ * Runs `box-token` in this process through `runCli`, with `env` as the whole environment: the
+ * AWS credential chain reads `process.env`, so it is swapped for the call and restored after.
+ * Tests in a file run one at a time, so no two calls share the swap.
+ */
+async function run(args: string[], env: Record<string, string>): Promise<Run> {
+  const saved = { ...process.env };
+  for (const name of Object.keys(process.env)) delete process.env[name];
+  Object.assign(process.env, env);
+  let stdout = '';
+  let stderr = '';
+  try {
+    const code = await runCli(args, {
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      env,
+    });
+    return { code, stdout, stderr };
+  } finally {
+    for (const name of Object.keys(process.env)) delete process.env[name];
+    Object.assign(process.env, saved);
+  }
+}
+
+/** Runs the real `box-token` bin in its own process (the smoke test of the entry point). */
+function spawnCli(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((done) => {
     execFile(TSX, [CLI, ...args], { env, cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
@@ -60,8 +89,8 @@ describe('CLI: box-token', () => {
     await signed.close();
   });
 
-  it('prints the bare token and exits 0', async () => {
-    const result = await run(['--url', signed.url], signedAs(TEST_KEYS.etl));
+  it('prints the bare token and exits 0 (the bin, in its own process)', async () => {
+    const result = await spawnCli(['--url', signed.url], signedAs(TEST_KEYS.etl));
     expect(result).toMatchObject({ code: EXIT_CODES.ok, stderr: '' });
     const token = result.stdout.trim();
     expect(result.stdout).toBe(`${token}\n`);
