@@ -240,11 +240,10 @@ describe('Scenario: scheduled setup checks on the schedule entry', () => {
       stopped_early: false,
     });
     // The metrics are EMF under the service dimension only: no per-tenant dimension.
-    const emf = (
-      summary?._aws as {
-        CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[];
-      }
-    ).CloudWatchMetrics;
+    const aws = summary?._aws as
+      | { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] }
+      | undefined;
+    const emf = aws?.CloudWatchMetrics ?? [];
     expect(emf).toHaveLength(1);
     expect(emf[0]?.Dimensions).toEqual([['service']]);
     expect(emf[0]?.Metrics.map((m) => m.Name)).toEqual(
