@@ -1,4 +1,4 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -33,6 +33,12 @@ export interface BrokerAlarmsProps {
    * @default - no canary, no canary alarm
    */
   readonly canaryInterval?: Duration | undefined;
+  /**
+   * Whether tenants are registered under a prefix: adds the alarm on listing them. The
+   * failing-tenant alarm comes with the canary (the default tenant is checked too).
+   * @default false
+   */
+  readonly tenantsRegistered?: boolean | undefined;
   /**
    * Alarm when at least this many requests are denied by the access policy in 5 minutes.
    * @default - no alarm: denials are the policy working, shown on the dashboard
@@ -71,6 +77,14 @@ const CREDENTIAL_ALARMS = [
 ] as const;
 
 /**
+ * How long the failing-tenant alarm remembers a failing report. A run checks one slice of the
+ * tenants, so a failing tenant is reported once per pass over the slices (100 minutes for 1,000
+ * tenants at the defaults); remembering 3 hours keeps the alarm in ALARM, without flapping, while
+ * the tenant stays broken, for up to 1,800 tenants at the defaults.
+ */
+export const FAILING_TENANT_WINDOW = Duration.hours(3);
+
+/**
  * The alarms an operator of the broker needs. Every alarm but the canary's treats missing data as
  * not breaching: an idle broker emits no datapoints and is healthy. A canary that does not report
  * is a failure.
@@ -92,6 +106,10 @@ export class BrokerAlarms extends Construct {
   public readonly secretFallback: Alarm;
   /** The scheduled canary failed or did not run; undefined without a canary. */
   public readonly canary: Alarm | undefined;
+  /** A tenant's scheduled setup check failed; undefined without a canary. */
+  public readonly tenantsFailing: Alarm | undefined;
+  /** The scheduled setup check could not list the tenants; undefined without tenants or canary. */
+  public readonly tenantListing: Alarm | undefined;
   /** Requests denied by the access policy; undefined unless a threshold was given. */
   public readonly accessDenied: Alarm | undefined;
   /** Every alarm above, for notifications and the dashboard. */
@@ -188,6 +206,47 @@ export class BrokerAlarms extends Construct {
               'broker did not work at Box GET /2.0/users/me. See the log lines with route "canary".',
           });
 
+    const interval = props.canaryInterval;
+    this.tenantsFailing =
+      interval === undefined
+        ? undefined
+        : new Alarm(this, 'TenantsFailing', {
+            metric: metrics.metric(BROKER_METRIC_NAMES.tenantsFailing, 'Maximum', {
+              period: interval,
+            }),
+            threshold: 1,
+            comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            // Any report in the window: each tenant is reported only by the runs of its slice.
+            evaluationPeriods: windowPeriods(interval),
+            datapointsToAlarm: 1,
+            // A run that did not happen found nothing; the canary alarm pages for missing runs.
+            treatMissingData: TreatMissingData.NOT_BREACHING,
+            alarmDescription:
+              'A tenant failed its scheduled setup check in the last ' +
+              `${FAILING_TENANT_WINDOW.toHours()} hours: its Box app is no longer set up as the ` +
+              'broker needs (secret reset, app un-authorised, ...). The log lines with ' +
+              'operation "setup_check" and outcome "fail" name the tenant, the failed step and ' +
+              "Box's error; fix it as `box-token-broker tenant check ID` says.",
+          });
+    this.tenantListing =
+      interval === undefined || props.tenantsRegistered !== true
+        ? undefined
+        : new Alarm(this, 'TenantListing', {
+            metric: metrics.metric(BROKER_METRIC_NAMES.tenantListingFailures, 'Sum', {
+              period: interval,
+            }),
+            threshold: 1,
+            comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            // Two runs in a row, so one throttled ListSecrets is not a page.
+            evaluationPeriods: 2,
+            datapointsToAlarm: 2,
+            treatMissingData: TreatMissingData.NOT_BREACHING,
+            alarmDescription:
+              'The scheduled setup check could not list the tenants (ListSecrets) for two runs: ' +
+              'no registered tenant is being checked. See listing_error in the log lines with ' +
+              'operation "setup_check".',
+          });
+
     this.accessDenied =
       props.accessDeniedThreshold === undefined
         ? undefined
@@ -208,6 +267,8 @@ export class BrokerAlarms extends Construct {
       ...Object.values(this.boxCredentialsRejected),
       this.secretFallback,
       ...(this.canary === undefined ? [] : [this.canary]),
+      ...(this.tenantsFailing === undefined ? [] : [this.tenantsFailing]),
+      ...(this.tenantListing === undefined ? [] : [this.tenantListing]),
       ...(this.accessDenied === undefined ? [] : [this.accessDenied]),
     ];
 
@@ -238,4 +299,16 @@ export class BrokerAlarms extends Construct {
       alarmDescription: options.description,
     });
   }
+}
+
+/** Periods of `interval` in {@link FAILING_TENANT_WINDOW}; CloudWatch looks back one day at most. */
+function windowPeriods(interval: Duration): number {
+  const seconds = interval.toSeconds();
+  return Math.max(
+    1,
+    Math.min(
+      Math.ceil(FAILING_TENANT_WINDOW.toSeconds() / seconds),
+      Math.floor(Duration.days(1).toSeconds() / seconds),
+    ),
+  );
 }

@@ -19,7 +19,12 @@ import { aliasAsFunction, BrokerFunction } from './broker-function.js';
 import { BROKER_METRIC_NAMES, type BrokerMetricName, BrokerMetrics } from './broker-metrics.js';
 import type { BoxTokenBrokerProps } from './broker-props.js';
 import { acknowledgeTenantWildcard, brokerSecrets, expectShape } from './broker-secrets.js';
-import { BrokerCanary, canaryInterval, DEFAULT_CANARY_SCHEDULE } from './canary.js';
+import {
+  BrokerCanary,
+  canaryInterval,
+  DEFAULT_CANARY_SCHEDULE,
+  grantTenantListing,
+} from './canary.js';
 import { ConfigError } from './config-error.js';
 import { BrokerDashboard } from './dashboard.js';
 import { type AdmittedCallers, unadmittedPrincipals } from './resource-policy.js';
@@ -79,7 +84,7 @@ export class BoxTokenBroker extends Construct {
     // Every prop is checked before the (slower) bundling.
     const canaryEnabled = monitoring.canaryEnabled ?? true;
     const canarySchedule = monitoring.canarySchedule ?? DEFAULT_CANARY_SCHEDULE;
-    if (canaryEnabled) canaryInterval(canarySchedule);
+    const scheduleInterval = canaryEnabled ? canaryInterval(canarySchedule) : undefined;
     const accessDeniedThreshold = positiveInteger(
       'monitoring.accessDeniedAlarmThreshold',
       monitoring.accessDeniedAlarmThreshold,
@@ -96,6 +101,8 @@ export class BoxTokenBroker extends Construct {
       secretId: secrets.secretId,
       tenantSecretPrefix: secrets.tenantSecretPrefix,
       accessPolicyFile: shippedPolicy === undefined ? undefined : ACCESS_POLICY_RUNTIME_PATH,
+      // The scheduled setup check picks its slice of the tenants from the time and this.
+      setupCheckIntervalSeconds: scheduleInterval?.toSeconds(),
       serviceName,
       metricsNamespace,
     });
@@ -153,6 +160,9 @@ export class BoxTokenBroker extends Construct {
           schedule: canarySchedule,
         })
       : undefined;
+    if (this.canary !== undefined && secrets.tenantSecretPrefix !== undefined) {
+      grantTenantListing(this.functionParts.role);
+    }
 
     this.metrics = new BrokerMetrics(metricsNamespace, serviceName);
     this.alarms = new BrokerAlarms(this, 'Alarms', {
@@ -161,6 +171,7 @@ export class BoxTokenBroker extends Construct {
       metrics: this.metrics,
       topic: monitoring.alarmTopic,
       canaryInterval: this.canary?.interval,
+      tenantsRegistered: secrets.tenantSecretPrefix !== undefined,
       accessDeniedThreshold,
     });
     this.dashboard =
@@ -240,6 +251,16 @@ export class BoxTokenBroker extends Construct {
   /** Fallbacks to the `AWSPREVIOUS` secret version. */
   public metricSecretFallbacks(props?: MetricOptions): Metric {
     return this.metric(BROKER_METRIC_NAMES.secretFallbacks, props);
+  }
+
+  /** Tenants whose scheduled setup check failed, per run (Maximum by default). */
+  public metricTenantsFailing(props: MetricOptions = {}): Metric {
+    return this.metric(BROKER_METRIC_NAMES.tenantsFailing, { statistic: 'Maximum', ...props });
+  }
+
+  /** Tenants the scheduled setup check decided (Sum by default). */
+  public metricTenantsChecked(props?: MetricOptions): Metric {
+    return this.metric(BROKER_METRIC_NAMES.tenantsChecked, props);
   }
 
   /** Canary runs: 1 = ok, 0 = failed (Minimum by default). */

@@ -59,6 +59,8 @@ export interface BrokerEnvironmentNames {
   readonly tenantSecretPrefix?: string | undefined;
   /** `BOX_ACCESS_POLICY_FILE`; undefined = the function's default policy. */
   readonly accessPolicyFile?: string | undefined;
+  /** `BOX_SETUP_CHECK_INTERVAL_SECONDS`: the canary schedule's interval; undefined = no canary. */
+  readonly setupCheckIntervalSeconds?: number | undefined;
   readonly serviceName: string;
   readonly metricsNamespace: string;
 }
@@ -79,6 +81,9 @@ export function brokerEnvironment(
     env.BOX_TENANT_SECRET_PREFIX = names.tenantSecretPrefix;
   }
   if (names.accessPolicyFile !== undefined) env.BOX_ACCESS_POLICY_FILE = names.accessPolicyFile;
+  if (names.setupCheckIntervalSeconds !== undefined) {
+    env.BOX_SETUP_CHECK_INTERVAL_SECONDS = String(names.setupCheckIntervalSeconds);
+  }
   const values: Readonly<Record<string, string | number | undefined>> = tuning;
   for (const { name, key } of TUNING_VARIABLES) {
     const value = values[key];

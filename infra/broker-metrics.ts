@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Metric, SearchExpression } from 'aws-cdk-lib/aws-cloudwatch';
+import { SETUP_CHECK_METRICS } from '../lambda/setup/run-report.js';
 
 /**
  * The broker's own CloudWatch metrics, as lambda/trace/log-line.ts writes them in Embedded Metric
@@ -22,6 +23,8 @@ export const BROKER_METRIC_NAMES = {
   serverErrors: 'ServerErrors',
   requestLatency: 'RequestLatency',
   canarySuccess: 'CanarySuccess',
+  // The scheduled setup check's summary line (lambda/setup/run-report.ts).
+  ...SETUP_CHECK_METRICS,
 } as const;
 
 export type BrokerMetricName = (typeof BROKER_METRIC_NAMES)[keyof typeof BROKER_METRIC_NAMES];

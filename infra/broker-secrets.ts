@@ -2,7 +2,7 @@ import { Arn, ArnFormat, RemovalPolicy, Stack, Token, Validations } from 'aws-cd
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct, IConstruct } from 'constructs';
-import { secretTemplate } from '../lambda/broker/secret-format.js';
+import { secretTemplate } from '../lambda/secret-format.js';
 import { AWS_IDENTIFIERS } from './aws-identifiers.js';
 import type { BoxTokenBrokerProps } from './broker-props.js';
 import { ConfigError } from './config-error.js';

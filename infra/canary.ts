@@ -1,6 +1,7 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token, Validations } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ConfigError } from './config-error.js';
@@ -59,9 +60,11 @@ export interface BrokerCanaryProps {
 }
 
 /**
- * An EventBridge rule that invokes the broker with the scheduled event: the function obtains the
+ * An EventBridge rule that invokes the broker's `schedule` alias: the function obtains the
  * enterprise token and calls Box's `GET /2.0/users/me` with it (lambda/app.ts), emitting
- * `CanarySuccess` and throwing on failure. The invoke permission is scoped to this rule.
+ * `CanarySuccess` and throwing on failure; then it runs the setup check for the default tenant
+ * and this run's slice of the registered tenants (lambda/setup/scheduled-checks.ts), emitting
+ * `TenantsChecked` / `TenantsFailing`. The invoke permission is scoped to this rule.
  */
 export class BrokerCanary extends Construct {
   /** The schedule rule. */
@@ -74,7 +77,8 @@ export class BrokerCanary extends Construct {
     this.interval = canaryInterval(props.schedule);
     this.rule = new Rule(this, 'Schedule', {
       description:
-        'Box token broker canary: obtains a token and calls Box GET /2.0/users/me with it.',
+        'Box token broker canary: obtains a token and calls Box GET /2.0/users/me with it, ' +
+        'then runs the setup check for the default tenant and a slice of the tenants.',
       schedule: props.schedule,
     });
     // No custom input: the function recognises EventBridge's own "Scheduled Event". A run that
@@ -86,4 +90,28 @@ export class BrokerCanary extends Construct {
       }),
     );
   }
+}
+
+/**
+ * Lets the scheduled setup check list the registered tenants: `secretsmanager:ListSecrets`, which
+ * supports no resource-level permission (Resource `*`). It returns names and metadata, never a
+ * secret value; reading a tenant's value stays limited to `secret:<prefix>*` (GetSecretValue).
+ * Granted only with a tenant prefix and a schedule: nothing else needs to list.
+ */
+export function grantTenantListing(role: IRole): PolicyStatement {
+  const statement = new PolicyStatement({
+    sid: 'ListTenantSecrets',
+    effect: Effect.ALLOW,
+    actions: ['secretsmanager:ListSecrets'],
+    resources: ['*'],
+  });
+  role.addToPrincipalPolicy(statement);
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'secretsmanager:ListSecrets supports no resource-level permissions (Resource must be "*"); ' +
+      'the scheduled setup check lists the names under the tenant prefix to find the tenants. ' +
+      'It reveals names and metadata, no secret value: GetSecretValue stays on secret:<prefix>*.',
+  });
+  return statement;
 }

@@ -16,6 +16,8 @@ import {
   type Operation,
 } from './http/invocation.js';
 import { directInvocationError, errorResponse, jsonResponse } from './http/responses.js';
+import { runLogEvents, type SetupRunSummary, summarize } from './setup/run-report.js';
+import type { ScheduledSetupChecks } from './setup/scheduled-checks.js';
 import type { RequestLogger } from './trace/log-line.js';
 import { type RequestTrace, startTrace } from './trace/request-trace.js';
 
@@ -32,6 +34,8 @@ export interface HandlerDependencies {
   logger: RequestLogger;
   /** Proves a token works at Box; used by the scheduled canary. */
   probe?: BoxUserProbe;
+  /** The setup checks the schedule runs after the canary (default and registered tenants). */
+  setupChecks?: ScheduledSetupChecks;
   /**
    * The time one request may spend on Box and Secrets Manager (`BOX_RETRY_BUDGET_MS`), cut short
    * when Lambda has less left. @default 10000
@@ -45,6 +49,8 @@ export interface CanaryResult {
   status: 'ok';
   box_user_id: string;
   token_expires_in: number;
+  /** The scheduled setup checks' counts, when they ran. */
+  setup_checks?: SetupRunSummary;
 }
 
 /**
@@ -59,25 +65,24 @@ export function createHandler(deps: HandlerDependencies) {
     .use(openTrace(now))
     .handler(async (event, context) => {
       const trace = traceOf(context);
+      const remainingMs = () =>
+        typeof context.getRemainingTimeInMillis === 'function'
+          ? context.getRemainingTimeInMillis()
+          : undefined;
+      // One deadline for all of the request's upstream calls, inside the time Lambda has left.
+      const deadline = startDeadline({
+        budgetMs,
+        remainingMs: remainingMs(),
+        answerMarginMs: ANSWER_MARGIN_MS,
+        now,
+      });
+      if (trace.entry === 'schedule') {
+        return scheduled(deps, { caller: trace.caller, trace, deadline }, remainingMs, now);
+      }
       if (deps.broker instanceof BrokerError) throw deps.broker;
       const broker = deps.broker;
-      const scope: RequestScope = {
-        caller: trace.caller,
-        trace,
-        // One deadline for all of the request's upstream calls, inside the time Lambda has left.
-        deadline: startDeadline({
-          budgetMs,
-          remainingMs:
-            typeof context.getRemainingTimeInMillis === 'function'
-              ? context.getRemainingTimeInMillis()
-              : undefined,
-          answerMarginMs: ANSWER_MARGIN_MS,
-          now,
-        }),
-      };
+      const scope: RequestScope = { caller: trace.caller, trace, deadline };
       switch (trace.entry) {
-        case 'schedule':
-          return canary(broker, deps.probe, scope);
         case 'direct': {
           trace.operation = 'token';
           const response = await broker.issueToken(directTokenRequest(event), scope);
@@ -110,6 +115,47 @@ async function perform(
       return (await broker.health(scope)).response;
   }
 }
+
+/**
+ * The schedule's run: the canary, then the setup checks in the time left. The checks run even
+ * when the canary fails (a failing tenant is worth knowing about during a Box outage too); the
+ * canary's failure is thrown afterwards, so it still shows as a function error and as
+ * `CanarySuccess` = 0.
+ */
+async function scheduled(
+  deps: HandlerDependencies,
+  scope: RequestScope,
+  remainingMs: () => number | undefined,
+  now: () => number,
+): Promise<CanaryResult> {
+  let result: CanaryResult | undefined;
+  let failure: unknown;
+  try {
+    if (deps.broker instanceof BrokerError) throw deps.broker;
+    result = await canary(deps.broker, deps.probe, scope);
+  } catch (error) {
+    failure = error;
+  }
+  let summary: SetupRunSummary | undefined;
+  if (deps.setupChecks !== undefined) {
+    const run = await deps.setupChecks.run(
+      // Whatever the function has left after the canary; the budget only applies off Lambda.
+      startDeadline({
+        budgetMs: SETUP_RUN_BUDGET_MS,
+        remainingMs: remainingMs(),
+        answerMarginMs: ANSWER_MARGIN_MS,
+        now,
+      }),
+    );
+    for (const line of runLogEvents(run, scope.trace.requestId)) deps.logger.writeEvent(line);
+    summary = summarize(run);
+  }
+  if (result === undefined) throw failure;
+  return summary === undefined ? result : { ...result, setup_checks: summary };
+}
+
+/** The setup checks' time when Lambda does not say how much is left (local runs, tests). */
+const SETUP_RUN_BUDGET_MS = 60_000;
 
 /**
  * The scheduled canary: a token from the broker (cache allowed) must also work at Box. A failure

@@ -23,7 +23,7 @@ export interface ConfigVariable {
   readonly min?: number;
   readonly max?: number;
   /** Unit of an `integer`. */
-  readonly unit?: 'seconds' | 'milliseconds' | 'entries' | 'attempts';
+  readonly unit?: 'seconds' | 'milliseconds' | 'entries' | 'attempts' | 'tenants';
   /** One sentence for docs/configuration.md. */
   readonly doc: string;
   readonly deploy: ConfigVariableDeploy;
@@ -130,6 +130,33 @@ export const CONFIG_VARIABLES = {
     unit: 'seconds',
     doc: 'How long a Box configuration error (`invalid_grant`, `unauthorized_client`) is answered from memory.',
     deploy: { tuning: 'negativeCacheSeconds' },
+  },
+  BOX_SETUP_CHECKS_PER_RUN: {
+    kind: 'integer',
+    default: 50,
+    min: 1,
+    max: 500,
+    unit: 'tenants',
+    doc: 'Registered tenants one scheduled setup check run checks (the default tenant comes on top). Runs walk the tenants in slices of this size: every tenant is checked every ceil(tenants / this) schedule intervals, so once a day up to this × runs per day (14,400 at the defaults).',
+    deploy: { tuning: 'setupChecksPerRun' },
+  },
+  BOX_SETUP_CHECK_CONCURRENCY: {
+    kind: 'integer',
+    default: 4,
+    min: 1,
+    max: 16,
+    unit: 'tenants',
+    doc: 'Setup checks a scheduled run has in flight at once.',
+    deploy: { tuning: 'setupCheckConcurrency' },
+  },
+  BOX_SETUP_CHECK_INTERVAL_SECONDS: {
+    kind: 'integer',
+    default: 300,
+    min: 60,
+    max: 43_200,
+    unit: 'seconds',
+    doc: 'The interval of the schedule that invokes the `schedule` alias: scheduled setup check runs choose their slice of the tenants from the time and this. The construct sets it from the canary schedule.',
+    deploy: { props: ['monitoring.canarySchedule'], contextKeys: ['canarySchedule'] },
   },
   BOX_ACCESS_POLICY: {
     kind: 'text',

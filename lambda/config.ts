@@ -38,6 +38,12 @@ export interface BrokerConfig {
   boxMaxAttempts: number;
   /** `BOX_NEGATIVE_CACHE_SECONDS`, in ms. */
   negativeCacheMs: number;
+  /** `BOX_SETUP_CHECKS_PER_RUN`: registered tenants per scheduled setup check run. */
+  setupChecksPerRun: number;
+  /** `BOX_SETUP_CHECK_CONCURRENCY`: scheduled setup checks in flight at once. */
+  setupCheckConcurrency: number;
+  /** `BOX_SETUP_CHECK_INTERVAL_SECONDS`, in ms: the schedule's interval. */
+  setupCheckIntervalMs: number;
   /** `BOX_ACCESS_POLICY` (inline JSON) or `BOX_ACCESS_POLICY_FILE` (path); neither = default. */
   accessPolicy: AccessPolicySource;
   /** `POWERTOOLS_METRICS_NAMESPACE`. */
@@ -65,6 +71,9 @@ export const CONFIG_DEFAULTS = {
   boxRetryBudgetMs: V.BOX_RETRY_BUDGET_MS.default,
   boxMaxAttempts: V.BOX_MAX_ATTEMPTS.default,
   negativeCacheSeconds: V.BOX_NEGATIVE_CACHE_SECONDS.default,
+  setupChecksPerRun: V.BOX_SETUP_CHECKS_PER_RUN.default,
+  setupCheckConcurrency: V.BOX_SETUP_CHECK_CONCURRENCY.default,
+  setupCheckIntervalSeconds: V.BOX_SETUP_CHECK_INTERVAL_SECONDS.default,
   metricsNamespace: V.POWERTOOLS_METRICS_NAMESPACE.default,
   serviceName: V.POWERTOOLS_SERVICE_NAME.default,
 } as const;
@@ -114,6 +123,9 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     boxRetryBudgetMs: budgetMs,
     boxMaxAttempts: integer(env, 'BOX_MAX_ATTEMPTS'),
     negativeCacheMs: integer(env, 'BOX_NEGATIVE_CACHE_SECONDS') * 1000,
+    setupChecksPerRun: integer(env, 'BOX_SETUP_CHECKS_PER_RUN'),
+    setupCheckConcurrency: integer(env, 'BOX_SETUP_CHECK_CONCURRENCY'),
+    setupCheckIntervalMs: integer(env, 'BOX_SETUP_CHECK_INTERVAL_SECONDS') * 1000,
     accessPolicy: accessPolicySource(env),
     ...loadTelemetryConfig(env),
   };

@@ -20,6 +20,7 @@ import {
   PolicyValidationError,
   parsePolicyJson,
 } from './policy/access-policy.js';
+import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
 
 /** What a deployment may swap out: tests and the local server inject fakes here. */
 export interface RuntimeOverrides {
@@ -172,10 +173,35 @@ function readPolicyFile(path: string): string {
   }
 }
 
+/**
+ * The scheduled setup checks of a configuration: the default tenant and the registered tenants,
+ * with the secret client the broker uses. One tenant's check may take two Box attempt timeouts
+ * (the grant, then `GET /2.0/users/me`).
+ */
+export function buildSetupChecks(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides = {},
+): ScheduledSetupChecks {
+  return new ScheduledSetupChecks({
+    client: overrides.secretsManager ?? new SecretsManagerClient({}),
+    defaultSecretId: config.credentialsSecretId,
+    tenantSecretPrefix: config.tenantSecretPrefix,
+    perRun: config.setupChecksPerRun,
+    concurrency: config.setupCheckConcurrency,
+    intervalMs: config.setupCheckIntervalMs,
+    perCheckMs: 2 * config.boxAttemptTimeoutMs,
+    boxApiUrl: config.boxApiUrl,
+    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+    ...(overrides.now === undefined ? {} : { now: overrides.now }),
+  });
+}
+
 /** The broker and its canary probe, or the error that kept them from being built. */
 export interface Runtime {
   broker: Broker | BrokerError;
   probe?: BoxUserProbe;
+  /** The scheduled setup checks; absent when the configuration could not be read. */
+  setupChecks?: ScheduledSetupChecks;
   /** The time one request may spend upstream (`BOX_RETRY_BUDGET_MS`); absent when misconfigured. */
   requestBudgetMs?: number;
 }
@@ -188,15 +214,30 @@ export function buildRuntime(
   env: Readonly<Record<string, string | undefined>>,
   overrides: RuntimeOverrides = {},
 ): Runtime {
+  let config: BrokerConfig;
   try {
-    const config = loadConfig(env);
-    return {
-      broker: buildBroker(config, overrides),
-      probe: buildProbe(config, overrides),
-      requestBudgetMs: config.boxRetryBudgetMs,
-    };
+    config = loadConfig(env);
   } catch (error) {
     if (error instanceof BrokerError) return { broker: error };
+    throw error;
+  }
+  // One Secrets Manager client for the broker and the scheduled checks.
+  const shared: RuntimeOverrides = {
+    ...overrides,
+    secretsManager: overrides.secretsManager ?? new SecretsManagerClient({}),
+  };
+  // Built even when the broker cannot be: a deployment this version cannot serve still has its
+  // tenants checked on schedule.
+  const setupChecks = buildSetupChecks(config, shared);
+  try {
+    return {
+      broker: buildBroker(config, shared),
+      probe: buildProbe(config, shared),
+      requestBudgetMs: config.boxRetryBudgetMs,
+      setupChecks,
+    };
+  } catch (error) {
+    if (error instanceof BrokerError) return { broker: error, setupChecks };
     throw error;
   }
 }

@@ -307,10 +307,12 @@ describe('The bundled handler (cdk.out asset)', () => {
       unknown
     >;
 
-    // Assess
+    // Assess: the canary's token is the cached one; the default tenant's scheduled setup check
+    // then asks Box afresh (its own grant and GET /2.0/users/me).
     expect(result.status).toBe('ok');
-    expect(simulator.requests.filter((r) => r.path === '/2.0/users/me')).toHaveLength(1);
-    expect(simulator.tokenCallCount()).toBe(1);
+    expect(result.setup_checks).toMatchObject({ checked: 1, failing: 0 });
+    expect(simulator.requests.filter((r) => r.path === '/2.0/users/me')).toHaveLength(2);
+    expect(simulator.tokenCallCount()).toBe(2);
   });
 
   it('logs one JSON line per request with EMF metrics, and never the token or secret', () => {
@@ -319,9 +321,15 @@ describe('The bundled handler (cdk.out asset)', () => {
       .split('\n')
       .filter((line) => line.trim() !== '');
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(records.map((r) => r.route)).toEqual(['GET /token', 'invoke', 'canary']);
+    expect(records.map((r) => r.route ?? r.operation)).toEqual([
+      'GET /token',
+      'invoke',
+      'setup_check',
+      'canary',
+    ]);
     expect(records[0]?._aws).toBeDefined();
-    expect(records[2]?.CanarySuccess).toBe(1);
+    expect(records[2]).toMatchObject({ TenantsChecked: 1, TenantsFailing: 0 });
+    expect(records[3]?.CanarySuccess).toBe(1);
     const token = simulator.issuedTokens()[0]?.accessToken ?? '';
     expect(token).not.toBe('');
     for (const line of lines) {

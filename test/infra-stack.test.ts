@@ -66,18 +66,35 @@ function assertSecurityFloor(get: () => Synthesized): void {
     const actions = statements.flatMap((s) => asArray(s.Action) as string[]);
     for (const action of actions) {
       expect(action).toMatch(
-        /^(logs:(CreateLogStream|PutLogEvents)|secretsmanager:GetSecretValue|kms:Decrypt)$/,
+        /^(logs:(CreateLogStream|PutLogEvents)|secretsmanager:(GetSecretValue|ListSecrets)|kms:Decrypt)$/,
       );
     }
-    const secretStatements = statements.filter((s) =>
-      (asArray(s.Action) as string[]).some((a) => a.startsWith('secretsmanager:')),
+    // ListSecrets (names only, no resource-level permission) only when tenants are registered,
+    // for the scheduled setup check to find them.
+    const [fn] = resourcesOf(get().template, 'AWS::Lambda::Function');
+    const env = (propertiesOf(fn ?? {}).Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    const listing = statements.filter((s) =>
+      (asArray(s.Action) as string[]).includes('secretsmanager:ListSecrets'),
+    );
+    expect(listing).toHaveLength(env.BOX_TENANT_SECRET_PREFIX === undefined ? 0 : 1);
+    for (const statement of listing) {
+      expect(statement.Action).toBe('secretsmanager:ListSecrets');
+      expect(statement.Resource).toBe('*');
+    }
+    const secretStatements = statements.filter(
+      (s) =>
+        !listing.includes(s) &&
+        (asArray(s.Action) as string[]).some((a) => a.startsWith('secretsmanager:')),
     );
     expect(secretStatements.length).toBeGreaterThanOrEqual(1);
     for (const statement of secretStatements) {
       expect(statement.Action).toBe('secretsmanager:GetSecretValue');
       expect(asArray(statement.Resource)).toHaveLength(1);
     }
-    for (const statement of statements) expect(statement.Resource).not.toBe('*');
+    for (const statement of statements) {
+      if (!listing.includes(statement)) expect(statement.Resource).not.toBe('*');
+    }
     const [role] = resourcesOf(get().template, 'AWS::IAM::Role').filter((r) =>
       JSON.stringify(r).includes('lambda.amazonaws.com'),
     );
@@ -167,6 +184,8 @@ describe('Construct: BoxTokenBroker (default context)', () => {
           POWERTOOLS_SERVICE_NAME: 'box-token-broker',
           POWERTOOLS_METRICS_NAMESPACE: 'BoxTokenBroker',
           NODE_OPTIONS: '--enable-source-maps',
+          // The canary schedule's interval, for the scheduled setup check's slicing.
+          BOX_SETUP_CHECK_INTERVAL_SECONDS: '300',
         }),
       },
       TracingConfig: Match.absent(),
@@ -438,7 +457,7 @@ describe('Construct: BoxTokenBroker (default secret and tenants)', () => {
     expect(statement?.Resource).toEqual(TENANT_ARN);
     // Nothing wider anywhere: every secret grant is the default secret or the prefix.
     const grants = roleStatements(s.template)
-      .filter((st) => asArray(st.Action).some((a) => String(a).startsWith('secretsmanager:')))
+      .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
       .flatMap((st) => asArray(st.Resource).map((r) => JSON.stringify(r)));
     expect(grants).toHaveLength(2);
     for (const grant of grants) {
@@ -485,7 +504,7 @@ describe('Construct: BoxTokenBroker (tenants only, customer-managed key)', () =>
 
   it("reads only the tenants' secrets and decrypts with the key only via Secrets Manager", () => {
     const secretGrants = roleStatements(s.template).filter((st) =>
-      asArray(st.Action).some((a) => String(a).startsWith('secretsmanager:')),
+      asArray(st.Action).includes('secretsmanager:GetSecretValue'),
     );
     expect(secretGrants).toHaveLength(1);
     expect(secretGrants[0]?.Resource).toEqual(TENANT_ARN);

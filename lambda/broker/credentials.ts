@@ -6,8 +6,8 @@ import {
   MisconfiguredError,
   toBrokerError,
 } from '../errors.js';
+import { type BoxSecretValue, SECRET_KEYS, SECRET_PLACEHOLDER_PREFIX } from '../secret-format.js';
 import { SharedFlight, untilDeadline } from './deadline-wait.js';
-import { type BoxSecretValue, SECRET_KEYS, SECRET_PLACEHOLDER_PREFIX } from './secret-format.js';
 
 /** Box app credentials as read from one version of the secret. */
 export interface BoxCredentials extends BoxSecretValue {

@@ -19,6 +19,16 @@ export interface RequestLoggerOptions {
 
 type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds';
 
+/** A log line that is not a request's (the scheduled setup check's summary, say). */
+export interface LogEvent {
+  level: 'INFO' | 'WARN' | 'ERROR';
+  message: string;
+  /** Further fields of the line; undefined ones are left out. */
+  fields: Record<string, unknown>;
+  /** Counts to publish in Embedded Metric Format under the `service` dimension. */
+  metrics?: readonly [name: string, value: number][];
+}
+
 /**
  * Writes the one JSON line of a request: the access record, the audit event, and the CloudWatch
  * metrics in Embedded Metric Format (the metrics are extracted by CloudWatch, no API call).
@@ -30,6 +40,33 @@ export class RequestLogger {
   constructor(private readonly options: RequestLoggerOptions) {
     this.sink = options.sink ?? stdoutSink;
     this.now = options.now ?? Date.now;
+  }
+
+  /** Writes one event line, with its metrics (if any) in Embedded Metric Format. */
+  writeEvent(event: LogEvent): void {
+    const timestamp = this.now();
+    const record: Record<string, unknown> = {
+      level: event.level,
+      message: event.message,
+      timestamp: new Date(timestamp).toISOString(),
+      service: this.options.service,
+      ...event.fields,
+    };
+    const metrics = event.metrics ?? [];
+    if (metrics.length > 0) {
+      for (const [name, value] of metrics) record[name] = value;
+      record._aws = {
+        Timestamp: timestamp,
+        CloudWatchMetrics: [
+          directive(
+            this.options.namespace,
+            [['service']],
+            metrics.map(([name, value]): [string, number, MetricUnit] => [name, value, 'Count']),
+          ),
+        ],
+      };
+    }
+    this.sink(JSON.stringify(record));
   }
 
   /** Logs a finished request. */
