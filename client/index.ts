@@ -16,18 +16,14 @@ export {
   type TokenRequest,
   type TokenResponse,
 } from '../lambda/contract.js';
-export {
-  BrokerClient,
-  type BrokerClientOptions,
-  type GetBoxTokenOptions,
-  getBoxToken,
-} from './broker-client.js';
+export { BrokerClient, type BrokerClientOptions } from './broker-client.js';
 export {
   BrokerClientError,
   type BrokerClientErrorCode,
   CLIENT_ERROR_CODES,
   type ClientErrorCode,
 } from './errors.js';
+export { type GetBoxTokenOptions, getBoxToken } from './get-box-token.js';
 export type { AwsCredentials, AwsCredentialsSource } from './request-signer.js';
 export { type SubjectOption, type TokenOptions, tokenSha256 } from './token-options.js';
 export { CLIENT_VERSION } from './version.js';

@@ -6,7 +6,8 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { terminalPrompt } from './secret-prompt.js';
-import { runSetupCli, SETUP_USAGE } from './setup-cli.js';
+import { SETUP_USAGE } from './setup-arguments.js';
+import { runSetupCli } from './setup-cli.js';
 import { main as validatePolicy } from './validate-policy.js';
 
 const USAGE = `usage: box-token-broker validate-policy FILE\n${SETUP_USAGE}`;

@@ -11,10 +11,13 @@ import {
   type CompiledPolicy,
   checkAccess,
   compilePolicy,
-  DEFAULT_POLICY,
+  DEFAULT_POLICY_DOCUMENT,
   PolicyValidationError,
 } from '../lambda/policy/access-policy.js';
 import { compileTenants, coversTenant } from '../lambda/policy/tenant-match.js';
+
+/** What the runtime compiles when no policy is configured. */
+const DEFAULT_POLICY = compilePolicy(DEFAULT_POLICY_DOCUMENT);
 
 const ETL: CallerIdentity = {
   kind: 'iam',

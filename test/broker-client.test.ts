@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerClient, getBoxToken } from '../client/broker-client.js';
+import { BrokerClient } from '../client/broker-client.js';
 import { BrokerClientError } from '../client/errors.js';
+import { getBoxToken } from '../client/get-box-token.js';
 import { ERROR_CODES, type ErrorCode } from '../lambda/contract.js';
 import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator.js';
 import {

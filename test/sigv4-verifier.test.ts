@@ -5,16 +5,20 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  API_GATEWAY_MESSAGES,
-  canonicalRequest,
-  headerValues,
   LocalIamConfigError,
   loadLocalIamKeys,
   parseLocalIamKeys,
-  type SignedRequest,
-  SigV4Verifier,
+} from '../local/local-iam-keys.js';
+import {
+  canonicalRequest,
+  headerValues,
   signingKey,
   stringToSign,
+} from '../local/sigv4-signing.js';
+import {
+  API_GATEWAY_MESSAGES,
+  type SignedRequest,
+  SigV4Verifier,
 } from '../local/sigv4-verifier.js';
 import { type SignedBroker, startSignedBroker, TEST_KEYS } from './support/signed-broker.js';
 

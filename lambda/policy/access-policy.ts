@@ -20,22 +20,10 @@ export {
   type CompiledPolicy,
   type CompiledRule,
   compilePolicy,
-  DEFAULT_POLICY,
   DEFAULT_POLICY_DOCUMENT,
   parsePolicyJson,
 } from './compile.js';
-export type { AccessPolicyDocument } from './document.js';
-export {
-  POLICY_KEYS,
-  POLICY_VERSION,
-  RESOURCE_PATTERN,
-  RULE_ID_PATTERN,
-  RULE_KEYS,
-  SUBJECT_PATTERN,
-  TENANT_ENTRY_PATTERN,
-} from './document.js';
 export { type PolicyError, PolicyValidationError } from './policy-errors.js';
-export { DEFAULT_TENANT } from './tenant-match.js';
 
 /** What a caller asks for, already parsed and validated by the request parser. */
 export interface AccessRequest {

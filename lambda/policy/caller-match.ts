@@ -18,7 +18,7 @@ import type { CallerIdentity } from '../identity.js';
 export type { CallerIdentity } from '../identity.js';
 
 /** The AWS partitions whose IAM principals a policy may name. */
-export const IAM_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
+const IAM_PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov'] as const;
 
 /** One `*`-glob within a single ARN segment, split at its stars once at compile time. */
 export interface SegmentGlob {

@@ -30,8 +30,6 @@ export interface CompiledRule {
 /** A validated policy, ready for `checkAccess`. */
 export interface CompiledPolicy {
   readonly rules: readonly CompiledRule[];
-  /** `default` when no policy was configured. */
-  readonly source: 'default' | 'configured';
 }
 
 /**
@@ -57,7 +55,18 @@ const LIST_KEYS = ['callers', 'tenants', 'subjects', 'scopes', 'resources'] as c
  * problem (and nothing else, whatever the input).
  */
 export function compilePolicy(document: unknown): CompiledPolicy {
-  return compile(document, 'configured');
+  const structure = checkStructure(document);
+  const errors = [...structure.errors, ...uniquenessErrors(document)];
+  const rules: CompiledRule[] = [];
+  if (structure.document !== undefined) {
+    structure.document.rules.forEach((rule, index) => {
+      rules.push(compileRule(rule, `$.rules[${index}]`, errors));
+    });
+  }
+  if (errors.length > 0 || structure.document === undefined) {
+    throw new PolicyValidationError(errors);
+  }
+  return Object.freeze({ rules: Object.freeze(rules) });
 }
 
 /** Parses and compiles a policy given as JSON text; a syntax error is reported at path `$`. */
@@ -73,26 +82,8 @@ export function parsePolicyJson(text: string): CompiledPolicy {
   return compilePolicy(document);
 }
 
-/** {@link DEFAULT_POLICY_DOCUMENT}, compiled. */
-export const DEFAULT_POLICY: CompiledPolicy = compile(DEFAULT_POLICY_DOCUMENT, 'default');
-
 // ---------------------------------------------------------------------------------------------
-// Compilation: the schema checks the structure; what it cannot say is checked here.
-
-function compile(document: unknown, source: CompiledPolicy['source']): CompiledPolicy {
-  const structure = checkStructure(document);
-  const errors = [...structure.errors, ...uniquenessErrors(document)];
-  const rules: CompiledRule[] = [];
-  if (structure.document !== undefined) {
-    structure.document.rules.forEach((rule, index) => {
-      rules.push(compileRule(rule, `$.rules[${index}]`, errors));
-    });
-  }
-  if (errors.length > 0 || structure.document === undefined) {
-    throw new PolicyValidationError(errors);
-  }
-  return Object.freeze({ rules: Object.freeze(rules), source });
-}
+// What the schema cannot say is checked here.
 
 /**
  * Duplicate rule IDs and duplicate list entries, found in whatever parts of the document have the

@@ -15,13 +15,13 @@ import { BOX_DOWNSCOPE_SCOPES } from '../contract.js';
 import { CALLER_PATTERN_SHAPE, parseCallerPattern } from './caller-match.js';
 
 /** The only format version this broker reads. */
-export const POLICY_VERSION = 1;
+const POLICY_VERSION = 1;
 /** Rule IDs appear in logs and metrics: keep them short and plain. */
-export const RULE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const RULE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 /** `enterprise`, `user:ID` (no leading zeros) or `user:*`. */
-export const SUBJECT_PATTERN = /^(?:enterprise|user:(?:\*|[1-9][0-9]*))$/;
+const SUBJECT_PATTERN = /^(?:enterprise|user:(?:\*|[1-9][0-9]*))$/;
 /** `folder:ID` or `file:ID` (folder `0` is a user's root folder). */
-export const RESOURCE_PATTERN = /^(?:folder|file):(?:0|[1-9][0-9]*)$/;
+const RESOURCE_PATTERN = /^(?:folder|file):(?:0|[1-9][0-9]*)$/;
 /**
  * A `tenants` entry: `*` alone, or a tenant ID (`TENANT_ID_PATTERN` in lambda/contract.ts) in
  * which `*` may stand wherever a letter or digit may. So an entry without `*` is exactly a tenant

@@ -22,7 +22,7 @@ export interface TenantCoverage {
 }
 
 /** What a rule without `tenants` covers: the default tenant only, so upgrading never widens. */
-export const DEFAULT_TENANT_ONLY: TenantCoverage = Object.freeze({
+const DEFAULT_TENANT_ONLY: TenantCoverage = Object.freeze({
   everyTenant: false,
   ids: new Set([DEFAULT_TENANT]),
   globs: Object.freeze([]),

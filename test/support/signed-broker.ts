@@ -3,7 +3,9 @@
  * mapped to an IAM principal, so clients are exercised end to end over real HTTP on 127.0.0.1.
  */
 import { type LocalBroker, startLocalBroker } from '../../local/local-broker.js';
-import { type LocalIamKey, SigV4Verifier, sigV4Authenticator } from '../../local/sigv4-verifier.js';
+import type { LocalIamKey } from '../../local/local-iam-keys.js';
+import { sigV4Authenticator } from '../../local/sigv4-authenticator.js';
+import { SigV4Verifier } from '../../local/sigv4-verifier.js';
 
 /** Fake keys; they exist only in tests. */
 export const TEST_KEYS = {

@@ -1,0 +1,48 @@
+import { startDeadline } from '../lambda/deadline.js';
+import {
+  runSetupCheck,
+  type SetupCheckResult,
+  type SetupCredentials,
+} from '../lambda/setup/setup-check.js';
+import { checkRunOptions } from './setup-arguments.js';
+import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './setup-credentials.js';
+import { SETUP_EXIT, SetupCliFailure } from './setup-exit-codes.js';
+import type { SetupInvocation } from './setup-invocation.js';
+
+/**
+ * `box-token-broker check`: the setup check for credentials from `--secret`, `--tenant`, the
+ * environment or the prompt; resolves to the exit code.
+ */
+export async function checkCommand(invocation: SetupInvocation): Promise<number> {
+  const { secret, tenant } = invocation.options;
+  if (secret !== undefined && tenant !== undefined) {
+    throw new SetupCliFailure(SETUP_EXIT.usage, 'give --secret or --tenant, not both');
+  }
+  let credentials: SetupCredentials;
+  if (secret !== undefined) credentials = await credentialsFromSecret(invocation, secret);
+  else if (tenant !== undefined) {
+    const secretName = invocation.registryFor(tenant).secretName(tenant);
+    credentials = await credentialsFromSecret(invocation, secretName);
+  } else credentials = await credentialsFromEnvOrPrompt(invocation.io);
+  return invocation.report(await runCheck(invocation, credentials));
+}
+
+/** Runs the setup check for `credentials` with the invocation's `--require`, `--as-user`, `--timeout`. */
+export async function runCheck(
+  invocation: SetupInvocation,
+  credentials: SetupCredentials,
+): Promise<SetupCheckResult> {
+  const { requiredScopes, asUserId, timeoutSeconds } = checkRunOptions(invocation.options);
+  const { io, deps } = invocation;
+  const now = deps.now ?? Date.now;
+  const deadline = startDeadline({ budgetMs: timeoutSeconds * 1000, answerMarginMs: 0, now });
+  return runSetupCheck(
+    { credentials, asUserId, requiredScopes },
+    {
+      apiUrl: io.env.BOX_API_URL ?? 'https://api.box.com',
+      deadline,
+      now,
+      ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+    },
+  );
+}

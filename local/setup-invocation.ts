@@ -1,0 +1,69 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SetupCheckResult } from '../lambda/setup/setup-check.js';
+import type { Prompt } from './secret-prompt.js';
+import type { SetupOptions } from './setup-arguments.js';
+import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './setup-exit-codes.js';
+import { formatSetupReport } from './setup-report.js';
+import { DEFAULT_TENANT_PREFIX, TenantRegistry, tenantIdProblem } from './tenant-registry.js';
+
+/** Where the command writes and what it reads. */
+export interface SetupCliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Interactive prompt; undefined when not on a terminal. */
+  prompt?: Prompt | undefined;
+}
+
+/** Outside services, injectable. */
+export interface SetupCliDeps {
+  /** Built on first use, so `check` from env never needs AWS. */
+  secretsManager: () => SecretsManagerClient;
+  fetch?: typeof fetch;
+  now?: () => number;
+}
+
+/** One invocation's state: its options, where it writes, and the tenant registry built on first use. */
+export class SetupInvocation {
+  #registry: TenantRegistry | undefined;
+
+  constructor(
+    readonly options: SetupOptions,
+    readonly io: SetupCliIo,
+    readonly deps: SetupCliDeps,
+  ) {}
+
+  /** The tenant registry under `--tenant-prefix`, BOX_TENANT_SECRET_PREFIX or the default. */
+  registry(): TenantRegistry {
+    if (this.#registry === undefined) {
+      const prefix =
+        this.options['tenant-prefix'] ??
+        this.io.env.BOX_TENANT_SECRET_PREFIX ??
+        DEFAULT_TENANT_PREFIX;
+      this.#registry = new TenantRegistry(this.deps.secretsManager(), prefix);
+    }
+    return this.#registry;
+  }
+
+  /** The registry, once `tenantId` is known to be a valid tenant ID (a usage failure otherwise). */
+  registryFor(tenantId: string): TenantRegistry {
+    const problem = tenantIdProblem(tenantId);
+    if (problem !== undefined) throw new SetupCliFailure(SETUP_EXIT.usage, problem);
+    return this.registry();
+  }
+
+  /** Prints the check's result (with `extra` fields in JSON) and returns its exit code. */
+  report(result: SetupCheckResult, extra: Record<string, unknown> = {}): number {
+    this.print(result, extra);
+    return exitCodeFor(result);
+  }
+
+  /** Prints the check's result: the report for a person, or one JSON line with `--json`. */
+  print(result: SetupCheckResult, extra: Record<string, unknown>): void {
+    if (this.options.json === true) {
+      this.io.stdout(`${JSON.stringify({ ...extra, ...result })}\n`);
+    } else {
+      this.io.stdout(`${formatSetupReport(result).join('\n')}\n`);
+    }
+  }
+}

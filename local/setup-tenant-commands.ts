@@ -1,0 +1,126 @@
+/**
+ * `box-token-broker tenant add|check|list|remove`: onboarding a tenant only after its Box app
+ * passes the setup check, re-checking it, listing and removing tenants. Each resolves to the
+ * exit code; AWS errors are reported by name only.
+ */
+import { userInfo } from 'node:os';
+import type { SetupCheckResult } from '../lambda/setup/setup-check.js';
+import { recoveryDaysOf } from './setup-arguments.js';
+import { runCheck } from './setup-check-command.js';
+import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './setup-credentials.js';
+import { awsErrorName, exitCodeFor, SETUP_EXIT, SetupCliFailure } from './setup-exit-codes.js';
+import type { SetupInvocation } from './setup-invocation.js';
+import type { TenantRegistry } from './tenant-registry.js';
+
+/** `tenant add ID`: checks the credentials and stores them only when the check passes. */
+export async function addTenant(invocation: SetupInvocation, tenantId: string): Promise<number> {
+  const { io, options } = invocation;
+  const registry = invocation.registryFor(tenantId);
+  const addedBy = addedByOf(invocation);
+  const credentials = await credentialsFromEnvOrPrompt(io);
+  const result = await runCheck(invocation, credentials);
+  const secretName = registry.secretName(tenantId);
+  if (result.outcome !== 'pass') {
+    invocation.print(result, { tenant: tenantId, added: false, secretName });
+    io.stderr(
+      `box-token-broker: tenant ${tenantId} NOT added: the setup check did not pass; nothing was stored.\n`,
+    );
+    return exitCodeFor(result);
+  }
+  let arn: string | undefined;
+  try {
+    arn = await registry.create(tenantId, credentials, addedBy, lastCheckTag(result));
+  } catch (error) {
+    const name = awsErrorName(error);
+    const hint =
+      name === 'ResourceExistsException'
+        ? `: the tenant already exists; run "tenant check ${tenantId}", or "tenant remove ${tenantId}" first`
+        : '';
+    throw new SetupCliFailure(SETUP_EXIT.aws, `storing ${secretName} failed (${name})${hint}`);
+  }
+  invocation.print(result, {
+    tenant: tenantId,
+    added: true,
+    secretName,
+    secretArn: arn ?? null,
+    addedBy,
+  });
+  if (options.json !== true) {
+    io.stdout(`tenant ${tenantId} added: secret ${secretName} (added by ${addedBy})\n`);
+  }
+  return SETUP_EXIT.ok;
+}
+
+/** `tenant check ID`: the setup check on the stored secret, its result recorded on the secret. */
+export async function checkTenant(invocation: SetupInvocation, tenantId: string): Promise<number> {
+  const registry = invocation.registryFor(tenantId);
+  const credentials = await credentialsFromSecret(invocation, registry.secretName(tenantId));
+  const result = await runCheck(invocation, credentials);
+  try {
+    await registry.recordCheck(tenantId, lastCheckTag(result));
+  } catch (error) {
+    invocation.io.stderr(
+      `box-token-broker: warning: could not record the result on the secret (${awsErrorName(error)})\n`,
+    );
+  }
+  return invocation.report(result, { tenant: tenantId });
+}
+
+/** `tenant list`: the tenants under the prefix with their last check and who added them. */
+export async function listTenants(invocation: SetupInvocation): Promise<number> {
+  const { io } = invocation;
+  let tenants: Awaited<ReturnType<TenantRegistry['list']>>;
+  try {
+    tenants = await invocation.registry().list();
+  } catch (error) {
+    throw new SetupCliFailure(SETUP_EXIT.aws, `listing tenants failed (${awsErrorName(error)})`);
+  }
+  const { prefix } = invocation.registry();
+  if (invocation.options.json === true) {
+    io.stdout(`${JSON.stringify({ prefix, tenants })}\n`);
+    return SETUP_EXIT.ok;
+  }
+  if (tenants.length === 0) io.stdout(`no tenants under ${prefix}\n`);
+  for (const t of tenants) {
+    io.stdout(
+      `${t.tenantId}\tlast check: ${t.lastCheck ?? 'never'}\tadded by: ${t.addedBy ?? 'unknown'}\n`,
+    );
+  }
+  return SETUP_EXIT.ok;
+}
+
+/** `tenant remove ID`: schedules the tenant's secret for deletion, with a recovery window. */
+export async function removeTenant(invocation: SetupInvocation, tenantId: string): Promise<number> {
+  const registry = invocation.registryFor(tenantId);
+  const days = recoveryDaysOf(invocation.options);
+  let deletionDate: Date | undefined;
+  try {
+    deletionDate = await registry.remove(tenantId, days);
+  } catch (error) {
+    throw new SetupCliFailure(
+      SETUP_EXIT.aws,
+      `removing tenant ${tenantId} failed (${awsErrorName(error)})`,
+    );
+  }
+  const secretName = registry.secretName(tenantId);
+  invocation.io.stdout(
+    `tenant ${tenantId}: secret ${secretName} scheduled for deletion${deletionDate === undefined ? '' : ` on ${deletionDate.toISOString()}`} (${days}-day recovery window; undo with: aws secretsmanager restore-secret --secret-id ${secretName})\n`,
+  );
+  return SETUP_EXIT.ok;
+}
+
+/** The tag value recording a check: `<outcome> <ISO time>[ <failed steps>]`. */
+export function lastCheckTag(result: SetupCheckResult): string {
+  const failed = result.failedSteps.length === 0 ? '' : ` ${result.failedSteps.join(',')}`;
+  return `${result.outcome} ${result.checkedAt}${failed}`.slice(0, 256);
+}
+
+/**
+ * Who adds the tenant, for the tag. Taken from --added-by or BOX_TENANT_ADDED_BY; otherwise the
+ * local OS user, marked as such: it is not verified (no STS call; see docs/setup-check.md).
+ */
+function addedByOf(invocation: SetupInvocation): string {
+  const given = invocation.options['added-by'] ?? invocation.io.env.BOX_TENANT_ADDED_BY;
+  if (given !== undefined && given.trim() !== '') return given.trim();
+  return `os-user:${userInfo().username}`;
+}
