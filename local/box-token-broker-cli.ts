@@ -2,12 +2,12 @@
 /**
  * `box-token-broker`: operator commands. `validate-policy FILE` checks an access policy file
  * exactly as `cdk synth` and the function's cold start do; `check` and `tenant …` run the Box
- * setup check and manage tenants (see local/setup-cli.ts, docs/setup-check.md).
+ * setup check and manage tenants (see local/setup/cli.ts, docs/setup-check.md).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { terminalPrompt } from './secret-prompt.js';
-import { SETUP_USAGE } from './setup-arguments.js';
-import { runSetupCli } from './setup-cli.js';
+import { SETUP_USAGE } from './setup/arguments.js';
+import { runSetupCli } from './setup/cli.js';
+import { terminalPrompt } from './setup/secret-prompt.js';
 import { main as validatePolicy } from './validate-policy.js';
 
 const USAGE = `usage: box-token-broker validate-policy FILE\n${SETUP_USAGE}`;

@@ -3,11 +3,11 @@
  * See README "Run it locally" for the three credential modes.
  */
 import { hostGuard } from './host-guard.js';
-import { startLocalBroker } from './local-broker.js';
 // --- local IAM emulation (issue 6): SigV4 checked when BOX_LOCAL_IAM_KEYS(_FILE) is set ---
-import { loadLocalIamKeys } from './local-iam-keys.js';
-import { sigV4Authenticator } from './sigv4-authenticator.js';
-import { SigV4Verifier } from './sigv4-verifier.js';
+import { loadLocalIamKeys } from './iam/local-iam-keys.js';
+import { sigV4Authenticator } from './iam/sigv4-authenticator.js';
+import { SigV4Verifier } from './iam/sigv4-verifier.js';
+import { startLocalBroker } from './local-broker.js';
 
 let iamKeys: ReturnType<typeof loadLocalIamKeys>;
 try {

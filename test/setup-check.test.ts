@@ -8,7 +8,7 @@ import {
   type SimulatorApp,
   startBoxSimulator,
 } from '../local/box-simulator.js';
-import { SETUP_EXIT } from '../local/setup-exit-codes.js';
+import { SETUP_EXIT } from '../local/setup/exit-codes.js';
 import { appEnv, runSetup } from './support/setup-cli.js';
 
 const APP = {

@@ -8,18 +8,18 @@ import {
   LocalIamConfigError,
   loadLocalIamKeys,
   parseLocalIamKeys,
-} from '../local/local-iam-keys.js';
+} from '../local/iam/local-iam-keys.js';
 import {
   canonicalRequest,
   headerValues,
   signingKey,
   stringToSign,
-} from '../local/sigv4-signing.js';
+} from '../local/iam/sigv4-signing.js';
 import {
   API_GATEWAY_MESSAGES,
   type SignedRequest,
   SigV4Verifier,
-} from '../local/sigv4-verifier.js';
+} from '../local/iam/sigv4-verifier.js';
 import { type SignedBroker, startSignedBroker, TEST_KEYS } from './support/signed-broker.js';
 
 // ---- AWS's published SigV4 test suite (aws-sig-v4-test-suite) -------------------------------

@@ -3,8 +3,8 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { BoxSimulator } from '../../local/box-simulator.js';
-import type { Prompt } from '../../local/secret-prompt.js';
-import { runSetupCli } from '../../local/setup-cli.js';
+import { runSetupCli } from '../../local/setup/cli.js';
+import type { Prompt } from '../../local/setup/secret-prompt.js';
 
 export interface SetupRun {
   code: number;

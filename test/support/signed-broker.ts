@@ -2,10 +2,11 @@
  * The local broker with local IAM emulation on: SigV4 is verified against fixed test keys, each
  * mapped to an IAM principal, so clients are exercised end to end over real HTTP on 127.0.0.1.
  */
+
+import type { LocalIamKey } from '../../local/iam/local-iam-keys.js';
+import { sigV4Authenticator } from '../../local/iam/sigv4-authenticator.js';
+import { SigV4Verifier } from '../../local/iam/sigv4-verifier.js';
 import { type LocalBroker, startLocalBroker } from '../../local/local-broker.js';
-import type { LocalIamKey } from '../../local/local-iam-keys.js';
-import { sigV4Authenticator } from '../../local/sigv4-authenticator.js';
-import { SigV4Verifier } from '../../local/sigv4-verifier.js';
 
 /** Fake keys; they exist only in tests. */
 export const TEST_KEYS = {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { LocalAuthenticator } from './api-gateway-adapter.js';
+import type { LocalAuthenticator } from '../api-gateway-adapter.js';
 import type { SigV4Verifier } from './sigv4-verifier.js';
 
 /**

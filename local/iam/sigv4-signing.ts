@@ -4,7 +4,7 @@
  * AWS's published test vectors.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { canonicalQueryOf, queryPairsOf, uriEncode } from './query-string.js';
+import { canonicalQueryOf, queryPairsOf, uriEncode } from '../query-string.js';
 
 /** The only signing algorithm the emulation accepts. */
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';

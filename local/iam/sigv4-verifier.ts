@@ -12,7 +12,7 @@
  * presigned query-string authentication, and SigV4a.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { LocalIdentity } from './api-gateway-adapter.js';
+import type { LocalIdentity } from '../api-gateway-adapter.js';
 import type { LocalIamKey } from './local-iam-keys.js';
 import {
   canonicalRequest,

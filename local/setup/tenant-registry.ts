@@ -11,8 +11,8 @@ import {
   type SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { parseSecretValue } from '../lambda/broker/credentials.js';
-import type { SetupCredentials } from '../lambda/setup/setup-check.js';
+import { parseSecretValue } from '../../lambda/broker/credentials.js';
+import type { SetupCredentials } from '../../lambda/setup/setup-check.js';
 
 /** The default `BOX_TENANT_SECRET_PREFIX`. */
 export const DEFAULT_TENANT_PREFIX = 'box-token-broker/tenants/';

@@ -4,11 +4,11 @@
  * through {@link runSetupCli} (tests inject the Secrets Manager client, fetch, clock and prompt).
  * Nothing secret is printed: the client secret is never taken from argv and never echoed.
  */
-import { parseSetupArguments, SETUP_USAGE } from './setup-arguments.js';
-import { checkCommand } from './setup-check-command.js';
-import { SETUP_EXIT, SetupCliFailure } from './setup-exit-codes.js';
-import { type SetupCliDeps, type SetupCliIo, SetupInvocation } from './setup-invocation.js';
-import { addTenant, checkTenant, listTenants, removeTenant } from './setup-tenant-commands.js';
+import { parseSetupArguments, SETUP_USAGE } from './arguments.js';
+import { checkCommand } from './check-command.js';
+import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
+import { type SetupCliDeps, type SetupCliIo, SetupInvocation } from './invocation.js';
+import { addTenant, checkTenant, listTenants, removeTenant } from './tenant-commands.js';
 
 /** Runs `check …` or `tenant …` (args without the bin name); resolves to the exit code. */
 export async function runSetupCli(

@@ -1,9 +1,9 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SetupCheckResult } from '../lambda/setup/setup-check.js';
+import type { SetupCheckResult } from '../../lambda/setup/setup-check.js';
+import type { SetupOptions } from './arguments.js';
+import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
+import { formatSetupReport } from './report.js';
 import type { Prompt } from './secret-prompt.js';
-import type { SetupOptions } from './setup-arguments.js';
-import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './setup-exit-codes.js';
-import { formatSetupReport } from './setup-report.js';
 import { DEFAULT_TENANT_PREFIX, TenantRegistry, tenantIdProblem } from './tenant-registry.js';
 
 /** Where the command writes and what it reads. */

@@ -4,12 +4,12 @@
  * exit code; AWS errors are reported by name only.
  */
 import { userInfo } from 'node:os';
-import type { SetupCheckResult } from '../lambda/setup/setup-check.js';
-import { recoveryDaysOf } from './setup-arguments.js';
-import { runCheck } from './setup-check-command.js';
-import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './setup-credentials.js';
-import { awsErrorName, exitCodeFor, SETUP_EXIT, SetupCliFailure } from './setup-exit-codes.js';
-import type { SetupInvocation } from './setup-invocation.js';
+import type { SetupCheckResult } from '../../lambda/setup/setup-check.js';
+import { recoveryDaysOf } from './arguments.js';
+import { runCheck } from './check-command.js';
+import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
+import { awsErrorName, exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
+import type { SetupInvocation } from './invocation.js';
 import type { TenantRegistry } from './tenant-registry.js';
 
 /** `tenant add ID`: checks the credentials and stores them only when the check passes. */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { parseRequiredScopes } from '../lambda/setup/steps.js';
-import { SETUP_EXIT, SetupCliFailure } from './setup-exit-codes.js';
+import { parseRequiredScopes } from '../../lambda/setup/steps.js';
+import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import { DEFAULT_TENANT_PREFIX, RECOVERY_DAYS } from './tenant-registry.js';
 
 export const SETUP_USAGE = `Usage:

@@ -1,13 +1,13 @@
-import { startDeadline } from '../lambda/deadline.js';
+import { startDeadline } from '../../lambda/deadline.js';
 import {
   runSetupCheck,
   type SetupCheckResult,
   type SetupCredentials,
-} from '../lambda/setup/setup-check.js';
-import { checkRunOptions } from './setup-arguments.js';
-import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './setup-credentials.js';
-import { SETUP_EXIT, SetupCliFailure } from './setup-exit-codes.js';
-import type { SetupInvocation } from './setup-invocation.js';
+} from '../../lambda/setup/setup-check.js';
+import { checkRunOptions } from './arguments.js';
+import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
+import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
+import type { SetupInvocation } from './invocation.js';
 
 /**
  * `box-token-broker check`: the setup check for credentials from `--secret`, `--tenant`, the
