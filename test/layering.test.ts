@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Relative imports of a TypeScript source (static, dynamic, `export … from`). */
-export function relativeImports(source: string): string[] {
+function relativeImports(source: string): string[] {
   const found: string[] = [];
   const pattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\1/g;
   for (const match of source.matchAll(pattern)) {
@@ -53,7 +53,7 @@ const LAMBDA_ARROWS: Record<string, readonly string[]> = {
 const LEAVES = new Set(['contract', 'errors', 'deadline', 'identity']);
 
 /** One arrow that breaks the layering, as `from -> to (why)`. */
-export function violation(from: string, to: string): string | undefined {
+function violation(from: string, to: string): string | undefined {
   const wrong = (why: string) => `${from} -> ${to} (${why})`;
   if (to.endsWith('lambda/handler.ts') && !from.startsWith('test/')) {
     return wrong('nothing imports the Lambda entry point');
