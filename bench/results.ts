@@ -2,6 +2,7 @@
 import type { BundleInfo } from './bundles.js';
 import type { ColdStartResult } from './cold-start.js';
 import type { MemoryResult } from './memory.js';
+import type { MultiTenantResult } from './multi-tenant.js';
 import type { UpstreamScenarioResult } from './upstream-calls.js';
 import type { WarmPathResult } from './warm-path.js';
 
@@ -28,4 +29,6 @@ export interface BenchResults {
   bundles: { items: BundleInfo[]; synthNote: string };
   coldStart: ColdStartResult;
   memory: MemoryResult;
+  /** The 1,000-tenant scenario (absent in results saved before it existed). */
+  multiTenant?: MultiTenantResult;
 }

@@ -11,6 +11,7 @@ import { version as esbuildVersion } from 'esbuild';
 import { buildBundles, REPO_ROOT } from './bundles.js';
 import { measureColdStart } from './cold-start.js';
 import { measureMemory } from './memory.js';
+import { measureMultiTenant } from './multi-tenant.js';
 import { renderMarkdown, verdicts } from './report.js';
 import type { BenchResults, MachineInfo } from './results.js';
 import { measureUpstreamCalls } from './upstream-calls.js';
@@ -35,6 +36,7 @@ const settings = {
     : { runs: 5, requestsPerRun: 10_000, naiveRequestsPerRun: 2_000, warmup: 2_000 },
   coldProcesses: quick ? 5 : 31,
   memoryRequests: 10_000,
+  multiTenant: { tenants: 1000, warmRequests: quick ? 10_000 : 50_000 },
   lambdaMemorySizesMB: quick ? [256] : [128, 256],
 };
 
@@ -64,6 +66,7 @@ if (deployed === undefined) throw new Error('no broker bundle was built');
 const memory = await section('memory', () =>
   measureMemory(deployed, settings.memoryRequests, settings.lambdaMemorySizesMB),
 );
+const multiTenant = await section('1,000 tenants', () => measureMultiTenant(settings.multiTenant));
 
 const cpu = cpus()[0];
 const machine: MachineInfo = {
@@ -86,6 +89,7 @@ const results: BenchResults = {
   bundles: { items: bundles.bundles, synthNote: bundles.synthNote },
   coldStart,
   memory,
+  multiTenant,
 };
 const relativeFiles = (items: BenchResults['bundles']['items']) =>
   items.map((b) => ({

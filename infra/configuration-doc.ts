@@ -48,6 +48,8 @@ function typeOf(variable: ConfigVariable): string {
       return 'URL origin';
     case 'secret-prefix':
       return 'secret name prefix';
+    case 'tenant-list':
+      return 'tenant IDs, comma-separated';
     case 'text':
       return 'text';
   }

@@ -185,7 +185,9 @@ function readTuning(reader: Reader): BrokerTuning {
     const value =
       variable.kind === 'integer'
         ? reader.integer(key, 0)
-        : reader.string(key, /^\S+$/, 'a URL without spaces');
+        : variable.kind === 'tenant-list'
+          ? reader.string(key, /^[a-z0-9,-]+$/, 'tenant IDs separated by commas, e.g. acme,globex')
+          : reader.string(key, /^\S+$/, 'a URL without spaces');
     if (value !== undefined) values[key] = value;
   }
   const tuning: BrokerTuning = values;

@@ -109,10 +109,9 @@ async function perform(
     case 'token':
       return broker.issueToken(operation.request, scope);
     case 'revoke':
-      await broker.revokeToken(operation.token, scope);
-      return { revoked: true };
+      return broker.revokeToken(operation.token, scope, operation.tenant);
     case 'health':
-      return (await broker.health(scope)).response;
+      return (await broker.health(scope, operation.tenant)).response;
   }
 }
 

@@ -3,7 +3,7 @@
  * infra and docs derive from it). Data, no process.env.
  */
 /** How a variable's text is parsed. */
-export type ConfigVariableKind = 'integer' | 'origin' | 'secret-prefix' | 'text';
+export type ConfigVariableKind = 'integer' | 'origin' | 'secret-prefix' | 'tenant-list' | 'text';
 
 /**
  * How a deployment sets a variable: a `tuning` entry is the construct prop `tuning.<name>` and
@@ -51,6 +51,24 @@ export const CONFIG_VARIABLES = {
     kind: 'secret-prefix',
     doc: 'Name prefix of the tenants’ secrets: tenant `acme` is the secret `<prefix>acme`. Secrets Manager name characters, ending with `/`.',
     deploy: { props: ['tenantSecretPrefix'], contextKeys: ['tenantSecretPrefix'] },
+  },
+  BOX_TENANT_CACHE_MAX_ENTRIES: {
+    kind: 'integer',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    unit: 'entries',
+    doc: 'Bound on tenants held per execution environment (their credentials and rotation state; least recently used go first). Their tokens share the one BOX_TOKEN_CACHE_MAX_ENTRIES cache.',
+    deploy: { tuning: 'tenantCacheMaxEntries' },
+  },
+  BOX_TENANT_NOT_FOUND_SECONDS: {
+    kind: 'integer',
+    default: 30,
+    min: 0,
+    max: 3600,
+    unit: 'seconds',
+    doc: 'How long a tenant without a secret is answered `404 tenant_not_found` from memory (so a typo cannot hammer Secrets Manager); a tenant added meanwhile is served after at most this long.',
+    deploy: { tuning: 'tenantNotFoundSeconds' },
   },
   BOX_API_URL: {
     kind: 'origin',
@@ -158,6 +176,15 @@ export const CONFIG_VARIABLES = {
     doc: 'The interval of the schedule that invokes the `schedule` alias: scheduled setup check runs choose their slice of the tenants from the time and this. The construct sets it from the canary schedule.',
     deploy: { props: ['monitoring.canarySchedule'], contextKeys: ['canarySchedule'] },
   },
+  BOX_BACKOFF_WINDOW_MS: {
+    kind: 'integer',
+    default: 5000,
+    min: 0,
+    max: 60_000,
+    unit: 'milliseconds',
+    doc: 'After Box was unavailable or timed out for a token, how long that token is served from the still-valid cached one or refused fast (503) without asking Box again; 0 = off.',
+    deploy: { tuning: 'backoffWindowMs' },
+  },
   BOX_ACCESS_POLICY: {
     kind: 'text',
     doc: 'The access policy, inline JSON (exclusive with BOX_ACCESS_POLICY_FILE; neither = the default policy). The construct never sets it: Lambda’s environment is capped at 4 KB.',
@@ -180,6 +207,11 @@ export const CONFIG_VARIABLES = {
     doc: 'CloudWatch namespace of the metrics.',
     deploy: { props: ['monitoring.metricsNamespace'], contextKeys: [] },
   },
+  BOX_METRICS_TENANT_ALLOWLIST: {
+    kind: 'tenant-list',
+    doc: 'Comma-separated tenant IDs (at most 20; `default` allowed) whose TokensIssued and BoxErrors are also emitted with a `tenant` dimension. Empty = no per-tenant metrics (per-tenant views come from the logs).',
+    deploy: { tuning: 'metricsTenantAllowlist' },
+  },
 } as const satisfies Record<string, ConfigVariable>;
 
 /** The name of an environment variable the function reads. */
@@ -191,3 +223,6 @@ export type ConfigVariableName = keyof typeof CONFIG_VARIABLES;
  * path: without it `box-` would also match `box-ccg`, any secret that merely starts alike.
  */
 export const TENANT_SECRET_PREFIX_PATTERN = /^[A-Za-z0-9_+=.@-][A-Za-z0-9_+=.@/-]{0,446}\/$/;
+
+/** Most tenants BOX_METRICS_TENANT_ALLOWLIST may name: each adds custom metrics to the bill. */
+export const MAX_METRICS_TENANTS = 20;

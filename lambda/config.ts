@@ -1,8 +1,10 @@
 import {
   CONFIG_VARIABLES,
   type ConfigVariableName,
+  MAX_METRICS_TENANTS,
   TENANT_SECRET_PREFIX_PATTERN,
 } from './config-variables.js';
+import { TENANT_ID_PATTERN } from './contract.js';
 import { MisconfiguredError } from './errors.js';
 
 export {
@@ -11,6 +13,7 @@ export {
   type ConfigVariableDeploy,
   type ConfigVariableKind,
   type ConfigVariableName,
+  MAX_METRICS_TENANTS,
   TENANT_SECRET_PREFIX_PATTERN,
 } from './config-variables.js';
 
@@ -28,8 +31,14 @@ export interface BrokerConfig {
   secretRereadIntervalMs: number;
   /** `BOX_TOKEN_REFRESH_MARGIN_SECONDS`. */
   refreshMarginSeconds: number;
-  /** `BOX_TOKEN_CACHE_MAX_ENTRIES`. */
+  /** `BOX_TOKEN_CACHE_MAX_ENTRIES`: one bound over every tenant's tokens. */
   tokenCacheMaxEntries: number;
+  /** `BOX_TENANT_CACHE_MAX_ENTRIES`: tenants held at once (LRU). */
+  tenantCacheMaxEntries: number;
+  /** `BOX_TENANT_NOT_FOUND_SECONDS`, in ms. */
+  tenantNotFoundMs: number;
+  /** `BOX_BACKOFF_WINDOW_MS`: 0 = no back-off window. */
+  backoffWindowMs: number;
   /** `BOX_HTTP_TIMEOUT_MS`. */
   boxAttemptTimeoutMs: number;
   /** `BOX_RETRY_BUDGET_MS`: the whole request's budget for Box and Secrets Manager calls. */
@@ -50,6 +59,8 @@ export interface BrokerConfig {
   metricsNamespace: string;
   /** `POWERTOOLS_SERVICE_NAME`. */
   serviceName: string;
+  /** `BOX_METRICS_TENANT_ALLOWLIST`: tenants whose metrics also carry a `tenant` dimension. */
+  metricsTenantAllowlist: readonly string[];
 }
 
 /** Where the access policy comes from. */
@@ -67,6 +78,9 @@ export const CONFIG_DEFAULTS = {
   secretRereadIntervalSeconds: V.BOX_SECRET_REREAD_INTERVAL_SECONDS.default,
   refreshMarginSeconds: V.BOX_TOKEN_REFRESH_MARGIN_SECONDS.default,
   tokenCacheMaxEntries: V.BOX_TOKEN_CACHE_MAX_ENTRIES.default,
+  tenantCacheMaxEntries: V.BOX_TENANT_CACHE_MAX_ENTRIES.default,
+  tenantNotFoundSeconds: V.BOX_TENANT_NOT_FOUND_SECONDS.default,
+  backoffWindowMs: V.BOX_BACKOFF_WINDOW_MS.default,
   boxAttemptTimeoutMs: V.BOX_HTTP_TIMEOUT_MS.default,
   boxRetryBudgetMs: V.BOX_RETRY_BUDGET_MS.default,
   boxMaxAttempts: V.BOX_MAX_ATTEMPTS.default,
@@ -119,6 +133,9 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     secretRereadIntervalMs: integer(env, 'BOX_SECRET_REREAD_INTERVAL_SECONDS') * 1000,
     refreshMarginSeconds: integer(env, 'BOX_TOKEN_REFRESH_MARGIN_SECONDS'),
     tokenCacheMaxEntries: integer(env, 'BOX_TOKEN_CACHE_MAX_ENTRIES'),
+    tenantCacheMaxEntries: integer(env, 'BOX_TENANT_CACHE_MAX_ENTRIES'),
+    tenantNotFoundMs: integer(env, 'BOX_TENANT_NOT_FOUND_SECONDS') * 1000,
+    backoffWindowMs: integer(env, 'BOX_BACKOFF_WINDOW_MS'),
     boxAttemptTimeoutMs: timeoutMs,
     boxRetryBudgetMs: budgetMs,
     boxMaxAttempts: integer(env, 'BOX_MAX_ATTEMPTS'),
@@ -128,18 +145,47 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     setupCheckIntervalMs: integer(env, 'BOX_SETUP_CHECK_INTERVAL_SECONDS') * 1000,
     accessPolicy: accessPolicySource(env),
     ...loadTelemetryConfig(env),
+    metricsTenantAllowlist: tenantList(env, 'BOX_METRICS_TENANT_ALLOWLIST'),
   };
 }
 
 /** Telemetry settings: never fail, so even a misconfigured function logs and counts. */
 export function loadTelemetryConfig(
   env: Env = process.env,
-): Pick<BrokerConfig, 'metricsNamespace' | 'serviceName'> {
+): Pick<BrokerConfig, 'metricsNamespace' | 'serviceName' | 'metricsTenantAllowlist'> {
   return {
     metricsNamespace:
       nonEmpty(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? V.POWERTOOLS_METRICS_NAMESPACE.default,
     serviceName: nonEmpty(env, 'POWERTOOLS_SERVICE_NAME') ?? V.POWERTOOLS_SERVICE_NAME.default,
+    // Never fails here: the broker's own loadConfig refuses a bad list with a clear 500.
+    metricsTenantAllowlist: tenantIds(env, 'BOX_METRICS_TENANT_ALLOWLIST')
+      .filter((id) => TENANT_ID_PATTERN.test(id))
+      .slice(0, MAX_METRICS_TENANTS),
   };
+}
+
+function tenantIds(env: Env, name: 'BOX_METRICS_TENANT_ALLOWLIST'): string[] {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return [];
+  return [...new Set(raw.split(',').map((id) => id.trim()))].filter((id) => id !== '');
+}
+
+/** A comma-separated list of tenant IDs, each valid, at most MAX_METRICS_TENANTS of them. */
+function tenantList(env: Env, name: 'BOX_METRICS_TENANT_ALLOWLIST'): readonly string[] {
+  const ids = tenantIds(env, name);
+  if (ids.some((id) => !TENANT_ID_PATTERN.test(id))) {
+    throw new ConfigVariableError(
+      [name],
+      `Environment variable ${name} must list tenant IDs separated by commas.`,
+    );
+  }
+  if (ids.length > MAX_METRICS_TENANTS) {
+    throw new ConfigVariableError(
+      [name],
+      `Environment variable ${name} may name at most ${MAX_METRICS_TENANTS} tenants.`,
+    );
+  }
+  return ids;
 }
 
 function nonEmpty(env: Env, name: ConfigVariableName): string | undefined {

@@ -52,6 +52,7 @@ export const TOKEN_REQUEST_FIELDS = [
   'resource',
   'box_shared_link',
   'min_ttl',
+  'tenant',
   'dead_token_sha256',
 ] as const satisfies readonly (keyof TokenRequest)[];
 
@@ -84,11 +85,15 @@ export interface TokenResponse {
 /** `POST /revoke` body. */
 export interface RevokeRequest {
   token: string;
+  /** Contract v1.1: the tenant whose Box app issued the token; absent = the default tenant. */
+  tenant?: string;
 }
 
 /** `POST /revoke` response (HTTP 200). */
 export interface RevokeResponse {
   revoked: true;
+  /** Contract v1.1: present whenever the request named a tenant. */
+  tenant?: string;
 }
 
 /** `GET /health` response (HTTP 200). */
@@ -98,6 +103,8 @@ export interface HealthResponse {
   cached: boolean;
   /** Seconds the checked token still has. */
   token_expires_in: number;
+  /** Contract v1.1: present whenever the request named a tenant (`GET /health?tenant=`). */
+  tenant?: string;
 }
 
 /** Every error code the broker can answer with, with its HTTP status and retry advice. */

@@ -59,6 +59,20 @@ export class AccessDeniedError extends BrokerError {
   }
 }
 
+/**
+ * 404: the caller may use this tenant, but no tenant of that ID is registered (its secret does not
+ * exist or is scheduled for deletion). Says nothing of the secret's name: that is configuration.
+ */
+export class TenantNotFoundError extends BrokerError {
+  readonly tenant: string;
+
+  constructor(tenant: string, options: BrokerErrorOptions = {}) {
+    super('tenant_not_found', `No tenant "${tenant}" is registered with this broker.`, options);
+    this.name = 'TenantNotFoundError';
+    this.tenant = tenant;
+  }
+}
+
 /** 404 / 405: a route the broker does not serve (local server and proxy integrations). */
 export class RouteError extends BrokerError {
   constructor(code: 'not_found' | 'method_not_allowed', message: string) {

@@ -15,5 +15,6 @@ export const handler = createHandler({
   logger: new RequestLogger({
     namespace: telemetry.metricsNamespace,
     service: telemetry.serviceName,
+    tenantMetrics: telemetry.metricsTenantAllowlist,
   }),
 });

@@ -224,6 +224,11 @@ export interface FaultMatch {
   path?: string;
   /** Only requests with this `grant_type` form field (token endpoint). */
   grantType?: string;
+  /**
+   * Only requests whose `client_id` form field is this: one app's (one tenant's) Box misbehaves
+   * while the others' answer normally.
+   */
+  clientId?: string;
 }
 
 /** Named ways to break a 200 token body. */
@@ -570,7 +575,7 @@ export class BoxSimulator {
       return;
     }
     const form = isForm(contentType) ? Object.fromEntries(new URLSearchParams(body)) : {};
-    const fault = this.#takeFault(url.pathname, form.grant_type);
+    const fault = this.#takeFault(url.pathname, form.grant_type, form.client_id);
     this.#requests.push({
       method,
       path: url.pathname,
@@ -608,11 +613,16 @@ export class BoxSimulator {
     this.#send(res, this.#route(method, url.pathname, contentType, form, req));
   }
 
-  #takeFault(path: string, grantType: string | undefined): BoxFault | undefined {
+  #takeFault(
+    path: string,
+    grantType: string | undefined,
+    clientId: string | undefined,
+  ): BoxFault | undefined {
     const index = this.#faults.findIndex(
       (f) =>
         (f.path === undefined ? path.startsWith('/oauth2/') : f.path === path) &&
-        (f.grantType === undefined || f.grantType === grantType),
+        (f.grantType === undefined || f.grantType === grantType) &&
+        (f.clientId === undefined || f.clientId === clientId),
     );
     if (index === -1) return undefined;
     return this.#faults.splice(index, 1)[0];

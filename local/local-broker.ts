@@ -4,6 +4,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createHandler } from '../lambda/app.js';
 import type { CredentialsSource } from '../lambda/broker/credentials.js';
 import { loadTelemetryConfig } from '../lambda/config.js';
+import { TENANT_ID_PATTERN } from '../lambda/contract.js';
 import { buildRuntime } from '../lambda/runtime.js';
 import { type LogSink, RequestLogger } from '../lambda/trace/log-line.js';
 import {
@@ -36,6 +37,8 @@ export interface LocalBroker {
   mode: LocalMode;
   /** The built-in Box simulator, in `simulator` mode. */
   simulator: BoxSimulator | undefined;
+  /** Simulated tenants (BOX_LOCAL_TENANTS), each with its own Box app in the simulator. */
+  tenants: readonly LocalTenant[];
   /** The handler as the server calls it (also usable directly, e.g. for direct invocations). */
   handler: ApiHandler;
   server: Server;
@@ -49,6 +52,49 @@ export const SIMULATOR_CREDENTIALS = {
   enterpriseId: '1234567',
 } as const;
 
+/** A simulated tenant of local mode: its own Box app (client ID, secret, enterprise). */
+export interface LocalTenant {
+  id: string;
+  clientId: string;
+  clientSecret: string;
+  enterpriseId: string;
+}
+
+/**
+ * Local mode's policy when BOX_LOCAL_TENANTS is set and no policy is: the default policy (any
+ * caller, the enterprise token) for every tenant, simulated ones included.
+ */
+export const LOCAL_TENANTS_POLICY = {
+  version: 1,
+  rules: [{ id: 'local-tenants', callers: ['*'], tenants: ['*'], subjects: ['enterprise'] }],
+} as const;
+
+/**
+ * The tenants BOX_LOCAL_TENANTS names (`acme,globex`): each gets its own simulated Box app with
+ * made-up credentials and enterprise ID. Only in simulator mode.
+ */
+export function localTenants(
+  env: Readonly<Record<string, string | undefined>>,
+): readonly LocalTenant[] {
+  const raw = env.BOX_LOCAL_TENANTS?.trim() ?? '';
+  if (raw === '') return [];
+  const ids = [...new Set(raw.split(',').map((id) => id.trim()))].filter((id) => id !== '');
+  for (const id of ids) {
+    if (!TENANT_ID_PATTERN.test(id) || id === 'default') {
+      throw new Error(
+        'BOX_LOCAL_TENANTS must list tenant IDs separated by commas (lowercase letters, digits ' +
+          'and inner hyphens; `default` is the default tenant already).',
+      );
+    }
+  }
+  return ids.map((id, index) => ({
+    id,
+    clientId: `local-${id}-client-id`,
+    clientSecret: `local-${id}-client-secret`,
+    enterpriseId: String(Number(SIMULATOR_CREDENTIALS.enterpriseId) + 1000 * (index + 1)),
+  }));
+}
+
 /**
  * Runs the Lambda handler behind node:http on loopback. Credentials come from Secrets Manager
  * (`BOX_CREDENTIALS_SECRET`), from `BOX_CLIENT_ID`/`BOX_CLIENT_SECRET`/`BOX_ENTERPRISE_ID`, or,
@@ -57,8 +103,16 @@ export const SIMULATOR_CREDENTIALS = {
 export async function startLocalBroker(options: LocalBrokerOptions = {}): Promise<LocalBroker> {
   const env = { ...(options.env ?? process.env) };
   const mode = localMode(env);
+  const tenants = localTenants(env);
+  if (tenants.length > 0 && mode !== 'simulator') {
+    throw new Error(
+      'BOX_LOCAL_TENANTS serves simulated tenants only; with real credentials, name tenants ' +
+        'through BOX_TENANT_SECRET_PREFIX (their secrets in Secrets Manager).',
+    );
+  }
   let simulator: BoxSimulator | undefined;
   let credentials: CredentialsSource | undefined;
+  const tenantCredentials = new Map<string, CredentialsSource>();
   if (mode === 'simulator') {
     simulator = await startBoxSimulator({
       enterpriseId: SIMULATOR_CREDENTIALS.enterpriseId,
@@ -72,6 +126,13 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     });
     env.BOX_API_URL = simulator.url;
     credentials = new StaticCredentials(SIMULATOR_CREDENTIALS);
+    for (const tenant of tenants) {
+      simulator.addApp(tenant);
+      tenantCredentials.set(tenant.id, new StaticCredentials(tenant));
+    }
+    if (tenants.length > 0 && !env.BOX_ACCESS_POLICY && !env.BOX_ACCESS_POLICY_FILE) {
+      env.BOX_ACCESS_POLICY = JSON.stringify(LOCAL_TENANTS_POLICY);
+    }
   } else if (mode === 'environment') {
     credentials = new StaticCredentials({
       clientId: env.BOX_CLIENT_ID ?? '',
@@ -83,7 +144,12 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   env.BOX_CREDENTIALS_SECRET ??= 'local';
   const telemetry = loadTelemetryConfig(env);
   const handler = createHandler({
-    ...buildRuntime(env, credentials === undefined ? {} : { credentials }),
+    ...buildRuntime(env, {
+      ...(credentials === undefined ? {} : { credentials }),
+      ...(tenants.length === 0
+        ? {}
+        : { tenantCredentials: (tenant: string) => tenantCredentials.get(tenant) }),
+    }),
     logger: new RequestLogger({
       namespace: telemetry.metricsNamespace,
       service: telemetry.serviceName,
@@ -103,6 +169,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     url: `http://${host}:${address.port}`,
     mode,
     simulator,
+    tenants,
     handler,
     server,
     close: async () => {

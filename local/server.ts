@@ -18,11 +18,17 @@ try {
 }
 const verifier = iamKeys === undefined ? undefined : new SigV4Verifier({ keys: iamKeys });
 // Always on, whatever the IAM emulation: a page rebinding its name to 127.0.0.1 gets 403.
-const broker = await startLocalBroker({
-  authenticate: hostGuard(
-    verifier === undefined ? () => ({ identity: undefined }) : sigV4Authenticator(verifier),
-  ),
-});
+let broker: Awaited<ReturnType<typeof startLocalBroker>>;
+try {
+  broker = await startLocalBroker({
+    authenticate: hostGuard(
+      verifier === undefined ? () => ({ identity: undefined }) : sigV4Authenticator(verifier),
+    ),
+  });
+} catch (error) {
+  process.stderr.write(`box-token-broker: ${error instanceof Error ? error.message : error}\n`);
+  process.exit(1);
+}
 // --- end local IAM emulation ---
 
 const lines = [`box-token-broker listening on ${broker.url} (mode: ${broker.mode})`];
@@ -35,6 +41,14 @@ if (broker.mode === 'simulator') {
     '  For real tokens set BOX_CREDENTIALS_SECRET, or BOX_CLIENT_ID + BOX_CLIENT_SECRET +',
     '  BOX_ENTERPRISE_ID.',
     '==================================================================================',
+  );
+}
+if (broker.tenants.length > 0) {
+  lines.push(
+    `Simulated tenants (BOX_LOCAL_TENANTS), each its own Box app and enterprise: ${broker.tenants
+      .map((tenant) => `${tenant.id} (enterprise ${tenant.enterpriseId})`)
+      .join(', ')}.`,
+    `Try: curl -s '${broker.url}/token?tenant=${broker.tenants[0]?.id ?? ''}'`,
   );
 }
 lines.push(

@@ -510,6 +510,18 @@ describe('Class: BoxSimulator', () => {
       expect((await usersMe(parent)).status).toBe(503);
     });
 
+    it("applies a fault only to one app's client_id: the other apps answer normally", async () => {
+      sim.addApp({ clientId: 'other-app', clientSecret: 'other-secret-Q1', enterpriseId: '777' });
+      sim.injectFault({ kind: 'server_error', clientId: 'other-app' }, 2);
+
+      const own = await ccg();
+      const other = await ccg({ client_id: 'other-app', client_secret: 'other-secret-Q1' });
+
+      expect(own.status).toBe(200);
+      expect(other.status).toBe(503);
+      expect(sim.pendingFaults).toBe(1);
+    });
+
     it.each([
       ['not_json'],
       ['not_object'],

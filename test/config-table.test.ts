@@ -67,7 +67,12 @@ describe('Table: CONFIG_VARIABLES', () => {
     // Arrange: every tuning key at a value the function accepts, as `-c key=value` strings.
     const context: Record<string, string> = {};
     for (const { key, variable } of TUNING_VARIABLES) {
-      context[key] = variable.kind === 'integer' ? String(variable.max) : 'https://box.example.com';
+      context[key] =
+        variable.kind === 'integer'
+          ? String(variable.max)
+          : variable.kind === 'tenant-list'
+            ? 'acme,globex'
+            : 'https://box.example.com';
     }
 
     // Act

@@ -31,6 +31,9 @@ describe('Function: loadConfig', () => {
       secretRereadIntervalMs: 10_000,
       refreshMarginSeconds: 300,
       tokenCacheMaxEntries: 1000,
+      tenantCacheMaxEntries: 1000,
+      tenantNotFoundMs: 30_000,
+      backoffWindowMs: 5000,
       boxAttemptTimeoutMs: 4000,
       boxRetryBudgetMs: 10_000,
       boxMaxAttempts: 4,
@@ -41,6 +44,7 @@ describe('Function: loadConfig', () => {
       accessPolicy: { kind: 'default' },
       metricsNamespace: 'BoxTokenBroker',
       serviceName: 'box-token-broker',
+      metricsTenantAllowlist: [],
     });
     expect(CONFIG_DEFAULTS.boxApiUrl).toBe('https://api.box.com');
   });
@@ -60,9 +64,13 @@ describe('Function: loadConfig', () => {
       BOX_SETUP_CHECKS_PER_RUN: '20',
       BOX_SETUP_CHECK_CONCURRENCY: '2',
       BOX_SETUP_CHECK_INTERVAL_SECONDS: '600',
+      BOX_TENANT_CACHE_MAX_ENTRIES: '7',
+      BOX_TENANT_NOT_FOUND_SECONDS: '0',
+      BOX_BACKOFF_WINDOW_MS: '0',
       BOX_ACCESS_POLICY: '{"version":1,"rules":[]}',
       POWERTOOLS_METRICS_NAMESPACE: 'Ns',
       POWERTOOLS_SERVICE_NAME: 'svc',
+      BOX_METRICS_TENANT_ALLOWLIST: ' acme, globex ,acme',
     });
     expect(config).toEqual({
       credentialsSecretId: 'box-broker',
@@ -71,6 +79,9 @@ describe('Function: loadConfig', () => {
       secretRereadIntervalMs: 0,
       refreshMarginSeconds: 120,
       tokenCacheMaxEntries: 50,
+      tenantCacheMaxEntries: 7,
+      tenantNotFoundMs: 0,
+      backoffWindowMs: 0,
       boxAttemptTimeoutMs: 2000,
       boxRetryBudgetMs: 2000,
       boxMaxAttempts: 1,
@@ -81,6 +92,7 @@ describe('Function: loadConfig', () => {
       accessPolicy: { kind: 'inline', json: '{"version":1,"rules":[]}' },
       metricsNamespace: 'Ns',
       serviceName: 'svc',
+      metricsTenantAllowlist: ['acme', 'globex'],
     });
   });
 
@@ -243,11 +255,28 @@ describe('Function: loadTelemetryConfig', () => {
     expect(loadTelemetryConfig({})).toEqual({
       metricsNamespace: 'BoxTokenBroker',
       serviceName: 'box-token-broker',
+      metricsTenantAllowlist: [],
     });
     expect(loadTelemetryConfig({ BOX_CREDENTIALS_SECRET: undefined, BOX_API_URL: 'bad' })).toEqual({
       metricsNamespace: 'BoxTokenBroker',
       serviceName: 'box-token-broker',
+      metricsTenantAllowlist: [],
     });
+  });
+
+  it('keeps the valid tenants of a bad allow-list (the function itself refuses it)', () => {
+    const env = { BOX_METRICS_TENANT_ALLOWLIST: 'acme,Not_A_Tenant,globex' };
+    expect(loadTelemetryConfig(env).metricsTenantAllowlist).toEqual(['acme', 'globex']);
+    expect(() => loadConfig({ ...env, BOX_CREDENTIALS_SECRET: 'box' })).toThrow(
+      /BOX_METRICS_TENANT_ALLOWLIST must list tenant IDs/,
+    );
+  });
+
+  it('refuses an allow-list of more than 20 tenants', () => {
+    const ids = Array.from({ length: 21 }, (_, i) => `t${i}`).join(',');
+    expect(() =>
+      loadConfig({ BOX_CREDENTIALS_SECRET: 'box', BOX_METRICS_TENANT_ALLOWLIST: ids }),
+    ).toThrow(/at most 20 tenants/);
   });
 });
 

@@ -22,6 +22,7 @@ export class SecretsManagerFake {
   #callTimes: number[] = [];
   #version = 1;
   #value: FakeSecretValue;
+  #tenantPrefix: string | undefined;
 
   constructor(
     private readonly server: Server,
@@ -52,6 +53,14 @@ export class SecretsManagerFake {
     return versionIdOf(this.#version);
   }
 
+  /**
+   * Also serves every secret named `<prefix><tenant>` (tenants' secrets), all with the same value:
+   * each tenant still has its own secret reads and its own cache keys at the broker.
+   */
+  serveTenants(prefix: string): void {
+    this.#tenantPrefix = prefix;
+  }
+
   /** Forgets the call count. */
   resetCount(): void {
     this.#callTimes = [];
@@ -80,7 +89,12 @@ export class SecretsManagerFake {
       return;
     }
     const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretId?: unknown };
-    if (input.SecretId !== this.secretName) {
+    const name = input.SecretId;
+    const tenant =
+      this.#tenantPrefix !== undefined &&
+      typeof name === 'string' &&
+      name.startsWith(this.#tenantPrefix);
+    if (name !== this.secretName && !tenant) {
       send(res, 400, {
         __type: 'ResourceNotFoundException',
         message: "Secrets Manager can't find the specified secret.",
@@ -89,8 +103,8 @@ export class SecretsManagerFake {
     }
     this.#callTimes.push(this.now());
     send(res, 200, {
-      ARN: `arn:aws:secretsmanager:us-east-1:111122223333:secret:${this.secretName}-AbCdEf`,
-      Name: this.secretName,
+      ARN: `arn:aws:secretsmanager:us-east-1:111122223333:secret:${String(name)}-AbCdEf`,
+      Name: name,
       VersionId: this.versionId,
       SecretString: JSON.stringify(this.#value),
       VersionStages: ['AWSCURRENT'],

@@ -1,12 +1,14 @@
 /**
- * The broker: decides (access policy) and delivers (the token supply), recording what happened
- * on the request's trace for the one log line the handler writes.
+ * The broker: routes a request to its tenant, decides (access policy) and delivers (the tenant's
+ * token supply), recording what happened on the request's trace for the one log line the
+ * handler writes. The policy is always asked before anything touches a tenant's secret.
  */
-import type { HealthResponse, TokenResponse } from '../contract.js';
+import type { HealthResponse, RevokeResponse, TokenResponse } from '../contract.js';
 import { AccessDeniedError, InvalidRequestError } from '../errors.js';
 import { admitsCaller, type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
 import type { BoxCredentials } from './credentials.js';
 import type { ParsedTokenRequest, RequestScope } from './requests.js';
+import { DEFAULT_TENANT_ID, TenantRegistry } from './tenant-registry.js';
 import type { IssuedToken, Target } from './token-minter.js';
 import { remainingSeconds, type TokenSupply } from './token-supply.js';
 
@@ -15,16 +17,28 @@ export { hashToken } from './token-minter.js';
 
 export interface BrokerDependencies {
   policy: CompiledPolicy;
-  /** Tokens of the deployment's secret (one supply per secret, per future tenant). */
-  supply: TokenSupply;
+  /** The tenants served: the default tenant's supply and the named tenants'. */
+  tenants?: TenantRegistry;
+  /** A single-secret broker: shorthand for a registry with only this default tenant. */
+  supply?: TokenSupply;
   now?: () => number;
 }
 
 export class Broker {
   private readonly now: () => number;
+  private readonly tenants: TenantRegistry;
 
   constructor(private readonly deps: BrokerDependencies) {
     this.now = deps.now ?? Date.now;
+    this.tenants =
+      deps.tenants ??
+      new TenantRegistry({
+        defaultSupply: deps.supply,
+        build: undefined,
+        maxTenants: 1,
+        notFoundMs: 0,
+        secretTtlMs: 0,
+      });
   }
 
   /** Issues a token for `request` if the policy allows the scope's caller to have it. */
@@ -36,8 +50,10 @@ export class Broker {
       trace.resource = `${request.resource.type}:${request.resource.id}`;
     }
     if (request.sharedLink !== undefined) trace.resource = 'shared_link';
+    const tenant = this.route(request.tenant, scope);
 
     const decision = checkAccess(this.deps.policy, scope.caller, {
+      tenant,
       subjectType: request.subjectType,
       subjectId: request.subjectId ?? '',
       scopes: request.scopes,
@@ -54,21 +70,36 @@ export class Broker {
     }
     trace.scopes = decision.scopes;
 
-    const { value, target } = await this.deps.supply.token(
-      {
-        targetOf: (credentials) => targetOf(request, decision.scopes, credentials),
-        minTtlSeconds: request.minTtlSeconds,
-        deadTokenSha256: request.deadTokenSha256,
-      },
-      scope,
+    const { value, target } = await this.tenants.run(tenant, scope.deadline, (supply) =>
+      supply.token(
+        {
+          targetOf: (credentials) => targetOf(request, decision.scopes, credentials),
+          minTtlSeconds: request.minTtlSeconds,
+          deadTokenSha256: request.deadTokenSha256,
+        },
+        scope,
+      ),
     );
-    return this.toResponse(value, target);
+    const response = this.toResponse(value, target);
+    if (request.tenant !== undefined) response.tenant = request.tenant;
+    return response;
   }
 
-  /** Revokes a token at Box and forgets it; only for callers some rule admits. */
-  async revokeToken(token: string, scope: RequestScope): Promise<void> {
-    this.requireAdmitted(scope);
-    await this.deps.supply.revoke(token, scope);
+  /**
+   * Revokes a token at Box (with the tenant's Box app) and forgets it; only for callers some rule
+   * admits for that tenant.
+   */
+  async revokeToken(
+    token: string,
+    scope: RequestScope,
+    requestedTenant?: string,
+  ): Promise<RevokeResponse> {
+    const tenant = this.route(requestedTenant, scope);
+    this.requireAdmitted(scope, tenant);
+    await this.tenants.run(tenant, scope.deadline, (supply) => supply.revoke(token, scope));
+    return requestedTenant === undefined
+      ? { revoked: true }
+      : { revoked: true, tenant: requestedTenant };
   }
 
   /**
@@ -76,34 +107,60 @@ export class Broker {
    * only for callers some rule admits, or the scheduled canary. The token is for the canary's
    * Box API probe; it is never part of the response.
    */
-  async health(scope: RequestScope): Promise<{ response: HealthResponse; accessToken: string }> {
-    if (scope.trace.entry !== 'schedule') this.requireAdmitted(scope);
-    const { value } = await this.deps.supply.token(
-      {
-        targetOf: (credentials) => ({
-          subject: { type: 'enterprise', id: credentials.enterpriseId },
-          scopes: [],
-        }),
-        minTtlSeconds: 0,
-      },
-      scope,
+  async health(
+    scope: RequestScope,
+    requestedTenant?: string,
+  ): Promise<{ response: HealthResponse; accessToken: string }> {
+    const tenant = this.route(requestedTenant, scope);
+    if (scope.trace.entry !== 'schedule') this.requireAdmitted(scope, tenant);
+    const { value } = await this.tenants.run(tenant, scope.deadline, (supply) =>
+      supply.token(
+        {
+          targetOf: (credentials) => ({
+            subject: { type: 'enterprise', id: credentials.enterpriseId },
+            scopes: [],
+          }),
+          minTtlSeconds: 0,
+        },
+        scope,
+      ),
     );
-    return {
-      response: {
-        status: 'ok',
-        cached: scope.trace.cacheHit === true,
-        token_expires_in: remainingSeconds(value, this.now()),
-      },
-      accessToken: value.accessToken,
+    const response: HealthResponse = {
+      status: 'ok',
+      cached: scope.trace.cacheHit === true,
+      token_expires_in: remainingSeconds(value, this.now()),
     };
+    if (requestedTenant !== undefined) response.tenant = requestedTenant;
+    return { response, accessToken: value.accessToken };
   }
 
-  /** A caller no rule admits learns nothing and costs nothing: no secret read, no Box call. */
-  private requireAdmitted(scope: RequestScope): void {
-    if (admitsCaller(this.deps.policy, scope.caller)) return;
+  /**
+   * The tenant a request goes to (absent or `default` = the default tenant), recorded on the
+   * trace. A deployment without a default tenant needs the request to name one.
+   */
+  private route(requested: string | undefined, scope: RequestScope): string {
+    const tenant = requested ?? DEFAULT_TENANT_ID;
+    scope.trace.tenant = tenant;
+    if (tenant === DEFAULT_TENANT_ID && !this.tenants.hasDefault) {
+      throw new InvalidRequestError(
+        'tenant is required: this broker has no default tenant; name one with the tenant field.',
+      );
+    }
+    return tenant;
+  }
+
+  /**
+   * A caller no rule admits (for this tenant) learns nothing and costs nothing: no secret read,
+   * no Box call, and the answer is the same whether the tenant exists or not.
+   */
+  private requireAdmitted(scope: RequestScope, tenant: string): void {
+    if (admitsCaller(this.deps.policy, scope.caller, tenant)) return;
     scope.trace.decision = 'deny';
-    scope.trace.reason = 'no rule admits this caller';
-    throw new AccessDeniedError('Access denied: no rule admits this caller.');
+    scope.trace.reason =
+      tenant === DEFAULT_TENANT_ID
+        ? 'no rule admits this caller'
+        : `no rule admits this caller for tenant ${tenant}`;
+    throw new AccessDeniedError(`Access denied: ${scope.trace.reason}.`);
   }
 
   private toResponse(token: IssuedToken, target: Target): TokenResponse {

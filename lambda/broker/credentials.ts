@@ -50,8 +50,17 @@ export interface SecretsManagerCredentialsOptions {
   ttlMs: number;
   /** Minimum gap between forced re-reads, so a bad secret cannot hammer Secrets Manager. */
   rereadIntervalMs: number;
+  /**
+   * The answer when the secret does not exist (`ResourceNotFoundException`) or is scheduled for
+   * deletion (`InvalidRequestException`). A tenant's secret answers `tenant_not_found`; the
+   * default secret's absence is a misconfiguration (the default).
+   */
+  missing?: (cause: unknown) => BrokerError;
   now?: () => number;
 }
+
+/** Secrets Manager's answers for a secret that does not exist or is being deleted. */
+const MISSING_SECRET_ERRORS = new Set(['ResourceNotFoundException', 'InvalidRequestException']);
 
 const PLACEHOLDER_HINT =
   'Open the secret in the AWS Secrets Manager console and enter the Box app values.';
@@ -157,6 +166,14 @@ export class SecretsManagerCredentials implements CredentialsSource {
         { abortSignal },
       );
     } catch (error) {
+      const missing = this.options.missing;
+      if (
+        missing !== undefined &&
+        error instanceof Error &&
+        MISSING_SECRET_ERRORS.has(error.name)
+      ) {
+        throw missing(error);
+      }
       throw secretsManagerFailure(error);
     }
     const credentials = parseSecretValue(output.SecretString, output.VersionId ?? 'unknown');

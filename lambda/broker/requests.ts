@@ -29,6 +29,11 @@ export interface ParsedTokenRequest {
    * rejected by Box. The broker never returns that token.
    */
   deadTokenSha256?: string;
+  /**
+   * Contract v1.1: the tenant the request named (validated against TENANT_ID_PATTERN), `default`
+   * included; absent when it named none. The response echoes it only when present.
+   */
+  tenant?: string;
 }
 
 /**

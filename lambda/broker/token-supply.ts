@@ -1,6 +1,6 @@
 /**
- * Where a token for a target comes from: the cache, else Box, for one secret (one instance per
- * secret, per future tenant). It ties the units together: the credential selection (rotation),
+ * Where a token for a target comes from: the cache, else Box, for one tenant's secret (one
+ * instance per tenant; the token cache and back-off map may be shared, keyed by tenant). It ties the units together: the credential selection (rotation),
  * the token cache (single flight, refresh-ahead), the refresh back-off, minting (grant, exchange,
  * parent handling), `min_ttl` and dead tokens.
  */
@@ -38,6 +38,12 @@ export interface TokenSupplyOptions {
    * verdict on the same secret version is reused before it is asked again.
    */
   verifyIntervalMs: number;
+  /**
+   * The tenant this supply serves: the first part of every cache and back-off key, so a cache
+   * shared by several tenants never hands one tenant's token to another (even when two tenants
+   * share an enterprise ID or a client ID). @default 'default'
+   */
+  tenant?: string;
   now?: () => number;
 }
 
@@ -62,9 +68,33 @@ const MAX_VERSIONS_PER_REQUEST = 3;
 export class TokenSupply {
   private readonly now: () => number;
   private verdict: { versionId: string; untilMs: number; rejects: boolean } | undefined;
+  private readonly keyPrefix: string;
 
   constructor(private readonly options: TokenSupplyOptions) {
     this.now = options.now ?? Date.now;
+    this.keyPrefix = `${options.tenant ?? 'default'}|`;
+  }
+
+  /** Whether `key` is one of this supply's (its tenant's) cache keys. */
+  owns(key: string): boolean {
+    return key.startsWith(this.keyPrefix);
+  }
+
+  /**
+   * A newly proven secret version replaces the active one: this tenant's tokens of any other
+   * version are suspect, so they go (other tenants' tokens in a shared cache stay).
+   */
+  dropOtherVersions(versionId: string): void {
+    this.options.cache.deleteWhere((token, key) => this.owns(key) && token.versionId !== versionId);
+  }
+
+  /** Drops every token of this tenant (its secret is gone). Returns how many went. */
+  dropAll(): number {
+    return this.options.cache.deleteWhere((_token, key) => this.owns(key));
+  }
+
+  private key(target: Target, versionId: string): string {
+    return this.keyPrefix + cacheKey(target, versionId);
   }
 
   /**
@@ -84,7 +114,7 @@ export class TokenSupply {
     const known = selector.known();
     if (known !== undefined && need.deadTokenSha256 === undefined) {
       const target = need.targetOf(known);
-      const hit = cache.get(cacheKey(target, known.versionId), need.minTtlSeconds);
+      const hit = cache.get(this.key(target, known.versionId), need.minTtlSeconds);
       if (hit !== undefined) {
         scope.trace.cacheHit = true;
         return { value: this.served(hit, scope.trace), target };
@@ -104,7 +134,7 @@ export class TokenSupply {
       this.options.selector.known() ??
       (await this.options.selector.select(scope.deadline, scope.trace));
     await this.options.minter.revoke(credentials, token, scope);
-    this.options.cache.deleteWhere((issued) => issued.accessToken === token);
+    this.options.cache.deleteWhere((issued, key) => this.owns(key) && issued.accessToken === token);
     scope.trace.tokenHash = hashToken(token);
   }
 
@@ -150,7 +180,7 @@ export class TokenSupply {
     requested: boolean,
   ): Promise<IssuedToken> {
     const { cache, backoff } = this.options;
-    const key = cacheKey(target, credentials.versionId);
+    const key = this.key(target, credentials.versionId);
     const minTtlSeconds = requested ? need.minTtlSeconds : 0;
     if (requested && need.deadTokenSha256 !== undefined)
       this.dropIfDead(key, need.deadTokenSha256, scope.trace);
@@ -262,7 +292,7 @@ export class TokenSupply {
     } catch (error) {
       if (!(error instanceof BoxSubjectTokenRejectedError)) throw error;
       // Box no longer honours the cached parent (revoked or expired early): drop it, retry once.
-      this.options.cache.delete(cacheKey(parentTarget, credentials.versionId));
+      this.options.cache.delete(this.key(parentTarget, credentials.versionId));
       const fresh = await this.cached(parentTarget, credentials, noNeed, scope, false);
       return this.options.minter.exchange(fresh, target, scope);
     }
@@ -296,7 +326,7 @@ export class TokenSupply {
     const subject = { type: 'enterprise' as const, id: credentials.enterpriseId };
     const token = await this.options.minter.grant(subject, credentials, scope);
     this.options.selector.accepted(credentials);
-    this.options.cache.set(cacheKey({ subject, scopes: [] }, credentials.versionId), token);
+    this.options.cache.set(this.key({ subject, scopes: [] }, credentials.versionId), token);
   }
 
   /** Drops the cached token for `key` if it is the one the caller reported dead. */
@@ -316,7 +346,7 @@ export class TokenSupply {
   }
 }
 
-/** The cache key: subject, scopes, item and the secret version that minted it. */
+/** The cache key within a tenant: subject, scopes, item and the secret version that minted it. */
 export function cacheKey(target: Target, versionId: string): string {
   const item =
     target.resource !== undefined

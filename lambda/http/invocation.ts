@@ -3,13 +3,13 @@ import type { ParsedTokenRequest } from '../broker/requests.js';
 import { ROUTES } from '../contract.js';
 import { InvalidRequestError, MisconfiguredError, RouteError } from '../errors.js';
 import type { CallerIdentity } from '../policy/access-policy.js';
-import { parseTokenRequest, printable } from './token-request.js';
+import { parseTenant, parseTokenRequest, printable } from './token-request.js';
 
 /** What the caller asked the broker to do. */
 export type Operation =
   | { kind: 'token'; request: ParsedTokenRequest }
-  | { kind: 'revoke'; token: string }
-  | { kind: 'health' };
+  | { kind: 'revoke'; token: string; tenant?: string }
+  | { kind: 'health'; tenant?: string };
 
 /** API Gateway accepts up to 10 MB; a token request is a few hundred bytes. */
 const MAX_BODY_BYTES = 8 * 1024;
@@ -64,11 +64,13 @@ export function apiOperation(event: APIGatewayProxyEvent): Operation {
   }
   if (path === ROUTES.revoke) {
     if (method !== 'POST') throw methodNotAllowed(method, path);
-    return { kind: 'revoke', token: parseRevokeBody(jsonBody(event)) };
+    return { kind: 'revoke', ...parseRevokeBody(jsonBody(event)) };
   }
   if (path === ROUTES.health) {
     if (method !== 'GET') throw methodNotAllowed(method, path);
-    return { kind: 'health' };
+    // v1 ignored the query of /health; only `tenant` means something now.
+    const tenant = parseTenant(queryOf(event)?.tenant);
+    return tenant === undefined ? { kind: 'health' } : { kind: 'health', tenant };
   }
   throw new RouteError(
     'not_found',
@@ -143,19 +145,22 @@ function queryOf(event: APIGatewayProxyEvent): Record<string, string> | undefine
   return fields;
 }
 
-function parseRevokeBody(body: unknown): string {
+function parseRevokeBody(body: unknown): { token: string; tenant?: string } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new InvalidRequestError('POST /revoke takes the JSON body {"token": "..."}.');
   }
   // Own keys only: JSON.parse makes `__proto__` an own key, and it must be refused like any other.
   for (const key of Object.keys(body)) {
-    if (key !== 'token') {
-      throw new InvalidRequestError(`Unknown field "${printable(key)}"; allowed: token.`);
+    if (key !== 'token' && key !== 'tenant') {
+      throw new InvalidRequestError(`Unknown field "${printable(key)}"; allowed: token, tenant.`);
     }
   }
   const token = Object.hasOwn(body, 'token') ? (body as { token?: unknown }).token : undefined;
   if (typeof token !== 'string' || token === '' || token.length > 2048) {
     throw new InvalidRequestError('token must be a non-empty string.');
   }
-  return token;
+  const tenant = parseTenant(
+    Object.hasOwn(body, 'tenant') ? (body as { tenant?: unknown }).tenant : undefined,
+  );
+  return tenant === undefined ? { token } : { token, tenant };
 }

@@ -2,6 +2,7 @@ import type { BoxItemRef, ParsedTokenRequest } from '../broker/requests.js';
 import {
   BOX_DOWNSCOPE_SCOPES,
   type BoxSubjectType,
+  TENANT_ID_PATTERN,
   TOKEN_REQUEST_FIELDS,
   type TokenRequest,
 } from '../contract.js';
@@ -82,7 +83,23 @@ export function parseTokenRequest(input: unknown, origin: RequestOrigin): Parsed
     }
     parsed.deadTokenSha256 = deadToken;
   }
+  const tenant = parseTenant(request.tenant);
+  if (tenant !== undefined) parsed.tenant = tenant;
   return parsed;
+}
+
+/**
+ * Contract v1.1 `tenant`: a tenant ID or `default`; absent = the default tenant. Shared by every
+ * route that names a tenant (token, revoke, health), whatever the request's origin.
+ */
+export function parseTenant(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !TENANT_ID_PATTERN.test(value)) {
+    throw new InvalidRequestError(
+      'tenant must be a tenant ID: 1 to 64 lowercase letters, digits and inner hyphens.',
+    );
+  }
+  return value;
 }
 
 function parseSubjectType(value: unknown): BoxSubjectType {

@@ -15,6 +15,12 @@ export interface RequestLoggerOptions {
   service: string;
   sink?: LogSink;
   now?: () => number;
+  /**
+   * Tenants whose TokensIssued and BoxErrors are also emitted with a `tenant` dimension
+   * (BOX_METRICS_TENANT_ALLOWLIST). Opt-in and small: a dimension value per tenant is a custom
+   * metric per tenant on the CloudWatch bill; every other tenant is seen through the logs.
+   */
+  tenantMetrics?: readonly string[];
 }
 
 type MetricUnit = 'Count' | 'Milliseconds' | 'Seconds';
@@ -29,6 +35,9 @@ export interface LogEvent {
   metrics?: readonly [name: string, value: number][];
 }
 
+/** The `tenant` field of a request that named none (or was refused before routing). */
+const DEFAULT_TENANT_FIELD = 'default';
+
 /**
  * Writes the one JSON line of a request: the access record, the audit event, and the CloudWatch
  * metrics in Embedded Metric Format (the metrics are extracted by CloudWatch, no API call).
@@ -36,10 +45,12 @@ export interface LogEvent {
 export class RequestLogger {
   private readonly sink: LogSink;
   private readonly now: () => number;
+  private readonly tenantMetrics: ReadonlySet<string>;
 
   constructor(private readonly options: RequestLoggerOptions) {
     this.sink = options.sink ?? stdoutSink;
     this.now = options.now ?? Date.now;
+    this.tenantMetrics = new Set(options.tenantMetrics ?? []);
   }
 
   /** Writes one event line, with its metrics (if any) in Embedded Metric Format. */
@@ -73,11 +84,13 @@ export class RequestLogger {
   write(trace: RequestTrace): void {
     const timestamp = this.now();
     const metrics = metricsOf(trace, timestamp);
+    const tenant = trace.tenant ?? DEFAULT_TENANT_FIELD;
     const record: Record<string, unknown> = {
       level: levelOf(trace.status ?? 500),
       message: messageOf(trace),
       timestamp: new Date(timestamp).toISOString(),
       service: this.options.service,
+      tenant,
       request_id: trace.requestId,
       entry: trace.entry,
       route: trace.route,
@@ -131,6 +144,14 @@ export class RequestLogger {
         ),
       );
       record[name] = 1;
+    }
+    if (this.tenantMetrics.size > 0 && this.tenantMetrics.has(tenant)) {
+      const perTenant: [string, number, MetricUnit][] = [];
+      if (record.TokensIssued === 1) perTenant.push(['TokensIssued', 1, 'Count']);
+      if (record.BoxErrors === 1) perTenant.push(['BoxErrors', 1, 'Count']);
+      if (perTenant.length > 0) {
+        directives.push(directive(this.options.namespace, [['service', 'tenant']], perTenant));
+      }
     }
     if (directives.length > 0) {
       record._aws = { Timestamp: timestamp, CloudWatchMetrics: directives };

@@ -13,6 +13,11 @@ export interface RequestTrace {
   /** What the request did, once known; metrics are decided from it, not from the route text. */
   operation?: TraceOperation;
   caller: CallerIdentity;
+  /**
+   * The tenant the request went to, once routed (`default` for the default tenant). A request
+   * refused before routing (malformed) is logged under `default`.
+   */
+  tenant?: string;
   startedAtMs: number;
   subject?: string;
   scopes?: readonly string[];

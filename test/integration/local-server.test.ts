@@ -85,3 +85,61 @@ describe('Local server: prototype keys in the query string', () => {
     expect(Object.getPrototypeOf(event.queryStringParameters)).toBeNull();
   });
 });
+
+describe('Local server: simulated tenants (BOX_LOCAL_TENANTS)', () => {
+  it('serves each listed tenant from its own simulated Box app, and the default tenant too', async () => {
+    broker = await startLocalBroker({
+      port: 0,
+      env: { BOX_LOCAL_TENANTS: 'acme, globex' },
+      sink: (line) => lines.push(line),
+    });
+    const get = async (query: string) => {
+      const response = await fetch(`${broker?.url}/token${query}`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+
+    const acme = await get('?tenant=acme');
+    const globex = await get('?tenant=globex');
+    const unnamed = await get('');
+    const unknown = await get('?tenant=initech');
+
+    expect(broker.tenants.map((tenant) => tenant.id)).toEqual(['acme', 'globex']);
+    expect(acme.body).toMatchObject({
+      tenant: 'acme',
+      box_subject_id: broker.tenants[0]?.enterpriseId,
+    });
+    expect(globex.body).toMatchObject({
+      tenant: 'globex',
+      box_subject_id: broker.tenants[1]?.enterpriseId,
+    });
+    expect(acme.body.box_subject_id).not.toBe(globex.body.box_subject_id);
+    expect(unnamed.status).toBe(200);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toBe('tenant_not_found');
+  });
+
+  it('keeps an explicit access policy: a policy without tenants admits only the default tenant', async () => {
+    broker = await startLocalBroker({
+      port: 0,
+      env: {
+        BOX_LOCAL_TENANTS: 'acme',
+        BOX_ACCESS_POLICY: JSON.stringify({
+          version: 1,
+          rules: [{ id: 'all', callers: ['*'], subjects: ['enterprise'] }],
+        }),
+      },
+      sink: (line) => lines.push(line),
+    });
+    expect((await fetch(`${broker.url}/token?tenant=acme`)).status).toBe(403);
+    expect((await fetch(`${broker.url}/token`)).status).toBe(200);
+  });
+
+  it('refuses a bad tenant list, and tenants with real credentials', async () => {
+    await expect(startLocalBroker({ port: 0, env: { BOX_LOCAL_TENANTS: 'Acme' } })).rejects.toThrow(
+      /BOX_LOCAL_TENANTS must list tenant IDs/,
+    );
+    await expect(
+      startLocalBroker({ port: 0, env: { BOX_LOCAL_TENANTS: 'acme', BOX_CLIENT_ID: 'x' } }),
+    ).rejects.toThrow(/simulated tenants only/);
+  });
+});

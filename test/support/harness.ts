@@ -23,6 +23,7 @@ import {
   type BoxSimulatorOptions,
   startBoxSimulator,
 } from '../../local/box-simulator.js';
+import type { FakeSecrets } from './fake-secrets.js';
 
 export const ENTERPRISE_ID = '1234567';
 export const CLIENT_ID = 'it-client-id';
@@ -61,6 +62,13 @@ export interface HarnessOptions {
   backoffWindowMs?: number;
   /** Secret value served as AWSCURRENT. @default v1 credentials */
   secretString?: string;
+  /**
+   * Secrets Manager holding several secrets (tenants): when given, it answers every read instead
+   * of the single default secret (put the default secret in it too if the test needs one).
+   */
+  secrets?: FakeSecrets;
+  /** Tenants whose metrics also carry a `tenant` dimension (the logger's allow-list). */
+  tenantMetrics?: readonly string[];
 }
 
 export interface Harness {
@@ -134,10 +142,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     return secretString;
   };
   const secretsManager = mockClient(client);
-  secretsManager.on(GetSecretValueCommand).resolves({
-    VersionId: 'v1',
-    SecretString: serve(options.secretString ?? secretJson(SECRET_V1)),
-  });
+  if (options.secrets === undefined) {
+    secretsManager.on(GetSecretValueCommand).resolves({
+      VersionId: 'v1',
+      SecretString: serve(options.secretString ?? secretJson(SECRET_V1)),
+    });
+  } else {
+    options.secrets.install(secretsManager);
+  }
 
   const logLines: string[] = [];
   const sleeps: number[] = [];
@@ -164,6 +176,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       service: 'box-token-broker',
       sink: (line) => logLines.push(line),
       now,
+      ...(options.tenantMetrics === undefined ? {} : { tenantMetrics: options.tenantMetrics }),
     }),
     now,
   });
@@ -206,7 +219,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         .on(GetSecretValueCommand)
         .resolves({ VersionId: versionId, SecretString: serve(secretString) });
     },
-    clientSecretsServed: () => [...served],
+    clientSecretsServed: () => [...served, ...(options.secrets?.clientSecretsServed() ?? [])],
     setSecretStages(current, previous) {
       secretsManager.reset();
       secretsManager

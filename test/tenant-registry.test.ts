@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { BoxCredentials, CredentialsSource } from '../lambda/broker/credentials.js';
+import { TenantRegistry } from '../lambda/broker/tenant-registry.js';
+import type { TokenSupply } from '../lambda/broker/token-supply.js';
+import { noDeadline } from '../lambda/deadline.js';
+import { TenantNotFoundError } from '../lambda/errors.js';
+
+const CREDENTIALS: BoxCredentials = {
+  clientId: 'c',
+  clientSecret: 's',
+  enterpriseId: '1',
+  versionId: 'v1',
+};
+
+/** A registry whose tenants exist when `exists` says so; counts secret reads per tenant. */
+function registryOf(options: { maxTenants: number; exists?: (tenant: string) => boolean }) {
+  const reads = new Map<string, number>();
+  const dropped: string[] = [];
+  const registry = new TenantRegistry({
+    defaultSupply: undefined,
+    build: (tenant) => {
+      const credentials: CredentialsSource = {
+        get: async () => {
+          reads.set(tenant, (reads.get(tenant) ?? 0) + 1);
+          if (options.exists?.(tenant) === false) throw new TenantNotFoundError(tenant);
+          return CREDENTIALS;
+        },
+        forceRefresh: async () => CREDENTIALS,
+        previous: async () => undefined,
+      };
+      const supply = {
+        dropAll: () => {
+          dropped.push(tenant);
+          return 0;
+        },
+      } as unknown as TokenSupply;
+      return { credentials, supply };
+    },
+    maxTenants: options.maxTenants,
+    notFoundMs: 30_000,
+    secretTtlMs: 300_000,
+    now: () => 0,
+  });
+  return { registry, reads, dropped };
+}
+
+const run = (registry: TenantRegistry, tenant: string) =>
+  registry.run(tenant, noDeadline(), async () => tenant);
+
+describe('Class: TenantRegistry', () => {
+  it('holds at most maxTenants tenants, evicting the least recently used', async () => {
+    const { registry, reads } = registryOf({ maxTenants: 100 });
+    for (let i = 0; i < 1000; i += 1) await run(registry, `t${i}`);
+    expect(registry.size).toBe(100);
+    await run(registry, 't999');
+    await run(registry, 't0');
+    expect(reads.get('t999')).toBe(1);
+    expect(reads.get('t0')).toBe(2);
+    expect(registry.size).toBe(100);
+  });
+
+  it('bounds the tenants remembered as not found by maxTenants too', async () => {
+    const { registry, dropped } = registryOf({ maxTenants: 10, exists: () => false });
+    for (let i = 0; i < 50; i += 1) {
+      await expect(run(registry, `typo${i}`)).rejects.toBeInstanceOf(TenantNotFoundError);
+    }
+    expect(registry.missingCount).toBe(10);
+    expect(registry.size).toBe(0);
+    expect(dropped).toHaveLength(50);
+  });
+
+  it('refuses a default-tenant request when there is no default tenant', async () => {
+    const { registry } = registryOf({ maxTenants: 1 });
+    expect(registry.hasDefault).toBe(false);
+    await expect(run(registry, 'default')).rejects.toBeInstanceOf(TenantNotFoundError);
+  });
+});
