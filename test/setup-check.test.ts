@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SetupCheckResult, SetupStepResult } from '../lambda/setup/setup-check.js';
 import { runSetupCheck } from '../lambda/setup/setup-check.js';
+import type { SetupCheckResult, SetupStepResult } from '../lambda/setup/setup-check-types.js';
 import {
   type AppMisconfiguration,
   BOX_ERROR_DESCRIPTIONS,

@@ -162,3 +162,17 @@ function parseObject(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** The `access_token` of a token answer, when it has a non-empty one. */
+export function accessToken(result: ProbeAnswer): string | undefined {
+  return stringField(result.body, 'access_token');
+}
+
+/** A non-empty string field of a 2xx answer's body. */
+export function stringField(
+  body: Record<string, unknown> | undefined,
+  key: string,
+): string | undefined {
+  const value = body?.[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

@@ -8,7 +8,8 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { type Deadline, startDeadline } from '../deadline.js';
 import { runBounded } from './concurrency.js';
 import { planRun } from './run-plan.js';
-import { runSetupCheck, type SetupCheckResult } from './setup-check.js';
+import { runSetupCheck } from './setup-check.js';
+import type { SetupCheckResult } from './setup-check-types.js';
 import { DEFAULT_TENANT_ID, listTenants } from './tenant-listing.js';
 import { describeSecretProblem, readSecretValue } from './tenant-secret.js';
 

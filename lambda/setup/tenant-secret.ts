@@ -4,7 +4,7 @@
  * the tenant, not an exception: the scheduled run reports it and goes on with the next tenant.
  */
 import { SECRET_KEYS, SECRET_PLACEHOLDER_PREFIX } from '../secret-format.js';
-import type { SetupCredentials } from './setup-check.js';
+import type { SetupCredentials } from './setup-check-types.js';
 
 /** Why a secret value is unusable; names a key at most, never a value. */
 export type SecretValueProblem =

@@ -1,9 +1,6 @@
 import { startDeadline } from '../../lambda/deadline.js';
-import {
-  runSetupCheck,
-  type SetupCheckResult,
-  type SetupCredentials,
-} from '../../lambda/setup/setup-check.js';
+import { runSetupCheck } from '../../lambda/setup/setup-check.js';
+import type { SetupCheckResult, SetupCredentials } from '../../lambda/setup/setup-check-types.js';
 import { checkRunOptions } from './arguments.js';
 import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
 import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';

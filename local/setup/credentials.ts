@@ -3,7 +3,7 @@
  * BOX_CLIENT_ID / BOX_CLIENT_SECRET / BOX_ENTERPRISE_ID variables, else an interactive prompt
  * (the client secret without echo). The client secret is never taken from argv.
  */
-import type { SetupCredentials } from '../../lambda/setup/setup-check.js';
+import type { SetupCredentials } from '../../lambda/setup/setup-check-types.js';
 import { awsErrorName, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import type { SetupCliIo, SetupInvocation } from './invocation.js';
 

@@ -1,4 +1,4 @@
-import type { SetupCheckResult } from '../../lambda/setup/setup-check.js';
+import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
 
 /** Exit codes of the setup commands. */
 export const SETUP_EXIT = {

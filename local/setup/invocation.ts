@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SetupCheckResult } from '../../lambda/setup/setup-check.js';
+import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
 import type { SetupOptions } from './arguments.js';
 import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import { formatSetupReport } from './report.js';

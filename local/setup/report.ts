@@ -6,7 +6,7 @@ import type {
   SetupCheckResult,
   SetupStepResult,
   StepEvidence,
-} from '../../lambda/setup/setup-check.js';
+} from '../../lambda/setup/setup-check-types.js';
 
 const MARKS: Readonly<Record<SetupStepResult['status'], string>> = {
   pass: '✔',

@@ -4,7 +4,7 @@
  * exit code; AWS errors are reported by name only.
  */
 import { userInfo } from 'node:os';
-import type { SetupCheckResult } from '../../lambda/setup/setup-check.js';
+import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
 import { recoveryDaysOf } from './arguments.js';
 import { runCheck } from './check-command.js';
 import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';

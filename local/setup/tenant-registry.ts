@@ -12,7 +12,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/broker/credentials.js';
-import type { SetupCredentials } from '../../lambda/setup/setup-check.js';
+import type { SetupCredentials } from '../../lambda/setup/setup-check-types.js';
 
 /** The default `BOX_TENANT_SECRET_PREFIX`. */
 export const DEFAULT_TENANT_PREFIX = 'box-token-broker/tenants/';
