@@ -47,8 +47,14 @@ export interface HandlerDependencies {
 /** What the scheduled canary returns (and logs). */
 export interface CanaryResult {
   status: 'ok';
-  box_user_id: string;
-  token_expires_in: number;
+  /** The Box user the default tenant's token acts as; absent when there is no default tenant. */
+  box_user_id?: string;
+  token_expires_in?: number;
+  /**
+   * Set when the token probe did not run: a tenants-only deployment has no default tenant to
+   * take a token for, and its tenants are proven by the setup checks (`TenantsFailing`).
+   */
+  skipped?: 'no_default_tenant';
   /** The scheduled setup checks' counts, when they ran. */
   setup_checks?: SetupRunSummary;
 }
@@ -167,6 +173,12 @@ async function canary(
 ): Promise<CanaryResult> {
   const trace = scope.trace;
   trace.operation = 'canary';
+  if (!broker.hasDefaultTenant) {
+    // Nothing to probe: the run's setup checks prove each tenant's app instead.
+    trace.canary = 1;
+    trace.status = 200;
+    return { status: 'ok', skipped: 'no_default_tenant' };
+  }
   trace.canary = 0;
   const health = await broker.health(scope);
   if (probe === undefined) throw new TypeError('the canary needs a Box user probe');

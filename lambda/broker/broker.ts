@@ -134,6 +134,11 @@ export class Broker {
     return { response, accessToken: value.accessToken };
   }
 
+  /** Whether the deployment has a default tenant (`BOX_CREDENTIALS_SECRET`). */
+  get hasDefaultTenant(): boolean {
+    return this.tenants.hasDefault;
+  }
+
   /**
    * The tenant a request goes to (absent or `default` = the default tenant), recorded on the
    * trace. A deployment without a default tenant needs the request to name one.

@@ -368,14 +368,15 @@ describe('Scenario: scheduled setup checks on the schedule entry', () => {
     });
   });
 
-  it('checks the tenants of a tenants-only deployment even though the canary cannot run', async () => {
+  it('checks the tenants of a tenants-only deployment, whose canary has no token to probe', async () => {
     const s = await scenario({
       tenants: [{ id: 'acme' }, { id: 'globex', misconfigurations: ['secret_reset'] }],
       defaultSecret: false,
     });
-    const { error } = await s.schedule();
-    // The canary's failure is the function's error, as before; the checks ran first.
-    expect(error).toBeDefined();
+    const { result, error } = await s.schedule();
+    // No default tenant: the token probe is skipped (not failed), the setup checks judge tenants.
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ status: 'ok', skipped: 'no_default_tenant' });
     expect(summaryOf(s)).toMatchObject({ TenantsChecked: 2, TenantsFailing: 1 });
     expect(setupLines(s).find((line) => line.outcome === 'fail')).toMatchObject({
       tenant: 'globex',
