@@ -6,6 +6,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BoxSubject, BoxToken } from '../lambda/box/oauth-client.js';
 import { Broker } from '../lambda/broker/broker.js';
+import { buildSupply } from '../lambda/broker/build-supply.js';
 import { CredentialSelector } from '../lambda/broker/credential-selection.js';
 import type { BoxCredentials, CredentialsSource } from '../lambda/broker/credentials.js';
 import { NegativeCache } from '../lambda/broker/negative-cache.js';
@@ -20,7 +21,6 @@ import {
   InvalidRequestError,
 } from '../lambda/errors.js';
 import { compilePolicy } from '../lambda/policy/access-policy.js';
-import { buildSupply } from '../lambda/runtime.js';
 import { startTrace } from '../lambda/trace/request-trace.js';
 
 const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);

@@ -9,8 +9,8 @@ import { admitsCaller, type CompiledPolicy, checkAccess } from '../policy/access
 import type { BoxCredentials } from './credentials.js';
 import type { ParsedTokenRequest, RequestScope } from './requests.js';
 import { DEFAULT_TENANT_ID, TenantRegistry } from './tenant-registry.js';
-import type { IssuedToken, Target } from './token-minter.js';
-import { remainingSeconds, type TokenSupply } from './token-supply.js';
+import { type IssuedToken, remainingSeconds, type Target } from './token-minter.js';
+import type { TokenSupply } from './token-supply.js';
 
 export type { IssuedToken } from './token-minter.js';
 export { hashToken } from './token-minter.js';

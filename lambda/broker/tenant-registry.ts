@@ -4,7 +4,7 @@
  *
  * Memory: the tenants' state is bounded here (BOX_TENANT_CACHE_MAX_ENTRIES); their tokens and
  * back-off windows live in ONE cache and ONE back-off map shared by every tenant, keyed by tenant
- * first (see TokenSupply), and bounded by BOX_TOKEN_CACHE_MAX_ENTRIES. A token cache per tenant
+ * first (see TenantTokens), and bounded by BOX_TOKEN_CACHE_MAX_ENTRIES. A token cache per tenant
  * would bound memory only at tenants × entries (a million tokens for 1,000 tenants at the
  * defaults); a shared LRU keeps the operator's one number the bound, and gives the room to the
  * tenants that are busy now. The price: a tenant with many subjects can push out a quiet

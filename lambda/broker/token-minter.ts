@@ -166,3 +166,8 @@ export function hashToken(token: string): string {
 export function fullTokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
+
+/** Whole seconds of life `token` has left at `nowMs`. */
+export function remainingSeconds(token: IssuedToken, nowMs: number): number {
+  return Math.max(0, Math.floor((token.expiresAtMs - nowMs) / 1000));
+}
