@@ -4,7 +4,7 @@
  * design's caching rules and the naive handler.
  */
 import { CONFIG_DEFAULTS } from '../lambda/config.js';
-import { SIMULATOR_DEFAULTS, TOKEN_EXCHANGE_GRANT } from '../local/box-simulator.js';
+import { SIMULATOR_DEFAULTS, TOKEN_EXCHANGE_GRANT } from '../local/box-simulator/index.js';
 import { buildBrokerUnderTest, expectOk } from './broker-under-test.js';
 import {
   APP_CALLER,

@@ -13,7 +13,7 @@ import {
   type LocalAuthenticator,
   lambdaContext,
 } from './api-gateway-adapter.js';
-import { type BoxSimulator, startBoxSimulator } from './box-simulator.js';
+import { type BoxSimulator, startBoxSimulator } from './box-simulator/index.js';
 import { StaticCredentials } from './static-credentials.js';
 
 /** Where the local broker's Box credentials come from. */

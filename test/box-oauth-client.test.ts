@@ -20,7 +20,7 @@ import {
   type MalformedTokenBody,
   startBoxSimulator,
   TOKEN_EXCHANGE_GRANT,
-} from '../local/box-simulator.js';
+} from '../local/box-simulator/index.js';
 
 const ENTERPRISE = '987654';
 const CREDENTIALS = { clientId: 'client-under-test', clientSecret: 'S3cr3t-never-shown-9f2' };

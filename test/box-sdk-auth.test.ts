@@ -9,7 +9,7 @@ import {
   type BoxSimulatorOptions,
   CLIENT_CREDENTIALS_GRANT,
   startBoxSimulator,
-} from '../local/box-simulator.js';
+} from '../local/box-simulator/index.js';
 import {
   credentialsOf,
   type SignedBroker,

@@ -8,7 +8,7 @@ import {
   SIMULATOR_DEFAULTS,
   startBoxSimulator,
   TOKEN_EXCHANGE_GRANT,
-} from '../local/box-simulator.js';
+} from '../local/box-simulator/index.js';
 
 const ENTERPRISE = '424242';
 const CLIENT = { clientId: 'sim-test-client', clientSecret: 'sim-test-secret-Zq9' };

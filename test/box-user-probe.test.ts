@@ -9,7 +9,7 @@ import {
   CLIENT_CREDENTIALS_GRANT,
   SIMULATOR_DEFAULTS,
   startBoxSimulator,
-} from '../local/box-simulator.js';
+} from '../local/box-simulator/index.js';
 
 let sim: BoxSimulator;
 

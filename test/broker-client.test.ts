@@ -6,7 +6,7 @@ import { BrokerClient } from '../client/broker-client.js';
 import { BrokerClientError } from '../client/errors.js';
 import { getBoxToken } from '../client/get-box-token.js';
 import { ERROR_CODES, type ErrorCode } from '../lambda/contract.js';
-import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator.js';
+import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator/index.js';
 import {
   credentialsOf,
   type SignedBroker,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES, runCli } from '../client/cli-run.js';
-import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator.js';
+import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator/index.js';
 import { startLocalBroker } from '../local/local-broker.js';
 import { type SignedBroker, startSignedBroker, TEST_KEYS } from './support/signed-broker.js';
 import { startStubBroker } from './support/stub-broker.js';

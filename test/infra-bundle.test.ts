@@ -17,7 +17,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ESM_REQUIRE_BANNER } from '../infra/bundling.js';
 import { apiGatewayEvent, lambdaContext } from '../local/api-gateway-adapter.js';
-import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator.js';
+import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator/index.js';
 import { functionAssetDir, type Synthesized, synth } from './infra-synth.js';
 
 const execFileAsync = promisify(execFile);

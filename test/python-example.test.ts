@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator.js';
+import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator/index.js';
 import { type SignedBroker, startSignedBroker, TEST_KEYS } from './support/signed-broker.js';
 
 const EXAMPLE_DIR = resolve(import.meta.dirname, '..', 'examples', 'python');

@@ -7,7 +7,7 @@ import {
   type BoxSimulator,
   type SimulatorApp,
   startBoxSimulator,
-} from '../local/box-simulator.js';
+} from '../local/box-simulator/index.js';
 import { SETUP_EXIT } from '../local/setup/exit-codes.js';
 import { appEnv, runSetup } from './support/setup-cli.js';
 

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator.js';
+import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator/index.js';
 import { SETUP_EXIT } from '../local/setup/exit-codes.js';
 import { TENANT_TAGS } from '../local/setup/tenant-registry.js';
 import { appEnv, runSetup } from './support/setup-cli.js';

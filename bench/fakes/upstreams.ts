@@ -3,7 +3,7 @@
  * Manager wire fake. Every figure in BENCHMARKS.md is measured against these, offline.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type BoxSimulator, startBoxSimulator } from '../../local/box-simulator.js';
+import { type BoxSimulator, startBoxSimulator } from '../../local/box-simulator/index.js';
 import {
   type FakeSecretValue,
   type SecretsManagerFake,

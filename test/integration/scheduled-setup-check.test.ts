@@ -23,7 +23,7 @@ import {
   type AppMisconfiguration,
   type BoxSimulator,
   startBoxSimulator,
-} from '../../local/box-simulator.js';
+} from '../../local/box-simulator/index.js';
 
 const PREFIX = 'box-token-broker/tenants/';
 const DEFAULT_SECRET_ID = 'box-token-broker/credentials';

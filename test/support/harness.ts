@@ -22,7 +22,7 @@ import {
   type BoxSimulator,
   type BoxSimulatorOptions,
   startBoxSimulator,
-} from '../../local/box-simulator.js';
+} from '../../local/box-simulator/index.js';
 import type { FakeSecrets } from './fake-secrets.js';
 
 export const ENTERPRISE_ID = '1234567';

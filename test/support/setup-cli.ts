@@ -2,7 +2,7 @@
  * Runs `box-token-broker check|tenant …` in-process against a Box simulator, capturing output.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { BoxSimulator } from '../../local/box-simulator.js';
+import type { BoxSimulator } from '../../local/box-simulator/index.js';
 import { runSetupCli } from '../../local/setup/cli.js';
 import type { Prompt } from '../../local/setup/secret-prompt.js';
 
