@@ -13,6 +13,11 @@ export interface ModelRequest {
   /** For a downscoped token: the key of the full token it is exchanged from. */
   parentKey?: string;
   minTtlSeconds: number;
+  /**
+   * The key's Box subject is one the caller chose (a user): a rejection of its grant proves
+   * nothing about the client secret until the enterprise grant is rejected too.
+   */
+  callerChosen?: boolean;
 }
 
 export interface ModelConfig {
@@ -68,13 +73,21 @@ export function idealUpstreamCalls(
     token !== undefined &&
     token.expiresAtMs - atMs > marginMs &&
     token.expiresAtMs - atMs >= minTtlSeconds * 1000;
-  /** One Box call with the current credentials; on rejection, one forced re-read and retry. */
-  const callBox = (atMs: number): number => {
+  /**
+   * One Box call with the current credentials; on rejection, one forced re-read and retry. A
+   * rejected caller-chosen subject first needs the enterprise grant's verdict (one more call,
+   * rejected too when the secret really is wrong) before the secret is read again.
+   */
+  const callBox = (atMs: number, callerChosen = false): number => {
     let version = credentials?.version ?? read(atMs).version;
     counts.boxTokenCalls += 1;
     if (config.boxAccepts(version, atMs)) return version;
     counts.boxRejected += 1;
     if (atMs - forcedAtMs < config.secretRereadIntervalSeconds * 1000) return -1;
+    if (callerChosen) {
+      counts.boxTokenCalls += 1;
+      counts.boxRejected += 1;
+    }
     forcedAtMs = atMs;
     const fresh = read(atMs).version;
     if (fresh === version) return -1;
@@ -92,7 +105,7 @@ export function idealUpstreamCalls(
     if (usable(tokens.get(`${request.key}|${known.version}`), at, request.minTtlSeconds)) continue;
     const current = at - known.readAtMs >= config.secretTtlSeconds * 1000 ? read(at) : known;
     if (request.parentKey === undefined) {
-      const version = callBox(at);
+      const version = callBox(at, request.callerChosen === true);
       if (version >= 0) store(request.key, version, config.tokenLifetimeSeconds, at);
       continue;
     }

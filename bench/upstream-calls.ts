@@ -235,6 +235,7 @@ async function runScenario(
         atMs: now(),
         key: kind.key,
         ...(kind.parentKey === undefined ? {} : { parentKey: kind.parentKey }),
+        ...(kind.key.startsWith('user:') ? { callerChosen: true } : {}),
         minTtlSeconds: minTtl,
       });
       const prepared = eventFor(kind, minTtl, index);

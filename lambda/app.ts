@@ -71,18 +71,15 @@ export function createHandler(deps: HandlerDependencies) {
     .use(openTrace(now))
     .handler(async (event, context) => {
       const trace = traceOf(context);
-      const remainingMs = () =>
-        typeof context.getRemainingTimeInMillis === 'function'
-          ? context.getRemainingTimeInMillis()
-          : undefined;
       // One deadline for all of the request's upstream calls, inside the time Lambda has left.
       const deadline = startDeadline({
         budgetMs,
-        remainingMs: remainingMs(),
+        remainingMs: remainingTimeOf(context),
         answerMarginMs: ANSWER_MARGIN_MS,
         now,
       });
       if (trace.entry === 'schedule') {
+        const remainingMs = () => remainingTimeOf(context);
         return scheduled(deps, { caller: trace.caller, trace, deadline }, remainingMs, now);
       }
       if (deps.broker instanceof BrokerError) throw deps.broker;
@@ -186,6 +183,13 @@ async function canary(
   trace.canary = 1;
   trace.status = 200;
   return { status: 'ok', box_user_id: userId, token_expires_in: health.response.token_expires_in };
+}
+
+/** What Lambda says is left of the invocation; undefined off Lambda (no such method). */
+function remainingTimeOf(context: Context): number | undefined {
+  return typeof context.getRemainingTimeInMillis === 'function'
+    ? context.getRemainingTimeInMillis()
+    : undefined;
 }
 
 function traceOf(context: BrokerContext): RequestTrace {

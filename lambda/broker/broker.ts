@@ -10,7 +10,7 @@ import type { BoxCredentials } from './credentials.js';
 import type { ParsedTokenRequest, RequestScope } from './requests.js';
 import { DEFAULT_TENANT_ID, TenantRegistry } from './tenant-registry.js';
 import { type IssuedToken, remainingSeconds, type Target } from './token-minter.js';
-import type { TokenSupply } from './token-supply.js';
+import type { TokenNeed, TokenSupply } from './token-supply.js';
 
 export type { IssuedToken } from './token-minter.js';
 export { hashToken } from './token-minter.js';
@@ -70,16 +70,16 @@ export class Broker {
     }
     trace.scopes = decision.scopes;
 
-    const { value, target } = await this.tenants.run(tenant, scope.deadline, (supply) =>
-      supply.token(
-        {
-          targetOf: (credentials) => targetOf(request, decision.scopes, credentials),
-          minTtlSeconds: request.minTtlSeconds,
-          deadTokenSha256: request.deadTokenSha256,
-        },
-        scope,
-      ),
-    );
+    const need: TokenNeed = {
+      targetOf: (credentials) => targetOf(request, decision.scopes, credentials),
+      minTtlSeconds: request.minTtlSeconds,
+      deadTokenSha256: request.deadTokenSha256,
+    };
+    const defaultSupply = this.tenants.defaultSupplyFor(tenant);
+    const { value, target } =
+      defaultSupply !== undefined
+        ? await defaultSupply.token(need, scope)
+        : await this.tenants.run(tenant, scope.deadline, (supply) => supply.token(need, scope));
     const response = this.toResponse(value, target);
     if (request.tenant !== undefined) response.tenant = request.tenant;
     return response;

@@ -69,6 +69,14 @@ export class TenantRegistry {
     return this.options.defaultSupply !== undefined;
   }
 
+  /**
+   * The default tenant's supply when `tenant` is the default: the warm path's shortcut (no
+   * lookup, no callback). Undefined for a named tenant or a deployment without a default.
+   */
+  defaultSupplyFor(tenant: string): TokenSupply | undefined {
+    return tenant === DEFAULT_TENANT_ID ? this.options.defaultSupply : undefined;
+  }
+
   /** Named tenants held now (for bounds and tests). */
   get size(): number {
     return this.tenants.size;
