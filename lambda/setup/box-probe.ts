@@ -3,6 +3,7 @@
  * broker's errors: the check needs Box's exact code and message to decide which setup step is
  * wrong. `fetch` and the deadline are injected so a scheduled Lambda can run the same probes.
  */
+import { parseJsonObject } from '../box/answers.js';
 import { cleanDescription, parseErrorBody } from '../box/error-answers.js';
 import type { Deadline } from '../deadline.js';
 
@@ -130,7 +131,7 @@ export class BoxProbe {
   #read(response: Response, text: string): Pick<ProbeAnswer, 'code' | 'message' | 'body'> {
     const secrets = this.options.secrets;
     if (response.status >= 200 && response.status < 300) {
-      return { code: undefined, message: undefined, body: parseObject(text) };
+      return { code: undefined, message: undefined, body: parseJsonObject(text) };
     }
     const error = parseErrorBody(text);
     if (error !== undefined) {
@@ -149,17 +150,6 @@ export class BoxProbe {
       message: description === undefined ? undefined : cleanDescription(description, secrets),
       body: undefined,
     };
-  }
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
   }
 }
 
