@@ -80,7 +80,7 @@ export class Broker {
       defaultSupply !== undefined
         ? await defaultSupply.token(need, scope)
         : await this.tenants.run(tenant, scope.deadline, (supply) => supply.token(need, scope));
-    const response = this.toResponse(value, target);
+    const response = tokenResponse(value, target, this.now());
     if (request.tenant !== undefined) response.tenant = request.tenant;
     return response;
   }
@@ -167,24 +167,25 @@ export class Broker {
         : `no rule admits this caller for tenant ${tenant}`;
     throw new AccessDeniedError(`Access denied: ${scope.trace.reason}.`);
   }
+}
 
-  private toResponse(token: IssuedToken, target: Target): TokenResponse {
-    const response: TokenResponse = {
-      access_token: token.accessToken,
-      token_type: 'bearer',
-      expires_in: remainingSeconds(token, this.now()),
-      expires_at: new Date(token.expiresAtMs).toISOString(),
-      restricted_to: token.restrictedTo,
-      box_subject_type: target.subject.type,
-      box_subject_id: target.subject.id,
-    };
-    if (token.issuedTokenType !== undefined) {
-      response.issued_token_type = token.issuedTokenType as NonNullable<
-        TokenResponse['issued_token_type']
-      >;
-    }
-    return response;
+/** The contract's token response for a served token (remaining life counted at `nowMs`). */
+function tokenResponse(token: IssuedToken, target: Target, nowMs: number): TokenResponse {
+  const response: TokenResponse = {
+    access_token: token.accessToken,
+    token_type: 'bearer',
+    expires_in: remainingSeconds(token, nowMs),
+    expires_at: new Date(token.expiresAtMs).toISOString(),
+    restricted_to: token.restrictedTo,
+    box_subject_type: target.subject.type,
+    box_subject_id: target.subject.id,
+  };
+  if (token.issuedTokenType !== undefined) {
+    response.issued_token_type = token.issuedTokenType as NonNullable<
+      TokenResponse['issued_token_type']
+    >;
   }
+  return response;
 }
 
 /** The target of a token request, with the enterprise the credentials serve. */
