@@ -2,8 +2,8 @@ import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secret
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noDeadline } from '../lambda/deadline.js';
+import { readSecretValue } from '../lambda/secret-format.js';
 import { listTenants } from '../lambda/setup/tenant-listing.js';
-import { readSecretValue } from '../lambda/setup/tenant-secret.js';
 
 const PREFIX = 'box-token-broker/tenants/';
 const client = new SecretsManagerClient({

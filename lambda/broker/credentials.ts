@@ -6,7 +6,7 @@ import {
   MisconfiguredError,
   toBrokerError,
 } from '../errors.js';
-import { type BoxSecretValue, SECRET_KEYS, SECRET_PLACEHOLDER_PREFIX } from '../secret-format.js';
+import { type BoxSecretValue, readSecretValue, type SecretValueProblem } from '../secret-format.js';
 import { SharedFlight, untilDeadline } from './deadline-wait.js';
 
 /** Box app credentials as read from one version of the secret. */
@@ -189,49 +189,33 @@ export function parseSecretValue(
   secretString: string | undefined,
   versionId: string,
 ): BoxCredentials {
-  if (secretString === undefined) {
-    throw new MisconfiguredError(
-      'The Box credentials secret has no string value (binary secrets are not supported). ' +
-        'Store the JSON {"clientId", "clientSecret", "enterpriseId"}.',
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
-    throw new MisconfiguredError(
-      'The Box credentials secret is not valid JSON. ' +
-        'Store the JSON {"clientId", "clientSecret", "enterpriseId"} (use the console\'s Plaintext tab to check).',
-    );
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new MisconfiguredError(
-      'The Box credentials secret must be a JSON object with clientId, clientSecret and enterpriseId.',
-    );
-  }
-  const record = parsed as Record<string, unknown>;
-  const values: Partial<BoxSecretValue> = {};
-  for (const key of SECRET_KEYS) {
-    const value = record[key];
-    if (typeof value !== 'string' || value.trim() === '') {
-      throw new MisconfiguredError(
-        `The Box credentials secret lacks the key "${key}" (a non-empty string is required).`,
+  const reading = readSecretValue(secretString);
+  if (!reading.ok) throw new MisconfiguredError(secretProblemMessage(reading.problem));
+  return { ...reading.credentials, versionId };
+}
+
+/** What an operator reads in the `misconfigured` answer: the key at fault and what to store. */
+function secretProblemMessage(problem: SecretValueProblem): string {
+  switch (problem.kind) {
+    case 'not_string':
+      return (
+        'The Box credentials secret has no string value (binary secrets are not supported). ' +
+        'Store the JSON {"clientId", "clientSecret", "enterpriseId"}.'
       );
-    }
-    if (value.startsWith(SECRET_PLACEHOLDER_PREFIX)) {
-      throw new MisconfiguredError(
-        `The Box credentials secret still holds the placeholder for "${key}". ${PLACEHOLDER_HINT}`,
+    case 'not_json':
+      return (
+        'The Box credentials secret is not valid JSON. ' +
+        'Store the JSON {"clientId", "clientSecret", "enterpriseId"} (use the console\'s Plaintext tab to check).'
       );
-    }
-    values[key] = value.trim();
+    case 'not_object':
+      return 'The Box credentials secret must be a JSON object with clientId, clientSecret and enterpriseId.';
+    case 'missing_key':
+      return `The Box credentials secret lacks the key "${problem.key}" (a non-empty string is required).`;
+    case 'placeholder':
+      return `The Box credentials secret still holds the placeholder for "${problem.key}". ${PLACEHOLDER_HINT}`;
+    case 'enterprise_id_not_digits':
+      return 'The Box credentials secret\'s "enterpriseId" must be digits only (Admin Console > Account & Billing).';
   }
-  const { clientId, clientSecret, enterpriseId } = values as BoxSecretValue;
-  if (!/^\d+$/.test(enterpriseId)) {
-    throw new MisconfiguredError(
-      'The Box credentials secret\'s "enterpriseId" must be digits only (Admin Console > Account & Billing).',
-    );
-  }
-  return { clientId, clientSecret, enterpriseId, versionId };
 }
 
 /** What each Secrets Manager error means for the operator. */

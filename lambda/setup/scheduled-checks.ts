@@ -6,12 +6,12 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Deadline, startDeadline } from '../deadline.js';
+import { describeSecretProblem, readSecretValue } from '../secret-format.js';
 import { runBounded } from './concurrency.js';
 import { planRun } from './run-plan.js';
 import { runSetupCheck } from './setup-check.js';
 import type { SetupCheckResult } from './setup-check-types.js';
 import { DEFAULT_TENANT_ID, listTenants } from './tenant-listing.js';
-import { describeSecretProblem, readSecretValue } from './tenant-secret.js';
 
 /** A check is not started with less than this left of the run: it could not finish. */
 export const MIN_CHECK_START_MS = 300;
