@@ -40,13 +40,19 @@ function lambdaRoom(path: string): string {
  */
 const LAMBDA_ARROWS: Record<string, readonly string[]> = {
   handler: ['app', 'runtime', 'config', 'trace'],
-  app: ['http', 'broker', 'box', 'trace', 'setup', 'config'],
-  runtime: ['broker', 'box', 'policy', 'config', 'setup', 'trace'],
+  app: ['http', 'broker', 'box', 'trace', 'setup', 'config', 'state', 'health', 'onboard'],
+  runtime: ['broker', 'box', 'policy', 'config', 'setup', 'trace', 'state', 'health', 'onboard'],
   http: ['broker', 'policy', 'trace'],
-  broker: ['box', 'policy', 'trace'],
+  broker: ['box', 'policy', 'trace', 'state'],
   box: ['trace'],
   policy: [],
   setup: ['box', 'trace'],
+  // v1.2 fleet state: the broker asks the store; the store never calls back into the broker.
+  state: ['trace'],
+  // v1.2 tenant health events: judged from setup-check results and live rejections.
+  health: ['state', 'setup', 'trace'],
+  // v1.3 onboarding page: runs the setup check and stores a tenant's secret.
+  onboard: ['setup', 'state', 'box', 'http', 'trace'],
   trace: [],
   config: [],
 };

@@ -1,0 +1,110 @@
+/**
+ * Contract v1.2 fleet state, as the rest of the function needs it: one DynamoDB table
+ * (`BOX_STATE_TABLE`, keys `pk`/`sk`, TTL attribute `ttl`) shared by every execution environment,
+ * tokens encrypted under `BOX_STATE_KMS_KEY`. Each concern is its own small port so that the
+ * broker, the health events and the onboarding page depend only on what they use; each has a
+ * DynamoDB implementation and an in-memory twin (local mode, unit tests).
+ *
+ * Item families (partition key prefixes), one owner each:
+ * - `token#<tenant>` / `lease#<tenant>`: shared tokens and their single-flight leases;
+ * - `fleet#`: revocations, dead tokens and suspensions (what every environment syncs);
+ * - `health#<tenant>`: a tenant's last judged health (transitions only);
+ * - `invite#<code hash>`: onboarding invitations.
+ *
+ * Every call takes the request's deadline (or a short timeout of its own) and rejects with a
+ * `StateUnavailableError` when the table or the key is slow, throttled, denied or unreachable:
+ * callers degrade to v1.1 behaviour, never to a 5xx.
+ */
+import type { Deadline } from '../deadline.js';
+
+/** Where a shared token belongs: the tenant and the broker's own cache key for it. */
+export interface SharedTokenKey {
+  tenant: string;
+  /** The token cache's key (subject, scopes, item, secret version); never a secret. */
+  cacheKey: string;
+}
+
+/** A token as the table gives it back, after decryption under the reader's own context. */
+export interface SharedToken {
+  /** The token response fields the broker caches (serialised by the broker, opaque here). */
+  payload: string;
+  /** Absolute expiry, epoch milliseconds. */
+  expiresAtMs: number;
+}
+
+/** Shared, encrypted tokens and the lease that makes one environment mint for the fleet. */
+export interface SharedTokenStore {
+  /** The token for this key, or undefined (absent, expired, or failing its encryption context). */
+  read(key: SharedTokenKey, deadline: Deadline): Promise<SharedToken | undefined>;
+  /** Stores a freshly minted token, encrypted, until it expires. */
+  write(key: SharedTokenKey, token: SharedToken, deadline: Deadline): Promise<void>;
+  /** Takes the key's lease for `leaseMs` unless a live one is held: true = this environment mints. */
+  lease(key: SharedTokenKey, holder: string, leaseMs: number, deadline: Deadline): Promise<boolean>;
+  /** Drops a token (a revoked or dead one) so no environment reads it again. */
+  drop(key: SharedTokenKey, deadline: Deadline): Promise<void>;
+}
+
+/** What every environment must honour within `BOX_STATE_SYNC_SECONDS`. */
+export interface FleetControls {
+  /** SHA-256 (hex) of tokens revoked or reported dead, and the tenants suspended. */
+  revokedSha256: ReadonlySet<string>;
+  suspendedTenants: ReadonlySet<string>;
+}
+
+/** Revocations, dead tokens and suspensions, recorded once and read by every environment. */
+export interface FleetControlStore {
+  /** Records a token revoked or dead (by SHA-256) until it would have expired. */
+  recordRevoked(tenant: string, sha256: string, untilMs: number, deadline: Deadline): Promise<void>;
+  suspend(tenant: string, by: string): Promise<void>;
+  resume(tenant: string, by: string): Promise<void>;
+  /** The current controls (environments cache this for at most the sync bound). */
+  controls(deadline: Deadline): Promise<FleetControls>;
+}
+
+/** A tenant's health as last judged (contract v1.2 tenant health events). */
+export type TenantHealthState = 'healthy' | 'unhealthy';
+
+export interface TenantHealthRecord {
+  tenant: string;
+  state: TenantHealthState;
+  /** `setup_check` or `credentials_rejected` when unhealthy. */
+  reason?: string;
+  /** Epoch ms of the transition into this state. */
+  sinceMs: number;
+}
+
+/** Remembers each tenant's health so that only transitions become events, fleet-wide. */
+export interface TenantHealthStore {
+  get(tenant: string): Promise<TenantHealthRecord | undefined>;
+  /**
+   * Moves a tenant to `next` unless it is already there (a conditional write): true = this caller
+   * made the transition and must announce it; false = another environment already did.
+   */
+  transition(next: TenantHealthRecord): Promise<boolean>;
+  list(): Promise<TenantHealthRecord[]>;
+}
+
+/** A pending onboarding invitation (contract v1.3). Only the code's hash is ever stored. */
+export interface Invitation {
+  tenant: string;
+  codeSha256: string;
+  expiresAtMs: number;
+  /** Scopes the setup check must find on the customer's app. */
+  requiredScopes: readonly string[];
+  /** Who invited (the CLI's caller ARN). */
+  invitedBy: string;
+  createdAtMs: number;
+}
+
+export interface InvitationStore {
+  create(invitation: Invitation): Promise<void>;
+  /** The live invitation for a code hash: undefined for unknown, expired or used (one answer). */
+  find(codeSha256: string, nowMs: number): Promise<Invitation | undefined>;
+  /** Counts one attempt in the current hour; returns the count including this one. */
+  countAttempt(codeSha256: string, nowMs: number): Promise<number>;
+  /** Marks the invitation used; false if it was already used, expired or withdrawn. */
+  consume(codeSha256: string, nowMs: number): Promise<boolean>;
+  /** Withdraws the tenant's pending invitations; returns how many. */
+  revoke(tenant: string): Promise<number>;
+  listPending(nowMs: number): Promise<Invitation[]>;
+}
