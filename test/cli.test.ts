@@ -209,7 +209,10 @@ describe('CLI: box-token', () => {
   });
 
   it('exits 5 when the broker is misconfigured', async () => {
-    const broken = await startSignedBroker({ env: { BOX_ACCESS_POLICY: '{"version":1' } });
+    const broken = await startSignedBroker({
+      env: { BOX_ACCESS_POLICY: '{"version":1' },
+      checkPolicy: false,
+    });
     try {
       const result = await run(['--url', broken.url], signedAs(TEST_KEYS.etl));
       expect(result.code).toBe(EXIT_CODES.configuration);
