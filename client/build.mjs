@@ -36,7 +36,7 @@ esbuild.buildSync({
   outdir: join(dist, 'cjs'),
   format: 'cjs',
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   bundle: false,
   logLevel: 'warning',
 });

@@ -223,6 +223,14 @@ function integer(
   return value;
 }
 
+/**
+ * `BOX_API_URL` as the function reads it: an origin, https unless the host is loopback. The
+ * operator CLI applies the same rule before it sends a client secret anywhere.
+ */
+export function boxApiOrigin(env: Env): string {
+  return origin(env, 'BOX_API_URL');
+}
+
 function origin(env: Env, name: 'BOX_API_URL'): string {
   const raw = nonEmpty(env, name);
   if (raw === undefined) return V[name].default;

@@ -75,7 +75,12 @@ export class TenantNotFoundError extends BrokerError {
 
 /** 404 / 405: a route the broker does not serve (local server and proxy integrations). */
 export class RouteError extends BrokerError {
-  constructor(code: 'not_found' | 'method_not_allowed', message: string) {
+  constructor(
+    code: 'not_found' | 'method_not_allowed',
+    message: string,
+    /** For 405: the methods the route accepts (the `Allow` header, RFC 9110 §15.5.6). */
+    readonly allow: readonly string[] = [],
+  ) {
     super(code, message);
     this.name = 'RouteError';
   }

@@ -18,9 +18,12 @@ const CLIENT = resolve(import.meta.dirname, '..', 'client');
 const REPO = resolve(CLIENT, '..');
 const BIN = join(REPO, 'node_modules', '.bin');
 const PACKAGE = 'box-token-broker-client';
-/** What a tarball may hold: built JavaScript and declarations, the CJS marker, docs, manifest. */
+/**
+ * What a tarball may hold: the bin launcher, built JavaScript and declarations, the CJS marker,
+ * docs, manifest.
+ */
 const ALLOWED_FILE =
-  /^(dist\/(esm|cjs)\/(client|lambda)\/[a-z0-9-]+\.(js|d\.ts)|dist\/cjs\/package\.json|README\.md|LICENSE|package\.json)$/;
+  /^(bin\/box-token\.js|dist\/(esm|cjs)\/(client|lambda)\/[a-z0-9-]+\.(js|d\.ts)|dist\/cjs\/package\.json|README\.md|LICENSE|package\.json)$/;
 
 let failures = 0;
 function check(name: string, ok: boolean, detail = ''): void {
@@ -83,6 +86,7 @@ check(
 for (const needed of [
   'README.md',
   'LICENSE',
+  'bin/box-token.js',
   'dist/esm/client/cli.js',
   'dist/cjs/client/index.js',
 ]) {

@@ -15,6 +15,7 @@ import {
 } from './api-gateway-adapter.js';
 import { type BoxSimulator, startBoxSimulator } from './box-simulator/index.js';
 import { StaticCredentials } from './static-credentials.js';
+import { formatPolicyReport, validatePolicyFile, validatePolicyText } from './validate-policy.js';
 
 /** Where the local broker's Box credentials come from. */
 export type LocalMode = 'secrets-manager' | 'environment' | 'simulator';
@@ -30,6 +31,21 @@ export interface LocalBrokerOptions {
   sink?: LogSink;
   /** Verifies SigV4 locally; without it every request is the anonymous caller. */
   authenticate?: LocalAuthenticator;
+  /**
+   * Refuse to start with an invalid access policy. @default true; false serves it as the deployed
+   * function would (every request `500 misconfigured`), for tests of that answer.
+   */
+  checkPolicy?: boolean;
+  /** Hints for the person running the server (e.g. `?tenant=` without BOX_LOCAL_TENANTS). */
+  hint?: (line: string) => void;
+}
+
+/** Local mode cannot start as configured; the message says what to change. */
+export class LocalStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalStartError';
+  }
 }
 
 export interface LocalBroker {
@@ -103,6 +119,7 @@ export function localTenants(
 export async function startLocalBroker(options: LocalBrokerOptions = {}): Promise<LocalBroker> {
   const env = { ...(options.env ?? process.env) };
   const mode = localMode(env);
+  const port = options.port ?? localPort(env);
   const tenants = localTenants(env);
   if (tenants.length > 0 && mode !== 'simulator') {
     throw new Error(
@@ -110,6 +127,8 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
         'through BOX_TENANT_SECRET_PREFIX (their secrets in Secrets Manager).',
     );
   }
+  checkEnvironmentCredentials(env, mode);
+  if (options.checkPolicy !== false) checkAccessPolicy(env);
   let simulator: BoxSimulator | undefined;
   let credentials: CredentialsSource | undefined;
   const tenantCredentials = new Map<string, CredentialsSource>();
@@ -157,13 +176,26 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     }),
   }) as unknown as ApiHandler;
 
-  const server = createServer(apiGatewayListener(handler, options.authenticate));
+  const served =
+    options.hint === undefined || tenants.length > 0 || env.BOX_TENANT_SECRET_PREFIX
+      ? handler
+      : hintingUnknownTenants(handler, options.hint);
+  const server = createServer(apiGatewayListener(served, options.authenticate));
   const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? Number(env.PORT ?? 8787);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (error) {
+    await simulator?.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LocalStartError(
+        `port ${port} on ${host} is already in use (another npm start?): stop that process, or set PORT to another port (PORT=0 picks a free one).`,
+      );
+    }
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,
@@ -178,6 +210,89 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       await simulator?.close();
     },
   };
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** PORT (default 8787): a whole number 0-65535, 0 for a free port. */
+export function localPort(env: Env): number {
+  const raw = env.PORT?.trim() || '8787';
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) {
+    throw new LocalStartError(
+      'PORT must be a port number from 0 to 65535 (0 picks a free port; the default is 8787).',
+    );
+  }
+  return port;
+}
+
+const CREDENTIAL_VARIABLES = ['BOX_CLIENT_ID', 'BOX_CLIENT_SECRET', 'BOX_ENTERPRISE_ID'] as const;
+
+/** In environment mode the three variables go together; name the ones missing. */
+function checkEnvironmentCredentials(env: Env, mode: LocalMode): void {
+  if (mode !== 'environment') return;
+  const missing = CREDENTIAL_VARIABLES.filter((name) => !env[name]?.trim());
+  if (missing.length === 0) return;
+  throw new LocalStartError(
+    `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set: BOX_CLIENT_ID, BOX_CLIENT_SECRET and BOX_ENTERPRISE_ID go together (a Box app's client ID and secret, and its enterprise ID). Unset all three for the built-in Box simulator, or set BOX_CREDENTIALS_SECRET to read them from Secrets Manager.`,
+  );
+}
+
+/**
+ * The access policy, checked before the server starts: the function would answer every request
+ * `500 misconfigured`; here the operator gets the validator's report (with line and column).
+ */
+function checkAccessPolicy(env: Env): void {
+  const file = env.BOX_ACCESS_POLICY_FILE?.trim();
+  const inline = env.BOX_ACCESS_POLICY?.trim();
+  const [name, report] = file
+    ? [`BOX_ACCESS_POLICY_FILE (${file})`, validatePolicyFile(file)]
+    : inline
+      ? ['BOX_ACCESS_POLICY', validatePolicyText(inline)]
+      : [undefined, undefined];
+  if (name === undefined || report === undefined || report.ok) return;
+  const { err } = formatPolicyReport(name, report);
+  throw new LocalStartError(
+    `${err.join('\n')}\nFix the policy (check it with: npx box-token-broker validate-policy FILE), or unset the variable for the default policy.`,
+  );
+}
+
+/**
+ * Adds a hint for a request naming a tenant when local mode serves none: the default policy
+ * denies it, and the person probably meant BOX_LOCAL_TENANTS.
+ */
+function hintingUnknownTenants(handler: ApiHandler, hint: (line: string) => void): ApiHandler {
+  const hinted = new Set<string>();
+  return async (event, context) => {
+    const result = await handler(event, context);
+    const tenant = tenantNamed(event);
+    const status = (result as { statusCode?: number } | undefined)?.statusCode ?? 0;
+    if (tenant !== undefined && tenant !== 'default' && status >= 400 && !hinted.has(tenant)) {
+      if (hinted.size < 100) hinted.add(tenant);
+      // The tenant is the caller's text: shown only when it is a well-formed tenant ID.
+      const id = TENANT_ID_PATTERN.test(tenant) ? tenant : undefined;
+      hint(
+        `hint: a request named ${id === undefined ? 'a tenant' : `tenant "${id}"`}, but this local broker serves only the default tenant. For simulated tenants restart with BOX_LOCAL_TENANTS=${id ?? 'acme'} (comma-separated IDs); see docs/tenants.md.`,
+      );
+    }
+    return result;
+  };
+}
+
+/** The `tenant` a token request names, in the query or the JSON body. */
+function tenantNamed(event: APIGatewayProxyEvent): string | undefined {
+  const fromQuery = event.queryStringParameters?.tenant;
+  if (typeof fromQuery === 'string') return fromQuery;
+  if (event.body === null || !event.body.includes('tenant')) return undefined;
+  try {
+    const body: unknown = JSON.parse(event.body);
+    if (typeof body !== 'object' || body === null || !Object.hasOwn(body, 'tenant'))
+      return undefined;
+    const tenant = (body as { tenant?: unknown }).tenant;
+    return typeof tenant === 'string' ? tenant : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function localMode(env: Readonly<Record<string, string | undefined>>): LocalMode {

@@ -24,6 +24,7 @@ try {
     authenticate: hostGuard(
       verifier === undefined ? () => ({ identity: undefined }) : sigV4Authenticator(verifier),
     ),
+    hint: (line) => process.stderr.write(`${line}\n`),
   });
 } catch (error) {
   process.stderr.write(`box-token-broker: ${error instanceof Error ? error.message : error}\n`);

@@ -55,6 +55,8 @@ export function validatePolicyFile(path: string): PolicyFileReport {
 
 /** Checks policy JSON text. Never throws. */
 export function validatePolicyText(text: string): PolicyFileReport {
+  const syntax = jsonSyntaxError(text);
+  if (syntax !== undefined) return failed([syntax]);
   let policy: CompiledPolicy;
   try {
     policy = parsePolicyJson(text);
@@ -155,6 +157,26 @@ function tenantsNamed(policy: CompiledPolicy): string[] {
     for (const glob of tenants.globs) named.add(glob.source);
   }
   return [...named].sort();
+}
+
+/**
+ * A JSON syntax error with its line and column (1-based), which an editor can jump to; Node
+ * before 22 reports only an offset ("at position 522").
+ */
+export function jsonSyntaxError(text: string): PolicyError | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    const reason = error.message.replace(/ in JSON at position \d+.*$|^JSON Parse error: /s, '');
+    const position = /at position (\d+)/.exec(error.message)?.[1];
+    const offset = position === undefined ? text.length : Number(position);
+    const before = text.slice(0, offset);
+    const line = before.split('\n').length;
+    const column = offset - before.lastIndexOf('\n');
+    return { path: '$', message: `not valid JSON at line ${line}, column ${column}: ${reason}` };
+  }
 }
 
 function failed(errors: PolicyError[]): PolicyFileReport {

@@ -131,6 +131,21 @@ describe('CLI: box-token', () => {
     expect(result.stderr).toMatch(/^box-token: invalid_scope: .*not retryable, HTTP 400, request /);
   });
 
+  it('exits 4 when the named tenant is not registered (tenant_not_found)', async () => {
+    const local = await startLocalBroker({
+      port: 0,
+      env: { BOX_LOCAL_TENANTS: 'acme' },
+      sink: () => undefined,
+    });
+    try {
+      const result = await run(['--url', local.url, '--tenant', 'globex', '--json'], cliEnv());
+      expect(result.code).toBe(EXIT_CODES.denied);
+      expect(JSON.parse(result.stdout)).toMatchObject({ error: 'tenant_not_found', status: 404 });
+    } finally {
+      await local.close();
+    }
+  });
+
   it('exits 4 when the access policy denies (access_denied) and prints the error as JSON', async () => {
     const result = await run(
       ['--url', signed.url, '--user', '99', '--json'],
@@ -209,7 +224,10 @@ describe('CLI: box-token', () => {
   });
 
   it('exits 5 when the broker is misconfigured', async () => {
-    const broken = await startSignedBroker({ env: { BOX_ACCESS_POLICY: '{"version":1' } });
+    const broken = await startSignedBroker({
+      env: { BOX_ACCESS_POLICY: '{"version":1' },
+      checkPolicy: false,
+    });
     try {
       const result = await run(['--url', broken.url], signedAs(TEST_KEYS.etl));
       expect(result.code).toBe(EXIT_CODES.configuration);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator/index.js';
+import { startLocalBroker } from '../local/local-broker.js';
 import { type SignedBroker, startSignedBroker, TEST_KEYS } from './support/signed-broker.js';
 
 const EXAMPLE_DIR = resolve(import.meta.dirname, '..', 'examples', 'python');
@@ -165,6 +166,43 @@ describe.skipIf(python === undefined)(
       expect(denied.stderr).toContain('access_denied');
       expect(badSignature.code).toBe(4);
       expect(badSignature.stderr).toContain('not_authorized');
+    });
+
+    it('exits 4, as box-token does, when the named tenant is not registered', async () => {
+      const command = commandLine();
+      const local = await startLocalBroker({
+        port: 0,
+        env: { BOX_LOCAL_TENANTS: 'acme' },
+        sink: () => undefined,
+      });
+      try {
+        const home = mkdtempSync(join(tmpdir(), 'box-token-py-'));
+        const result = await new Promise<{ code: number; stderr: string }>((done) => {
+          execFile(
+            command.file,
+            [...command.args, '--url', local.url, '--tenant', 'globex'],
+            {
+              cwd: command.cwd,
+              // No AWS credentials: a loopback broker is called unsigned.
+              env: {
+                PATH: process.env.PATH ?? '',
+                HOME: home,
+                AWS_CONFIG_FILE: join(home, 'config'),
+                AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+                AWS_EC2_METADATA_DISABLED: 'true',
+                PYTHONDONTWRITEBYTECODE: '1',
+              },
+              timeout: 30_000,
+            },
+            (error, _stdout, stderr) =>
+              done({ code: typeof error?.code === 'number' ? error.code : 0, stderr }),
+          );
+        });
+        expect(result.code, result.stderr).toBe(4);
+        expect(result.stderr).toContain('tenant_not_found');
+      } finally {
+        await local.close();
+      }
     });
   },
 );

@@ -102,14 +102,17 @@ describe('box-token-broker tenant add', () => {
     }
   });
 
-  it('reports an existing tenant by the exception name (exit 5)', async () => {
+  it('reports an existing tenant with the AWS error and what to do (exit 5)', async () => {
     sm.on(CreateSecretCommand).rejects(
-      new ResourceExistsException({ message: 'exists arn:aws:secretsmanager:…', $metadata: {} }),
+      new ResourceExistsException({ message: 'The secret already exists.', $metadata: {} }),
     );
     const result = await run(['tenant', 'add', 'acme'], appEnv(sim, ACME));
     expect(result.code).toBe(SETUP_EXIT.aws);
-    expect(result.stderr).toContain('ResourceExistsException');
-    expect(result.stderr).not.toContain('arn:aws');
+    expect(result.stderr).toContain(
+      `storing the secret ${PREFIX}acme failed (AWS_REGION not set): ResourceExistsException: The secret already exists.`,
+    );
+    expect(result.stderr).toContain('fix: the tenant already exists; run "tenant check acme"');
+    expect(result.stderr).not.toContain(ACME.clientSecret);
   });
 });
 
@@ -124,14 +127,19 @@ describe('box-token-broker check --secret / --tenant and tenant check', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ outcome: 'pass', enterpriseId: '6660002' });
   });
 
-  it('names a missing secret without echoing AWS messages (exit 4)', async () => {
+  it('names a missing secret, the region and what to check (exit 4)', async () => {
     sm.on(GetSecretValueCommand).rejects(
-      new ResourceNotFoundException({ message: 'arn:aws:secretsmanager:secret', $metadata: {} }),
+      new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: {},
+      }),
     );
-    const result = await run(['check', '--secret', 'prod/box']);
+    const result = await run(['check', '--secret', 'prod/box'], { AWS_REGION: 'eu-west-1' });
     expect(result.code).toBe(SETUP_EXIT.credentials);
-    expect(result.stderr).toContain('prod/box: ResourceNotFoundException');
-    expect(result.stderr).not.toContain('arn:aws');
+    expect(result.stderr).toBe(
+      "box-token-broker: reading the secret prod/box failed (region eu-west-1): ResourceNotFoundException: Secrets Manager can't find the specified secret.\n" +
+        '  fix: no such secret in eu-west-1: check the name, the tenant prefix and AWS_REGION\n',
+    );
   });
 
   it('tenant check records the result as the last-check tag', async () => {

@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main, validatePolicyFile, validatePolicyText } from '../local/validate-policy.js';
+import {
+  jsonSyntaxError,
+  main,
+  validatePolicyFile,
+  validatePolicyText,
+} from '../local/validate-policy.js';
 
 const EXAMPLE = 'examples/access-policy.json';
 let dir = '';
@@ -81,6 +86,20 @@ describe('Function: validatePolicyFile', () => {
     expect(report.ok).toBe(false);
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0]?.path).toBe('$');
+  });
+
+  it('gives a JSON syntax error its line and column, whatever the Node version says', () => {
+    const text = '{\n  "version": 1,\n  "rules": [ { "id": "a", } ]\n}\n';
+    expect(validatePolicyText(text).errors).toEqual([
+      {
+        path: '$',
+        message: 'not valid JSON at line 3, column 27: Expected double-quoted property name',
+      },
+    ]);
+    expect(jsonSyntaxError('{"version": 1')?.message).toMatch(
+      /^not valid JSON at line 1, column 14: /,
+    );
+    expect(jsonSyntaxError('{"version": 1}')).toBeUndefined();
   });
 
   it('warns about a role pattern with a path, which no assumed role can match', () => {

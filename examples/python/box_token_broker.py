@@ -477,7 +477,7 @@ def exit_code_for(error: BrokerError) -> int:
         return EXIT_CODES["usage"]
     if error.code in ("invalid_request", "invalid_scope"):
         return EXIT_CODES["rejected"]
-    if error.code in ("access_denied", "not_authorized"):
+    if error.code in ("access_denied", "not_authorized", "tenant_not_found"):
         return EXIT_CODES["denied"]
     if error.code in (
         "misconfigured",

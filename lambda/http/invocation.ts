@@ -60,14 +60,14 @@ export function apiOperation(event: APIGatewayProxyEvent): Operation {
     }
     if (method === 'GET')
       return { kind: 'token', request: parseTokenRequest(queryOf(event), 'query') };
-    throw methodNotAllowed(method, path);
+    throw methodNotAllowed(method, path, ['GET', 'POST']);
   }
   if (path === ROUTES.revoke) {
-    if (method !== 'POST') throw methodNotAllowed(method, path);
+    if (method !== 'POST') throw methodNotAllowed(method, path, ['POST']);
     return { kind: 'revoke', ...parseRevokeBody(jsonBody(event)) };
   }
   if (path === ROUTES.health) {
-    if (method !== 'GET') throw methodNotAllowed(method, path);
+    if (method !== 'GET') throw methodNotAllowed(method, path, ['GET']);
     // v1 ignored the query of /health; only `tenant` means something now.
     const tenant = parseTenant(queryOf(event)?.tenant);
     return tenant === undefined ? { kind: 'health' } : { kind: 'health', tenant };
@@ -94,8 +94,12 @@ function routePath(event: APIGatewayProxyEvent): string {
   return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
-function methodNotAllowed(method: string, path: string): RouteError {
-  return new RouteError('method_not_allowed', `${path} does not accept ${method.slice(0, 10)}.`);
+function methodNotAllowed(method: string, path: string, allow: readonly string[]): RouteError {
+  return new RouteError(
+    'method_not_allowed',
+    `${path} does not accept ${method.slice(0, 10)}.`,
+    allow,
+  );
 }
 
 function rejectQuery(event: APIGatewayProxyEvent): void {

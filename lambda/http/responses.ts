@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { ErrorResponse } from '../contract.js';
-import type { BrokerError } from '../errors.js';
+import { type BrokerError, RouteError } from '../errors.js';
 
 /** Tokens must never be stored by a proxy or a browser (RFC 6749 §5.1). */
 const NO_STORE_HEADERS = {
@@ -28,9 +28,13 @@ export function errorBody(error: BrokerError, requestId: string): ErrorResponse 
   };
 }
 
-/** An error as an HTTP response, with `Retry-After` when waiting can help. */
+/**
+ * An error as an HTTP response, with `Retry-After` when waiting can help and `Allow` on a 405
+ * (RFC 9110 §15.5.6: a 405 must list the methods the resource accepts).
+ */
 export function errorResponse(error: BrokerError, requestId: string): APIGatewayProxyResult {
   const headers: Record<string, string> = { ...NO_STORE_HEADERS, 'X-Request-Id': requestId };
+  if (error instanceof RouteError && error.allow.length > 0) headers.Allow = error.allow.join(', ');
   if (error.retryable) {
     headers['Retry-After'] = String(Math.max(1, Math.ceil(error.retryAfterSeconds ?? 1)));
   }

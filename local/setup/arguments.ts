@@ -4,11 +4,13 @@ import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import { DEFAULT_TENANT_PREFIX, RECOVERY_DAYS } from './tenant-registry.js';
 
 export const SETUP_USAGE = `Usage:
+  box-token-broker validate-policy FILE
   box-token-broker check [--secret NAME | --tenant ID] [--as-user ID] [--require SCOPE]... [--json]
   box-token-broker tenant add ID [--as-user ID] [--require SCOPE]... [--added-by WHO] [--json]
   box-token-broker tenant check ID [--as-user ID] [--require SCOPE]... [--json]
   box-token-broker tenant list [--json]
-  box-token-broker tenant remove ID [--recovery-days N]
+  box-token-broker tenant remove ID [--recovery-days N] [--json]
+  box-token-broker --help
 
 Credentials (check): --secret NAME or --tenant ID (Secrets Manager, your AWS credentials and
 AWS_REGION), else BOX_CLIENT_ID / BOX_CLIENT_SECRET / BOX_ENTERPRISE_ID, else a prompt (the
@@ -17,9 +19,11 @@ Box: BOX_API_URL (default https://api.box.com). Tenant secrets: <prefix><ID>, pr
 --tenant-prefix or BOX_TENANT_SECRET_PREFIX (default ${DEFAULT_TENANT_PREFIX}).
 --require: Box scopes, e.g. root_readonly (alias read_all_files), root_readwrite, manage_managed_users.
 --timeout SECONDS: the whole check's budget (default 30).
+--json: every outcome is one JSON document on stdout, failures too ({"error","message","exitCode"}).
+validate-policy: checks an access policy file as cdk synth and the function do (docs/access-policy.md).
 
-Exit codes: 0 pass, 1 a required step failed, 2 usage, 3 inconclusive (Box did not answer),
-4 credentials unavailable, 5 AWS call failed.`;
+Exit codes: 0 pass, 1 a required step failed (validate-policy: the policy is invalid), 2 usage,
+3 inconclusive (Box did not answer), 4 credentials unavailable, 5 AWS call failed.`;
 
 /** The command line split into options and positionals; throws on an unknown option. */
 export function parseSetupArguments(args: readonly string[]) {

@@ -15,6 +15,9 @@ export async function checkCommand(invocation: SetupInvocation): Promise<number>
   if (secret !== undefined && tenant !== undefined) {
     throw new SetupCliFailure(SETUP_EXIT.usage, 'give --secret or --tenant, not both');
   }
+  // Usage and BOX_API_URL first: nothing is read or asked for a command that cannot run.
+  checkRunOptions(invocation.options);
+  invocation.boxApiUrl();
   let credentials: SetupCredentials;
   if (secret !== undefined) credentials = await credentialsFromSecret(invocation, secret);
   else if (tenant !== undefined) {
@@ -30,13 +33,13 @@ export async function runCheck(
   credentials: SetupCredentials,
 ): Promise<SetupCheckResult> {
   const { requiredScopes, asUserId, timeoutSeconds } = checkRunOptions(invocation.options);
-  const { io, deps } = invocation;
+  const { deps } = invocation;
   const now = deps.now ?? Date.now;
   const deadline = startDeadline({ budgetMs: timeoutSeconds * 1000, answerMarginMs: 0, now });
   return runSetupCheck(
     { credentials, asUserId, requiredScopes },
     {
-      apiUrl: io.env.BOX_API_URL ?? 'https://api.box.com',
+      apiUrl: invocation.boxApiUrl(),
       deadline,
       now,
       ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),

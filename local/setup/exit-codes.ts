@@ -11,17 +11,39 @@ export const SETUP_EXIT = {
   inconclusive: 3,
   /** The credentials could not be obtained (secret missing or malformed, no prompt). */
   credentials: 4,
-  /** An AWS call failed (tenant exists, access denied, …). */
+  /** An AWS call failed (no AWS credentials or region, access denied, tenant exists, …). */
   aws: 5,
 } as const;
+
+/** The `error` of a failure's `--json` document, by exit code. */
+const ERROR_CODES: Readonly<Record<number, string>> = {
+  [SETUP_EXIT.failed]: 'check_failed',
+  [SETUP_EXIT.usage]: 'usage',
+  [SETUP_EXIT.inconclusive]: 'inconclusive',
+  [SETUP_EXIT.credentials]: 'credentials_unavailable',
+  [SETUP_EXIT.aws]: 'aws_call_failed',
+};
 
 /** Ends a setup command with an exit code and a message for stderr (safe to print). */
 export class SetupCliFailure extends Error {
   constructor(
     readonly exitCode: number,
     message: string,
+    /** Extra fields of the `--json` document (e.g. `awsError`, `fix`). */
+    readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super(message);
+    this.name = 'SetupCliFailure';
+  }
+
+  /** The stable code of this failure in `--json` output (`usage`, `aws_call_failed`, …). */
+  get code(): string {
+    return ERROR_CODES[this.exitCode] ?? 'failed';
+  }
+
+  /** The failure as the one JSON document `--json` prints on stdout. */
+  toJson(): Record<string, unknown> {
+    return { error: this.code, message: this.message, exitCode: this.exitCode, ...this.details };
   }
 }
 
@@ -35,9 +57,4 @@ export function exitCodeFor(result: SetupCheckResult): number {
     case 'inconclusive':
       return SETUP_EXIT.inconclusive;
   }
-}
-
-/** An error's name only (AWS messages may quote ARNs). */
-export function awsErrorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'UnknownError';
 }

@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { boxApiOrigin, ConfigVariableError } from '../../lambda/config.js';
 import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
 import type { SetupOptions } from './arguments.js';
 import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
@@ -45,6 +46,22 @@ export class SetupInvocation {
     return this.#registry;
   }
 
+  /**
+   * Box's origin from BOX_API_URL (default https://api.box.com), held to the function's rule:
+   * https, or http only to a loopback host, so a client secret never travels in the clear.
+   */
+  boxApiUrl(): string {
+    try {
+      return boxApiOrigin(this.io.env);
+    } catch (error) {
+      if (!(error instanceof ConfigVariableError)) throw error;
+      throw new SetupCliFailure(
+        SETUP_EXIT.usage,
+        `${error.message} The check sends the client secret there.`,
+      );
+    }
+  }
+
   /** The registry, once `tenantId` is known to be a valid tenant ID (a usage failure otherwise). */
   registryFor(tenantId: string): TenantRegistry {
     const problem = tenantIdProblem(tenantId);
@@ -56,6 +73,11 @@ export class SetupInvocation {
   report(result: SetupCheckResult, extra: Record<string, unknown> = {}): number {
     this.print(result, extra);
     return exitCodeFor(result);
+  }
+
+  /** Writes `document` as the one JSON line of `--json`. */
+  printJson(document: Readonly<Record<string, unknown>>): void {
+    this.io.stdout(`${JSON.stringify(document)}\n`);
   }
 
   /** Prints the check's result: the report for a person, or one JSON line with `--json`. */

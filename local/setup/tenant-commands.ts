@@ -1,14 +1,15 @@
 /**
  * `box-token-broker tenant add|check|list|remove`: onboarding a tenant only after its Box app
  * passes the setup check, re-checking it, listing and removing tenants. Each resolves to the
- * exit code; AWS errors are reported by name only.
+ * exit code; an AWS failure says what failed, AWS's error and what to configure (aws-failure.ts).
  */
 import { userInfo } from 'node:os';
 import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
-import { recoveryDaysOf } from './arguments.js';
+import { checkRunOptions, recoveryDaysOf } from './arguments.js';
+import { awsFailure } from './aws-failure.js';
 import { runCheck } from './check-command.js';
 import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
-import { awsErrorName, exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
+import { exitCodeFor, SETUP_EXIT } from './exit-codes.js';
 import type { SetupInvocation } from './invocation.js';
 import type { TenantRegistry } from './tenant-registry.js';
 
@@ -16,6 +17,8 @@ import type { TenantRegistry } from './tenant-registry.js';
 export async function addTenant(invocation: SetupInvocation, tenantId: string): Promise<number> {
   const { io, options } = invocation;
   const registry = invocation.registryFor(tenantId);
+  checkRunOptions(invocation.options);
+  invocation.boxApiUrl();
   const addedBy = addedByOf(invocation);
   const credentials = await credentialsFromEnvOrPrompt(io);
   const result = await runCheck(invocation, credentials);
@@ -31,12 +34,17 @@ export async function addTenant(invocation: SetupInvocation, tenantId: string): 
   try {
     arn = await registry.create(tenantId, credentials, addedBy, lastCheckTag(result));
   } catch (error) {
-    const name = awsErrorName(error);
-    const hint =
-      name === 'ResourceExistsException'
-        ? `: the tenant already exists; run "tenant check ${tenantId}", or "tenant remove ${tenantId}" first`
-        : '';
-    throw new SetupCliFailure(SETUP_EXIT.aws, `storing ${secretName} failed (${name})${hint}`);
+    throw awsFailure(
+      {
+        doing: `storing the secret ${secretName}`,
+        permission: `secretsmanager:CreateSecret and secretsmanager:TagResource on ${registry.prefix}*`,
+        expected: {
+          ResourceExistsException: `the tenant already exists; run "tenant check ${tenantId}", or "tenant remove ${tenantId}" first (a secret scheduled for deletion keeps its name until it is deleted: "aws secretsmanager restore-secret --secret-id ${secretName}")`,
+        },
+      },
+      error,
+      io.env,
+    );
   }
   invocation.print(result, {
     tenant: tenantId,
@@ -54,14 +62,22 @@ export async function addTenant(invocation: SetupInvocation, tenantId: string): 
 /** `tenant check ID`: the setup check on the stored secret, its result recorded on the secret. */
 export async function checkTenant(invocation: SetupInvocation, tenantId: string): Promise<number> {
   const registry = invocation.registryFor(tenantId);
+  checkRunOptions(invocation.options);
+  invocation.boxApiUrl();
   const credentials = await credentialsFromSecret(invocation, registry.secretName(tenantId));
   const result = await runCheck(invocation, credentials);
   try {
     await registry.recordCheck(tenantId, lastCheckTag(result));
   } catch (error) {
-    invocation.io.stderr(
-      `box-token-broker: warning: could not record the result on the secret (${awsErrorName(error)})\n`,
+    const failure = awsFailure(
+      {
+        doing: 'recording the result on the secret',
+        permission: `secretsmanager:TagResource on ${registry.secretName(tenantId)}`,
+      },
+      error,
+      invocation.io.env,
     );
+    invocation.io.stderr(`box-token-broker: warning: ${failure.message}\n`);
   }
   return invocation.report(result, { tenant: tenantId });
 }
@@ -73,7 +89,11 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
   try {
     tenants = await invocation.registry().list();
   } catch (error) {
-    throw new SetupCliFailure(SETUP_EXIT.aws, `listing tenants failed (${awsErrorName(error)})`);
+    throw awsFailure(
+      { doing: 'listing tenants', permission: 'secretsmanager:ListSecrets (on resource "*")' },
+      error,
+      io.env,
+    );
   }
   const { prefix } = invocation.registry();
   if (invocation.options.json === true) {
@@ -97,14 +117,28 @@ export async function removeTenant(invocation: SetupInvocation, tenantId: string
   try {
     deletionDate = await registry.remove(tenantId, days);
   } catch (error) {
-    throw new SetupCliFailure(
-      SETUP_EXIT.aws,
-      `removing tenant ${tenantId} failed (${awsErrorName(error)})`,
+    throw awsFailure(
+      {
+        doing: `removing tenant ${tenantId}`,
+        permission: `secretsmanager:DeleteSecret on ${registry.secretName(tenantId)}`,
+        expected: {
+          ResourceNotFoundException: `there is no tenant ${tenantId} under ${registry.prefix} in this region: see "tenant list"`,
+        },
+      },
+      error,
+      invocation.io.env,
     );
   }
   const secretName = registry.secretName(tenantId);
+  const undo = `aws secretsmanager restore-secret --secret-id ${secretName}`;
+  if (invocation.options.json === true) {
+    invocation.io.stdout(
+      `${JSON.stringify({ tenant: tenantId, removed: true, secretName, recoveryDays: days, deletionDate: deletionDate?.toISOString() ?? null, undo })}\n`,
+    );
+    return SETUP_EXIT.ok;
+  }
   invocation.io.stdout(
-    `tenant ${tenantId}: secret ${secretName} scheduled for deletion${deletionDate === undefined ? '' : ` on ${deletionDate.toISOString()}`} (${days}-day recovery window; undo with: aws secretsmanager restore-secret --secret-id ${secretName})\n`,
+    `tenant ${tenantId}: secret ${secretName} scheduled for deletion${deletionDate === undefined ? '' : ` on ${deletionDate.toISOString()}`} (${days}-day recovery window; undo with: ${undo})\n`,
   );
   return SETUP_EXIT.ok;
 }

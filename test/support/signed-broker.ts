@@ -77,7 +77,12 @@ export interface SignedBroker {
 
 /** Starts the local broker (Box simulator mode unless `env` says otherwise) with SigV4 checked. */
 export async function startSignedBroker(
-  options: { env?: Record<string, string>; keys?: readonly LocalIamKey[] } = {},
+  options: {
+    env?: Record<string, string>;
+    keys?: readonly LocalIamKey[];
+    /** false: start even with an invalid access policy (to test the function's answer to it). */
+    checkPolicy?: boolean;
+  } = {},
 ): Promise<SignedBroker> {
   const logLines: string[] = [];
   const verifier = new SigV4Verifier({ keys: options.keys ?? Object.values(TEST_KEYS) });
@@ -86,6 +91,7 @@ export async function startSignedBroker(
     env: { BOX_ACCESS_POLICY: TEST_POLICY, ...options.env },
     sink: (line) => logLines.push(line),
     authenticate: sigV4Authenticator(verifier),
+    ...(options.checkPolicy === undefined ? {} : { checkPolicy: options.checkPolicy }),
   });
   return { broker, url: broker.url, logLines, close: () => broker.close() };
 }
