@@ -26,6 +26,8 @@ export {
   type SimulatorApp,
   type SimulatorAppOptions,
   type SimulatorCredentials,
+  WRONG_SECRET_ANSWERS,
+  type WrongSecretAnswer,
 } from './apps.js';
 export {
   ACCESS_TOKEN_TYPE,
