@@ -212,6 +212,15 @@ export const CONFIG_VARIABLES = {
     doc: 'Comma-separated tenant IDs (at most 20; `default` allowed) whose TokensIssued and BoxErrors are also emitted with a `tenant` dimension. Empty = no per-tenant metrics (per-tenant views come from the logs).',
     deploy: { tuning: 'metricsTenantAllowlist' },
   },
+  BOX_FORCED_REFRESH_SECONDS: {
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 300,
+    unit: 'seconds',
+    doc: 'Work a caller can force is bounded: `dead_token_sha256` and `min_ttl` make at most one Box grant per token key per this window. Inside it, a request the current token cannot serve gets `503 box_unavailable` (retryable, with `Retry-After`), never the dead token; an impossible `min_ttl` is answered `400` from the lifetime Box last granted.',
+    deploy: { tuning: 'forcedRefreshSeconds' },
+  },
 } as const satisfies Record<string, ConfigVariable>;
 
 /** The name of an environment variable the function reads. */
