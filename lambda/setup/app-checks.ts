@@ -180,6 +180,7 @@ async function decideInvalidGrant(
       enterprise,
       user,
     );
+    board.inferred('enterprise_id');
     return;
   }
   const candidates: FixedStepId[] = ['credentials', 'authorized', 'enterprise_id'];
