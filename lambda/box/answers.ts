@@ -115,7 +115,7 @@ function sameItem(
  * than asked; a list naming fewer of the requested scopes is narrower and accepted.
  *
  * What counts as proven narrow (Box documents `restricted_to` only by a sample for item scopes on
- * a folder, BOX-OAUTH.md §4; plain CCG tokens come back with `[]`):
+ * a folder, docs/box.md "Downscoping scopes"; plain CCG tokens come back with `[]`):
  * - every entry's `scope` must be one that was requested, whatever the request;
  * - with a `resource`: the list must not be empty, and every entry must name exactly that item
  *   (type and ID). An entry without `object` could mean "any item", so it is not proof;

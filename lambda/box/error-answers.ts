@@ -80,7 +80,7 @@ const CREDENTIAL_HINTS: Readonly<Record<string, string>> = {
 /**
  * Box's answer when the app's authentication method is not Client Credentials Grant (e.g. a JWT
  * or OAuth 2.0 app). Box lists it under `invalid_request` (developer.box.com PR #902); community
- * reports show it under `unauthorized_client` too (BOX-OAUTH.md §3). Compared without case and
+ * reports show it under `unauthorized_client` too (docs/box.md "Token endpoint errors"). Compared without case and
  * trailing period, since both spellings are seen.
  */
 const GRANT_TYPE_UNAUTHORIZED = 'the grant type is unauthorized for this client_id';
@@ -95,7 +95,7 @@ function saysGrantTypeUnauthorized(description: string): boolean {
 /**
  * Whether a token-exchange refusal says the parent (subject) token itself is dead: an
  * `invalid_grant` (the exchange's grant is that token), an `invalid_token` code, or a 401 whose
- * `WWW-Authenticate` names `invalid_token` (Box's answer to a dead bearer, BOX-OAUTH.md §3). A
+ * `WWW-Authenticate` names `invalid_token` (Box's answer to a dead bearer, docs/box.md "Re-authorising an app"). A
  * bare 401 is not: Box documents it for scopes the parent does not hold.
  */
 function saysSubjectTokenDead(answer: BoxAnswer, error: string | undefined): boolean {

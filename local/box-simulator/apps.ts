@@ -20,21 +20,21 @@ export interface SimulatorCredentials {
 
 /**
  * A setup mistake of one Box app, switched on per app; each makes the simulator answer exactly as
- * BOX-OAUTH.md records Box answering it.
+ * docs/box.md records Box answering it.
  * - `not_ccg`: the app does not use Server Authentication (Client Credentials Grant):
  *   `client_credentials` is answered `invalid_request` "The grant type is unauthorized for this
- *   client_id." (§3; PR #902 lists it under `invalid_request`).
+ *   client_id." (PR #902 lists it under `invalid_request`).
  * - `secret_reset`: the client secret was reset in the Developer Console, so the old one is
  *   refused with the app's {@link WrongSecretAnswer} (docs/box.md "A wrong or reset client secret").
  * - `not_authorized`: never authorised in the Admin Console: `unauthorized_client` "This app is not
- *   authorized by the enterprise admin" (§3, boxcli#154).
+ *   authorized by the enterprise admin" (PR #902, boxcli#154).
  * - `not_reauthorized`: changed after authorisation and not re-authorised: `invalid_grant` "Grant
- *   credentials are invalid" (§3, §8.1), for every subject.
+ *   credentials are invalid" (the CCG guide), for every subject.
  * - `as_user_off`: "Perform Actions as Users" off: an `As-User` API call is a 403 with
  *   `WWW-Authenticate: … error="insufficient_scope"` (observed, support posts 360049157874,
  *   26735203602323; box-python-sdk#243).
  * - `user_tokens_off`: "Generate user access tokens" off: `box_subject_type=user` is `invalid_grant`
- *   (§1, §8.1).
+ *   (the CCG guide).
  *
  * A missing scope is modelled by the app's `scopes`; a wrong enterprise ID needs no switch (any
  * other enterprise is `invalid_grant`).

@@ -1,7 +1,7 @@
 /**
  * Box's OAuth endpoints as functions of (state, form) → answer: `POST /oauth2/token` (Client
  * Credentials Grant and token exchange) and `POST /oauth2/revoke`, with Box's statuses and exact
- * error strings (BOX-OAUTH.md). Where Box's behaviour is undocumented ("[gap]") the answer is a
+ * error strings (docs/box.md). Where Box's behaviour is undocumented ("[gap]") the answer is a
  * plausible pick, not Box's truth.
  */
 import { BOX_DOWNSCOPE_SCOPES } from '../../lambda/contract.js';
