@@ -7,7 +7,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { createHandler } from '../lambda/app.js';
 import { loadConfig } from '../lambda/config.js';
 import { buildBroker } from '../lambda/runtime.js';
-import { RequestLogger } from '../lambda/trace/log-line.js';
+import { RequestLogger } from '../lambda/trace/request-logger.js';
 import type { RequestTrace } from '../lambda/trace/request-trace.js';
 import { BENCH_POLICY } from './fakes/api-events.js';
 import type { Upstreams } from './fakes/upstreams.js';

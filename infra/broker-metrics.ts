@@ -3,7 +3,7 @@ import { Metric, SearchExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { SETUP_CHECK_METRICS } from '../lambda/setup/run-report.js';
 
 /**
- * The broker's own CloudWatch metrics, as lambda/trace/log-line.ts writes them in Embedded Metric
+ * The broker's own CloudWatch metrics, as lambda/trace/request-logger.ts writes them in Embedded Metric
  * Format: every metric under the one `service` dimension, and `BoxErrors` also under
  * `service` + `box_error`.
  */

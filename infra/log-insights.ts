@@ -1,7 +1,7 @@
 import { BROKER_METRIC_NAMES } from './broker-metrics.js';
 
 /**
- * Fields of the function's one JSON log line per request (lambda/trace/log-line.ts) that the
+ * Fields of the function's one JSON log line per request (lambda/trace/request-logger.ts) that the
  * per-tenant queries read. `tenant` is contract v1.1's (every line carries it; `default` for the
  * default tenant); lines written before it existed count as `default`.
  */

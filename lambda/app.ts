@@ -2,12 +2,12 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { BoxUserProbe } from './box/user-probe.js';
 import type { Broker } from './broker/broker.js';
-import type { RequestScope } from './broker/requests.js';
+import type { RequestScope } from './broker/types.js';
 import { CONFIG_DEFAULTS } from './config.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
 import { ANSWER_MARGIN_MS, startDeadline } from './deadline.js';
 import { BrokerError, toBrokerError } from './errors.js';
-import { type Entry, entryOf } from './http/entries.js';
+import { entryOf } from './http/entries.js';
 import {
   apiEventOf,
   apiOperation,
@@ -16,13 +16,20 @@ import {
   type Operation,
 } from './http/invocation.js';
 import { directInvocationError, errorResponse, jsonResponse } from './http/responses.js';
+import type { CallerIdentity, Entry } from './identity.js';
 import { runLogEvents, type SetupRunSummary, summarize } from './setup/run-report.js';
 import type { ScheduledSetupChecks } from './setup/scheduled-checks.js';
-import type { RequestLogger } from './trace/log-line.js';
+import type { RequestLogger } from './trace/request-logger.js';
 import { type RequestTrace, startTrace } from './trace/request-trace.js';
 
-/** The Lambda context while the broker handles a request: it carries the request's trace. */
+/**
+ * The Lambda context while the broker handles a request: what the entry established (the entry
+ * and the caller it proved) and the trace the request's log line is written from. The handler
+ * reads the entry and the caller from here; the trace is only written to.
+ */
 export interface BrokerContext extends Context {
+  entry?: Entry | undefined;
+  caller?: CallerIdentity | undefined;
   trace?: RequestTrace | undefined;
 }
 
@@ -70,7 +77,7 @@ export function createHandler(deps: HandlerDependencies) {
     .use(requestLog(deps.logger))
     .use(openTrace(now))
     .handler(async (event, context) => {
-      const trace = traceOf(context);
+      const { entry, caller, trace } = openedRequestOf(context);
       // One deadline for all of the request's upstream calls, inside the time Lambda has left.
       const deadline = startDeadline({
         budgetMs,
@@ -78,14 +85,14 @@ export function createHandler(deps: HandlerDependencies) {
         answerMarginMs: ANSWER_MARGIN_MS,
         now,
       });
-      if (trace.entry === 'schedule') {
+      const scope: RequestScope = { entry, caller, trace, deadline };
+      if (entry === 'schedule') {
         const remainingMs = () => remainingTimeOf(context);
-        return scheduled(deps, { caller: trace.caller, trace, deadline }, remainingMs, now);
+        return scheduled(deps, scope, remainingMs, now);
       }
       if (deps.broker instanceof BrokerError) throw deps.broker;
       const broker = deps.broker;
-      const scope: RequestScope = { caller: trace.caller, trace, deadline };
-      switch (trace.entry) {
+      switch (entry) {
         case 'direct': {
           trace.operation = 'token';
           const response = await broker.issueToken(directTokenRequest(event), scope);
@@ -192,9 +199,17 @@ function remainingTimeOf(context: Context): number | undefined {
     : undefined;
 }
 
-function traceOf(context: BrokerContext): RequestTrace {
-  if (context.trace === undefined) throw new TypeError('openTrace middleware is missing');
-  return context.trace;
+/** What openTrace established for the request. */
+function openedRequestOf(context: BrokerContext): {
+  entry: Entry;
+  caller: CallerIdentity;
+  trace: RequestTrace;
+} {
+  const { entry, caller, trace } = context;
+  if (entry === undefined || caller === undefined || trace === undefined) {
+    throw new TypeError('openTrace middleware is missing');
+  }
+  return { entry, caller, trace };
 }
 
 /** The route a trace names until the event says more (an API event names its own). */
@@ -204,18 +219,20 @@ const ENTRY_ROUTES: Readonly<Record<Entry, string>> = {
   schedule: 'canary',
 };
 
-/** A trace for the entry, opened before anything of the event is read. */
-function entryTrace(context: BrokerContext, startedAtMs: number): RequestTrace {
+/**
+ * The entry (from the invoked ARN alone), its caller as far as known before the event is read,
+ * and a trace for them, set on the context.
+ */
+function openEntry(context: BrokerContext, startedAtMs: number): RequestTrace {
   const entry = entryOf(context.invokedFunctionArn);
+  // Only the `api` entry carries an authenticated identity, read from the event afterwards.
+  const caller: CallerIdentity = entry === 'api' ? { kind: 'anonymous' } : { kind: 'direct' };
   const requestId = typeof context.awsRequestId === 'string' ? context.awsRequestId : 'unknown';
-  return startTrace(
-    requestId,
-    entry,
-    ENTRY_ROUTES[entry],
-    // Only the `api` entry carries an authenticated identity, read from the event afterwards.
-    entry === 'api' ? { kind: 'anonymous' } : { kind: 'direct' },
-    startedAtMs,
-  );
+  const trace = startTrace(requestId, entry, ENTRY_ROUTES[entry], caller, startedAtMs);
+  context.entry = entry;
+  context.caller = caller;
+  context.trace = trace;
+  return trace;
 }
 
 /**
@@ -226,21 +243,21 @@ function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Erro
   return {
     name: 'openTrace',
     before: (request) => {
-      const trace = entryTrace(request.context, now());
-      request.context.trace = trace;
-      if (trace.entry !== 'api') return;
+      const trace = openEntry(request.context, now());
+      if (request.context.entry !== 'api') return;
       // The trace is open, so a malformed event below still gets a contract-shaped answer.
       const apiEvent = apiEventOf(request.event);
       const requestId = apiEvent.requestContext.requestId;
       if (typeof requestId === 'string' && requestId !== '') trace.requestId = requestId;
       trace.route = `${apiEvent.httpMethod} ${apiEvent.resource ?? apiEvent.path}`;
-      trace.caller = callerOf(apiEvent);
+      const caller = callerOf(apiEvent);
+      request.context.caller = caller;
+      trace.caller = caller;
     },
     onError: (request) => {
       // An error thrown before the trace opened (say, by the clock) still gets a trace, so the
       // caller gets a contract-shaped answer and the operator a log line.
-      const trace = request.context.trace ?? entryTrace(request.context, Date.now());
-      request.context.trace = trace;
+      const trace = request.context.trace ?? openEntry(request.context, Date.now());
       const error = toBrokerError(request.error);
       trace.status = error.status;
       trace.errorCode = error.code;
@@ -251,7 +268,7 @@ function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Erro
           trace.failure = { name: cause.name, message: cause.message.slice(0, 500) };
         }
       }
-      if (trace.entry !== 'api') {
+      if (request.context.entry !== 'api') {
         request.error = directInvocationError(error, trace.requestId);
       } else {
         request.response = errorResponse(error, trace.requestId);
@@ -268,6 +285,8 @@ function requestLog(
     const trace = request.context.trace;
     if (trace !== undefined) logger.write(trace);
     request.context.trace = undefined;
+    request.context.entry = undefined;
+    request.context.caller = undefined;
   };
   return { name: 'requestLog', after: write, onError: write };
 }

@@ -128,7 +128,7 @@ export const CONFIG_VARIABLES = {
     min: 100,
     max: MAX_RETRY_BUDGET_MS,
     unit: 'milliseconds',
-    doc: 'The whole request’s deadline for upstream work: every Box call it makes (grant, then exchange; a retry after a re-read), their retries and waits, and its Secrets Manager reads share it; cut to the function’s remaining time minus 500 ms when that is less. At least BOX_HTTP_TIMEOUT_MS (the default grows to it), at most 25000 (under API Gateway’s 29 s). The function timeout is this + 5 s.',
+    doc: 'The whole request’s deadline for upstream work: every Box call it makes (grant, then exchange; a retry after a re-read), their retries and waits, and its Secrets Manager reads share it; cut to the function’s remaining time minus 500 ms when that is less. At least BOX_HTTP_TIMEOUT_MS (the default grows to it), at most 25000 (under API Gateway’s 29 s). The function timeout is this + 5 s. Despite its name it bounds the whole request, so a Secrets Manager read that outlasts it also answers 504 `box_timeout`.',
     deploy: { tuning: 'boxRetryBudgetMs' },
   },
   BOX_MAX_ATTEMPTS: {

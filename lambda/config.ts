@@ -43,7 +43,10 @@ export interface BrokerConfig {
   forcedRefreshMs: number;
   /** `BOX_HTTP_TIMEOUT_MS`. */
   boxAttemptTimeoutMs: number;
-  /** `BOX_RETRY_BUDGET_MS`: the whole request's budget for Box and Secrets Manager calls. */
+  /**
+   * `BOX_RETRY_BUDGET_MS`: the whole request's deadline for its upstream work (Box calls, their
+   * retries, Secrets Manager reads), not only Box retries; the variable keeps its v1 name.
+   */
   boxRetryBudgetMs: number;
   /** `BOX_MAX_ATTEMPTS`: attempts per Box call (first try included), inside the deadline. */
   boxMaxAttempts: number;

@@ -6,7 +6,7 @@
 import { createHandler } from './app.js';
 import { loadTelemetryConfig } from './config.js';
 import { buildRuntime } from './runtime.js';
-import { RequestLogger } from './trace/log-line.js';
+import { RequestLogger } from './trace/request-logger.js';
 
 const telemetry = loadTelemetryConfig(process.env);
 

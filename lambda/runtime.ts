@@ -2,13 +2,19 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BoxOAuthClient } from './box/oauth-client.js';
 import { BoxUserProbe } from './box/user-probe.js';
 import { Broker } from './broker/broker.js';
-import { buildSupply } from './broker/build-supply.js';
-import { type CredentialsSource, SecretsManagerCredentials } from './broker/credentials.js';
-import type { BoxTokenApi } from './broker/ports.js';
+import { CredentialSelector } from './broker/credential-selection.js';
+import {
+  type CredentialsSource,
+  MissingTenantCredentials,
+  SecretsManagerCredentials,
+} from './broker/credentials.js';
+import { NegativeCache } from './broker/negative-cache.js';
 import { RefreshBackoff } from './broker/refresh-backoff.js';
-import { buildTenantRegistry } from './broker/tenant-factory.js';
+import { DEFAULT_TENANT_ID, TenantRegistry, type TenantUnits } from './broker/tenants.js';
 import { TokenCache } from './broker/token-cache.js';
-import type { IssuedToken } from './broker/token-minter.js';
+import { type BoxTokenApi, TokenMinter } from './broker/token-minter.js';
+import { TokenSupply } from './broker/token-supply.js';
+import type { IssuedToken } from './broker/types.js';
 import { type BrokerConfig, loadConfig } from './config.js';
 import { BrokerError, TenantNotFoundError } from './errors.js';
 import { loadPolicy } from './policy/load-policy.js';
@@ -33,7 +39,17 @@ export interface RuntimeOverrides {
   backoffWindowMs?: number;
 }
 
-/** Builds the broker a configuration describes. Throws a BrokerError naming what is wrong. */
+/**
+ * Remembered Box refusals of caller-chosen subjects per named tenant: fewer than the default
+ * tenant's 256, so 1,000 tenants cannot hold a quarter million of them.
+ */
+const TENANT_NEGATIVE_CALLER_ENTRIES = 32;
+
+/**
+ * Builds the broker a configuration describes: every unit of lambda/broker is built here (a
+ * named tenant's on its first request, by {@link TenantRegistry} with the recipe below). Throws a
+ * BrokerError naming what is wrong.
+ */
 export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = {}): Broker {
   const now = overrides.now ?? Date.now;
   const box =
@@ -57,21 +73,31 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
     maxKeys: config.tokenCacheMaxEntries,
     now,
   });
-  const supplyOf = (credentials: CredentialsSource, tenant: string, callerEntries?: number) =>
-    buildSupply({
-      credentials,
-      box,
-      tokenCacheMaxEntries: config.tokenCacheMaxEntries,
-      refreshMarginMs: config.refreshMarginSeconds * 1000,
-      negativeCacheMs: config.negativeCacheMs,
-      fallbackRecheckMs: config.secretRereadIntervalMs,
-      backoffWindowMs: overrides.backoffWindowMs ?? config.backoffWindowMs,
+  /** One tenant's supply: its rotation state and negative cache over the shared cache. */
+  const supplyOf = (
+    tenant: string,
+    credentials: CredentialsSource,
+    negativeCallerEntries?: number,
+  ): TokenSupply => {
+    const negative = new NegativeCache({
+      ttlMs: config.negativeCacheMs,
       now,
+      ...(negativeCallerEntries === undefined ? {} : { maxCallerEntries: negativeCallerEntries }),
+    });
+    return new TokenSupply({
       tenant,
+      selector: new CredentialSelector({
+        source: credentials,
+        recheckMs: config.secretRereadIntervalMs,
+        now,
+      }),
+      minter: new TokenMinter(box, negative, now),
       cache,
       backoff,
-      ...(callerEntries === undefined ? {} : { negativeCallerEntries: callerEntries }),
+      verifyIntervalMs: config.secretRereadIntervalMs,
+      now,
     });
+  };
   // The clients are built only when needed: a local run with static credentials needs no AWS.
   let client: SecretsManagerClient | undefined;
   const secretsManager = () => {
@@ -94,12 +120,31 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
   const defaultCredentials =
     overrides.credentials ??
     (config.credentialsSecretId === undefined ? undefined : secretOf(config.credentialsSecretId));
-  const tenants = buildTenantRegistry({
-    defaultCredentials,
-    override: overrides.tenantCredentials,
-    secretPrefix: config.tenantSecretPrefix,
-    secretOf,
-    supplyOf,
+  // A named tenant's credentials: the override (local mode), else its secret `<prefix><tenant>`.
+  const { tenantCredentials } = overrides;
+  const prefix = config.tenantSecretPrefix;
+  const credentialsOf =
+    tenantCredentials !== undefined
+      ? (tenant: string) => tenantCredentials(tenant) ?? new MissingTenantCredentials(tenant)
+      : prefix !== undefined
+        ? (tenant: string) => secretOf(`${prefix}${tenant}`, tenant)
+        : undefined;
+  const newTenant =
+    credentialsOf === undefined
+      ? undefined
+      : (tenant: string): TenantUnits => {
+          const credentials = credentialsOf(tenant);
+          return {
+            credentials,
+            supply: supplyOf(tenant, credentials, TENANT_NEGATIVE_CALLER_ENTRIES),
+          };
+        };
+  const tenants = new TenantRegistry({
+    defaultSupply:
+      defaultCredentials === undefined
+        ? undefined
+        : supplyOf(DEFAULT_TENANT_ID, defaultCredentials),
+    newTenant,
     maxTenants: config.tenantCacheMaxEntries,
     notFoundMs: config.tenantNotFoundMs,
     secretTtlMs: config.secretTtlMs,
@@ -146,7 +191,10 @@ export interface Runtime {
   probe?: BoxUserProbe;
   /** The scheduled setup checks; absent when the configuration could not be read. */
   setupChecks?: ScheduledSetupChecks;
-  /** The time one request may spend upstream (`BOX_RETRY_BUDGET_MS`); absent when misconfigured. */
+  /**
+   * The whole request's deadline for upstream work, Box and Secrets Manager alike
+   * (`BOX_RETRY_BUDGET_MS`); absent when misconfigured.
+   */
   requestBudgetMs?: number;
 }
 

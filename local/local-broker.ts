@@ -6,7 +6,7 @@ import type { CredentialsSource } from '../lambda/broker/credentials.js';
 import { loadTelemetryConfig } from '../lambda/config.js';
 import { TENANT_ID_PATTERN } from '../lambda/contract.js';
 import { buildRuntime } from '../lambda/runtime.js';
-import { type LogSink, RequestLogger } from '../lambda/trace/log-line.js';
+import { type LogSink, RequestLogger } from '../lambda/trace/request-logger.js';
 import {
   type ApiHandler,
   apiGatewayListener,

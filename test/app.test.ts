@@ -2,12 +2,12 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { createHandler } from '../lambda/app.js';
 import type { Broker } from '../lambda/broker/broker.js';
-import type { RequestScope } from '../lambda/broker/requests.js';
+import type { RequestScope } from '../lambda/broker/types.js';
 import { loadConfig } from '../lambda/config.js';
 import { ANSWER_MARGIN_MS } from '../lambda/deadline.js';
 import { MisconfiguredError } from '../lambda/errors.js';
 import { buildBroker } from '../lambda/runtime.js';
-import { RequestLogger } from '../lambda/trace/log-line.js';
+import { RequestLogger } from '../lambda/trace/request-logger.js';
 import { apiGatewayEvent, type LocalEntry, lambdaContext } from '../local/api-gateway-adapter.js';
 import { StaticCredentials } from '../local/static-credentials.js';
 

@@ -6,7 +6,7 @@ import { BoxTokenBroker } from '../infra/box-token-broker.js';
 import { canaryInterval } from '../infra/canary.js';
 import { ConfigError } from '../infra/config-error.js';
 import { LOG_FIELDS } from '../infra/log-insights.js';
-import { RequestLogger } from '../lambda/trace/log-line.js';
+import { RequestLogger } from '../lambda/trace/request-logger.js';
 import { startTrace } from '../lambda/trace/request-trace.js';
 import { propertiesOf, resourcesOf, type Synthesized, synth } from './infra-synth.js';
 

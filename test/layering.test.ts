@@ -120,9 +120,9 @@ describe('Layering', () => {
 
   it.each([
     ['lambda/broker/broker.ts', 'lambda/http/invocation.ts'],
-    ['lambda/box/oauth-client.ts', 'lambda/broker/ports.ts'],
-    ['lambda/policy/access-policy.ts', 'lambda/broker/requests.ts'],
-    ['lambda/trace/log-line.ts', 'lambda/policy/access-policy.ts'],
+    ['lambda/box/oauth-client.ts', 'lambda/broker/token-minter.ts'],
+    ['lambda/policy/access-policy.ts', 'lambda/broker/types.ts'],
+    ['lambda/trace/request-logger.ts', 'lambda/policy/access-policy.ts'],
     ['lambda/http/invocation.ts', 'local/box-simulator.ts'],
     ['client/broker-client.ts', 'lambda/errors.ts'],
     ['local/server.ts', 'lambda/handler.ts'],

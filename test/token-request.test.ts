@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ParsedTokenRequest } from '../lambda/broker/requests.js';
+import type { ParsedTokenRequest } from '../lambda/broker/types.js';
 import { BOX_DOWNSCOPE_SCOPES, type ErrorCode } from '../lambda/contract.js';
 import { BrokerError } from '../lambda/errors.js';
 import {

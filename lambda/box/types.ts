@@ -1,6 +1,7 @@
 /**
  * Box OAuth vocabulary: what the broker hands the Box client and what it gets back. The broker's
- * port (lambda/broker/ports.ts) speaks these types; the client in this folder implements it.
+ * port (`BoxTokenApi` in lambda/broker/token-minter.ts) speaks these types; the client in this
+ * folder implements it.
  */
 import type { BoxResourceScope, BoxSubjectType, DOWNSCOPED_TOKEN_TYPE } from '../contract.js';
 

@@ -1,58 +1,164 @@
 /**
- * The broker: routes a request to its tenant, decides (access policy) and delivers (the tenant's
- * token supply), recording what happened on the request's trace for the one log line the
- * handler writes. The policy is always asked before anything touches a tenant's secret.
+ * The broker: one request, top to bottom. {@link Broker.issueToken} authenticates nothing itself
+ * (the entry proved the caller), then: picks the tenant, asks the access policy, looks up the
+ * tenant's token supply, and serves the token (cache, else Box) as the contract's answer. What
+ * happened is written on the request's trace for the one log line the handler writes; decisions
+ * read the request scope, never the trace. The policy is always asked before anything touches a
+ * tenant's secret.
+ *
+ * The broker's files (lambda/runtime.ts builds them all; nothing here builds another unit):
+ * - broker.ts             this class: route, check, serve, answer
+ * - types.ts              the data: parsed requests, the request scope, targets, issued tokens
+ * - tenants.ts            tenant ID → that tenant's token supply (bounded, built on first use)
+ * - token-supply.ts       one tenant's tokens: warm path, rotation retry, cache-through, proof
+ * - credential-selection.ts  which secret version to mint with (the rotation state machine)
+ * - credentials.ts        the Box app credentials read from Secrets Manager
+ * - token-minter.ts       the Box calls (grant, exchange, revoke) behind the BoxTokenApi port
+ * - negative-cache.ts     Box refusals remembered briefly
+ * - token-cache.ts        the shared token cache (LRU, single-flight loads, refresh-ahead)
+ * - refresh-backoff.ts    the shared back-off windows after a failed refresh
+ * - bounded-map.ts        the one "oldest goes first" map every bounded memory above uses
+ * - shared-flight.ts      one upstream call shared by concurrent requests, inside deadlines
  */
 import type { HealthResponse, RevokeResponse, TokenResponse } from '../contract.js';
 import { AccessDeniedError, InvalidRequestError } from '../errors.js';
 import { admitsCaller, type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
-import type { BoxCredentials } from './credentials.js';
-import type { ParsedTokenRequest, RequestScope } from './requests.js';
-import { DEFAULT_TENANT_ID, TenantRegistry } from './tenant-registry.js';
-import { type IssuedToken, remainingSeconds, type Target } from './token-minter.js';
-import type { TokenNeed, TokenSupply } from './token-supply.js';
+import { DEFAULT_TENANT_ID, type TenantRegistry } from './tenants.js';
+import type { TokenSupply } from './token-supply.js';
+import {
+  type ParsedTokenRequest,
+  type RequestScope,
+  remainingSeconds,
+  type ServedToken,
+  type TokenAsk,
+} from './types.js';
 
-export type { IssuedToken } from './token-minter.js';
-export { hashToken } from './token-minter.js';
+export type { IssuedToken } from './types.js';
+export { hashToken } from './types.js';
 
 export interface BrokerDependencies {
   policy: CompiledPolicy;
   /** The tenants served: the default tenant's supply and the named tenants'. */
-  tenants?: TenantRegistry;
-  /** A single-secret broker: shorthand for a registry with only this default tenant. */
-  supply?: TokenSupply;
+  tenants: TenantRegistry;
   now?: () => number;
 }
 
+/** The token every health check and canary takes: the enterprise's, no scopes, any life. */
+const ENTERPRISE_TOKEN: TokenAsk = {
+  subject: { type: 'enterprise' },
+  scopes: [],
+  minTtlSeconds: 0,
+};
+
 export class Broker {
   private readonly now: () => number;
+  private readonly policy: CompiledPolicy;
   private readonly tenants: TenantRegistry;
 
-  constructor(private readonly deps: BrokerDependencies) {
+  constructor(deps: BrokerDependencies) {
     this.now = deps.now ?? Date.now;
-    this.tenants =
-      deps.tenants ??
-      new TenantRegistry({
-        defaultSupply: deps.supply,
-        build: undefined,
-        maxTenants: 1,
-        notFoundMs: 0,
-        secretTtlMs: 0,
-      });
+    this.policy = deps.policy;
+    this.tenants = deps.tenants;
   }
 
   /** Issues a token for `request` if the policy allows the scope's caller to have it. */
   async issueToken(request: ParsedTokenRequest, scope: RequestScope): Promise<TokenResponse> {
-    const trace = scope.trace;
-    trace.subject = request.subjectType === 'user' ? `user:${request.subjectId}` : 'enterprise';
-    trace.scopes = request.scopes;
-    if (request.resource !== undefined) {
-      trace.resource = `${request.resource.type}:${request.resource.id}`;
+    recordRequest(request, scope);
+    const tenant = this.tenantFor(request.tenant, scope);
+    const scopes = this.check(request, tenant, scope);
+    const supply = await this.tenants.supplyFor(tenant, scope.deadline);
+    let served: ServedToken;
+    try {
+      await requireServedEnterprise(request, supply, scope);
+      served = await supply.token(askOf(request, scopes), scope);
+    } catch (error) {
+      this.tenants.failed(tenant, supply, error);
+      throw error;
     }
-    if (request.sharedLink !== undefined) trace.resource = 'shared_link';
-    const tenant = this.route(request.tenant, scope);
+    const response = tokenResponse(served, this.now());
+    if (request.tenant !== undefined) response.tenant = request.tenant;
+    return response;
+  }
 
-    const decision = checkAccess(this.deps.policy, scope.caller, {
+  /**
+   * Revokes a token at Box (with the tenant's Box app) and forgets it; only for callers some rule
+   * admits for that tenant.
+   */
+  async revokeToken(
+    token: string,
+    scope: RequestScope,
+    requestedTenant?: string,
+  ): Promise<RevokeResponse> {
+    const tenant = this.tenantFor(requestedTenant, scope);
+    this.requireAdmitted(scope, tenant);
+    const supply = await this.tenants.supplyFor(tenant, scope.deadline);
+    try {
+      await supply.revoke(token, scope);
+    } catch (error) {
+      this.tenants.failed(tenant, supply, error);
+      throw error;
+    }
+    return requestedTenant === undefined
+      ? { revoked: true }
+      : { revoked: true, tenant: requestedTenant };
+  }
+
+  /**
+   * Proves the credentials are readable and Box issues a token (from the cache when possible);
+   * only for callers some rule admits, or the scheduled canary. The token is for the canary's
+   * Box API probe; it is never part of the response.
+   */
+  async health(
+    scope: RequestScope,
+    requestedTenant?: string,
+  ): Promise<{ response: HealthResponse; accessToken: string }> {
+    const tenant = this.tenantFor(requestedTenant, scope);
+    if (scope.entry !== 'schedule') this.requireAdmitted(scope, tenant);
+    const supply = await this.tenants.supplyFor(tenant, scope.deadline);
+    let served: ServedToken;
+    try {
+      served = await supply.token(ENTERPRISE_TOKEN, scope);
+    } catch (error) {
+      this.tenants.failed(tenant, supply, error);
+      throw error;
+    }
+    const response: HealthResponse = {
+      status: 'ok',
+      cached: served.cacheHit,
+      token_expires_in: remainingSeconds(served.value, this.now()),
+    };
+    if (requestedTenant !== undefined) response.tenant = requestedTenant;
+    return { response, accessToken: served.value.accessToken };
+  }
+
+  /** Whether the deployment has a default tenant (`BOX_CREDENTIALS_SECRET`). */
+  get hasDefaultTenant(): boolean {
+    return this.tenants.hasDefault;
+  }
+
+  /**
+   * The tenant a request goes to (absent or `default` = the default tenant), recorded on the
+   * trace. A deployment without a default tenant needs the request to name one.
+   */
+  private tenantFor(requested: string | undefined, scope: RequestScope): string {
+    const tenant = requested ?? DEFAULT_TENANT_ID;
+    scope.trace.tenant = tenant;
+    if (tenant === DEFAULT_TENANT_ID && !this.tenants.hasDefault) {
+      throw new InvalidRequestError(
+        'tenant is required: this broker has no default tenant; name one with the tenant field.',
+      );
+    }
+    return tenant;
+  }
+
+  /** The access policy's decision on `request`, recorded: the scopes granted; a denial is thrown. */
+  private check(
+    request: ParsedTokenRequest,
+    tenant: string,
+    scope: RequestScope,
+  ): readonly string[] {
+    const trace = scope.trace;
+    const decision = checkAccess(this.policy, scope.caller, {
       tenant,
       subjectType: request.subjectType,
       subjectId: request.subjectId ?? '',
@@ -69,89 +175,7 @@ export class Broker {
       throw new AccessDeniedError(`Access denied: ${decision.reason}.`, decision.ruleId);
     }
     trace.scopes = decision.scopes;
-
-    const need: TokenNeed = {
-      targetOf: (credentials) => targetOf(request, decision.scopes, credentials),
-      minTtlSeconds: request.minTtlSeconds,
-      deadTokenSha256: request.deadTokenSha256,
-    };
-    const defaultSupply = this.tenants.defaultSupplyFor(tenant);
-    const { value, target } =
-      defaultSupply !== undefined
-        ? await defaultSupply.token(need, scope)
-        : await this.tenants.run(tenant, scope.deadline, (supply) => supply.token(need, scope));
-    const response = tokenResponse(value, target, this.now());
-    if (request.tenant !== undefined) response.tenant = request.tenant;
-    return response;
-  }
-
-  /**
-   * Revokes a token at Box (with the tenant's Box app) and forgets it; only for callers some rule
-   * admits for that tenant.
-   */
-  async revokeToken(
-    token: string,
-    scope: RequestScope,
-    requestedTenant?: string,
-  ): Promise<RevokeResponse> {
-    const tenant = this.route(requestedTenant, scope);
-    this.requireAdmitted(scope, tenant);
-    await this.tenants.run(tenant, scope.deadline, (supply) => supply.revoke(token, scope));
-    return requestedTenant === undefined
-      ? { revoked: true }
-      : { revoked: true, tenant: requestedTenant };
-  }
-
-  /**
-   * Proves the credentials are readable and Box issues a token (from the cache when possible);
-   * only for callers some rule admits, or the scheduled canary. The token is for the canary's
-   * Box API probe; it is never part of the response.
-   */
-  async health(
-    scope: RequestScope,
-    requestedTenant?: string,
-  ): Promise<{ response: HealthResponse; accessToken: string }> {
-    const tenant = this.route(requestedTenant, scope);
-    if (scope.trace.entry !== 'schedule') this.requireAdmitted(scope, tenant);
-    const { value } = await this.tenants.run(tenant, scope.deadline, (supply) =>
-      supply.token(
-        {
-          targetOf: (credentials) => ({
-            subject: { type: 'enterprise', id: credentials.enterpriseId },
-            scopes: [],
-          }),
-          minTtlSeconds: 0,
-        },
-        scope,
-      ),
-    );
-    const response: HealthResponse = {
-      status: 'ok',
-      cached: scope.trace.cacheHit === true,
-      token_expires_in: remainingSeconds(value, this.now()),
-    };
-    if (requestedTenant !== undefined) response.tenant = requestedTenant;
-    return { response, accessToken: value.accessToken };
-  }
-
-  /** Whether the deployment has a default tenant (`BOX_CREDENTIALS_SECRET`). */
-  get hasDefaultTenant(): boolean {
-    return this.tenants.hasDefault;
-  }
-
-  /**
-   * The tenant a request goes to (absent or `default` = the default tenant), recorded on the
-   * trace. A deployment without a default tenant needs the request to name one.
-   */
-  private route(requested: string | undefined, scope: RequestScope): string {
-    const tenant = requested ?? DEFAULT_TENANT_ID;
-    scope.trace.tenant = tenant;
-    if (tenant === DEFAULT_TENANT_ID && !this.tenants.hasDefault) {
-      throw new InvalidRequestError(
-        'tenant is required: this broker has no default tenant; name one with the tenant field.',
-      );
-    }
-    return tenant;
+    return decision.scopes;
   }
 
   /**
@@ -159,18 +183,61 @@ export class Broker {
    * no Box call, and the answer is the same whether the tenant exists or not.
    */
   private requireAdmitted(scope: RequestScope, tenant: string): void {
-    if (admitsCaller(this.deps.policy, scope.caller, tenant)) return;
-    scope.trace.decision = 'deny';
-    scope.trace.reason =
+    if (admitsCaller(this.policy, scope.caller, tenant)) return;
+    const reason =
       tenant === DEFAULT_TENANT_ID
         ? 'no rule admits this caller'
         : `no rule admits this caller for tenant ${tenant}`;
-    throw new AccessDeniedError(`Access denied: ${scope.trace.reason}.`);
+    scope.trace.decision = 'deny';
+    scope.trace.reason = reason;
+    throw new AccessDeniedError(`Access denied: ${reason}.`);
   }
 }
 
+/** What the request asks for, written on the trace before anything is decided. */
+function recordRequest(request: ParsedTokenRequest, scope: RequestScope): void {
+  const trace = scope.trace;
+  trace.subject = request.subjectType === 'user' ? `user:${request.subjectId}` : 'enterprise';
+  trace.scopes = request.scopes;
+  if (request.resource !== undefined) {
+    trace.resource = `${request.resource.type}:${request.resource.id}`;
+  }
+  if (request.sharedLink !== undefined) trace.resource = 'shared_link';
+}
+
+/**
+ * A request naming the enterprise by ID must name the one the tenant's credentials serve (400
+ * otherwise). Only such a request pays for the check (a secret read on a cold start).
+ */
+async function requireServedEnterprise(
+  request: ParsedTokenRequest,
+  supply: TokenSupply,
+  scope: RequestScope,
+): Promise<void> {
+  if (request.subjectType !== 'enterprise' || request.subjectId === undefined) return;
+  if (request.subjectId === (await supply.enterpriseId(scope))) return;
+  throw new InvalidRequestError(
+    'box_subject_id does not match the enterprise this broker serves; omit it for the enterprise token.',
+  );
+}
+
+/** What the supply is asked for: the request's subject and item with the scopes granted. */
+function askOf(request: ParsedTokenRequest, scopes: readonly string[]): TokenAsk {
+  return {
+    subject:
+      request.subjectType === 'user'
+        ? { type: 'user', id: request.subjectId ?? '' }
+        : { type: 'enterprise' },
+    scopes,
+    resource: request.resource,
+    sharedLink: request.sharedLink,
+    minTtlSeconds: request.minTtlSeconds,
+    deadTokenSha256: request.deadTokenSha256,
+  };
+}
+
 /** The contract's token response for a served token (remaining life counted at `nowMs`). */
-function tokenResponse(token: IssuedToken, target: Target, nowMs: number): TokenResponse {
+function tokenResponse({ value: token, target }: ServedToken, nowMs: number): TokenResponse {
   const response: TokenResponse = {
     access_token: token.accessToken,
     token_type: 'bearer',
@@ -186,31 +253,4 @@ function tokenResponse(token: IssuedToken, target: Target, nowMs: number): Token
     >;
   }
   return response;
-}
-
-/** The target of a token request, with the enterprise the credentials serve. */
-function targetOf(
-  request: ParsedTokenRequest,
-  scopes: readonly string[],
-  credentials: BoxCredentials,
-): Target {
-  if (
-    request.subjectType === 'enterprise' &&
-    request.subjectId !== undefined &&
-    request.subjectId !== credentials.enterpriseId
-  ) {
-    throw new InvalidRequestError(
-      'box_subject_id does not match the enterprise this broker serves; omit it for the enterprise token.',
-    );
-  }
-  const target: Target = {
-    subject: {
-      type: request.subjectType,
-      id: request.subjectType === 'user' ? (request.subjectId ?? '') : credentials.enterpriseId,
-    },
-    scopes,
-  };
-  if (request.resource !== undefined) target.resource = request.resource;
-  if (request.sharedLink !== undefined) target.sharedLink = request.sharedLink;
-  return target;
 }

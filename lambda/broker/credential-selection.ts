@@ -1,6 +1,6 @@
 /**
- * Which secret version the broker mints with: the rotation state machine. One instance per secret
- * (per future tenant).
+ * Which secret version the broker mints with: the rotation state machine. One instance per
+ * tenant (its secret). It only keeps state: the token supply asks Box and tells it the outcome.
  *
  * States: serving with the current version (`AWSCURRENT`), or falling back to the previous one
  * (`AWSPREVIOUS`) because Box rejects the current. Only proof moves it: a client-credentials
@@ -17,8 +17,6 @@ export interface CredentialSelectorOptions {
   source: CredentialsSource;
   /** While falling back, how often the current version is tried again. */
   recheckMs: number;
-  /** Called when a newly proven version replaces the active one (drop the old version's tokens). */
-  onSwitch: (versionId: string) => void;
   now?: () => number;
 }
 
@@ -29,13 +27,11 @@ interface Fallback {
   recheckAtMs: number;
 }
 
-/** Tries credentials at Box with an enterprise grant; rejects as Box did. */
-export type CredentialsProbe = (credentials: BoxCredentials) => Promise<void>;
-
 export class CredentialSelector {
   private active: BoxCredentials | undefined;
   private fallback: Fallback | undefined;
-  private recheckInFlight: Promise<void> | undefined;
+  /** The fallback whose re-check is running (one request does it), if any. */
+  private rechecking: Fallback | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: CredentialSelectorOptions) {
@@ -70,17 +66,18 @@ export class CredentialSelector {
     return credentials;
   }
 
-  /** Box accepted a client-credentials grant with `credentials`: they are good. */
-  accepted(credentials: BoxCredentials): void {
+  /**
+   * Box accepted a client-credentials grant with `credentials`: they are good. True when they
+   * replace another proven version, whose tokens are then suspect (the caller drops them).
+   */
+  accepted(credentials: BoxCredentials): boolean {
     const fallback = this.fallback;
     if (fallback !== undefined && credentials.versionId !== fallback.previous.versionId) {
       this.fallback = undefined;
     }
     const before = this.active;
     this.active = credentials;
-    if (before !== undefined && before.versionId !== credentials.versionId) {
-      this.options.onSwitch(credentials.versionId);
-    }
+    return before !== undefined && before.versionId !== credentials.versionId;
   }
 
   /**
@@ -122,28 +119,29 @@ export class CredentialSelector {
   }
 
   /**
-   * Gives the current version another chance with `probe` (one request does it; the others keep
-   * being served meanwhile). Success ends the fallback; a failure, whatever it is, changes
+   * Starts a fallback's re-check of the current version (memory only): false when none is due or
+   * another request is doing it. The one that starts it moves the next re-check on, reads the
+   * current version ({@link recheckCandidate}), proves it at Box (success is {@link accepted},
+   * which ends the fallback) and calls {@link endRecheck}. A failure, whatever it is, changes
    * nothing but the time of the next re-check: the cached tokens stay as they are.
    */
-  async recheck(deadline: Deadline, trace: RequestTrace, probe: CredentialsProbe): Promise<void> {
+  beginRecheck(): boolean {
     const fallback = this.fallback;
-    if (fallback === undefined || this.recheckInFlight !== undefined) return;
+    if (fallback === undefined || this.rechecking !== undefined) return false;
+    if (this.now() < fallback.recheckAtMs) return false;
     fallback.recheckAtMs = this.now() + this.options.recheckMs;
-    const attempt = async () => {
-      const current = await this.options.source.get(deadline);
-      if (this.fallback !== fallback) return;
-      await probe(current);
-      this.accepted(current);
-    };
-    this.recheckInFlight = attempt()
-      .catch(() => {
-        // Still rejected, or Box or Secrets Manager failed: keep serving from AWSPREVIOUS.
-        trace.fallbackRecheckFailed = true;
-      })
-      .finally(() => {
-        this.recheckInFlight = undefined;
-      });
-    await this.recheckInFlight;
+    this.rechecking = fallback;
+    return true;
+  }
+
+  /** The current version to re-check; undefined when the fallback ended meanwhile. */
+  async recheckCandidate(deadline: Deadline): Promise<BoxCredentials | undefined> {
+    const current = await this.options.source.get(deadline);
+    return this.fallback === this.rechecking ? current : undefined;
+  }
+
+  /** The re-check is over, whatever its outcome. */
+  endRecheck(): void {
+    this.rechecking = undefined;
   }
 }

@@ -4,10 +4,11 @@ import {
   BrokerError,
   CredentialsUnavailableError,
   MisconfiguredError,
+  TenantNotFoundError,
   toBrokerError,
 } from '../errors.js';
 import { type BoxSecretValue, readSecretValue, type SecretValueProblem } from '../secret-format.js';
-import { SharedFlight, untilDeadline } from './deadline-wait.js';
+import { SharedFlight, untilDeadline } from './shared-flight.js';
 
 /** Box app credentials as read from one version of the secret. */
 export interface BoxCredentials extends BoxSecretValue {
@@ -273,4 +274,24 @@ function isServiceException(error: unknown): boolean {
 function isNetworkError(error: unknown): boolean {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && /^(ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE)/.test(code);
+}
+
+/**
+ * The credentials of a named tenant that does not exist (local mode knows its tenants up front):
+ * every read answers `tenant_not_found`.
+ */
+export class MissingTenantCredentials implements CredentialsSource {
+  constructor(private readonly tenant: string) {}
+
+  get(): Promise<never> {
+    return Promise.reject(new TenantNotFoundError(this.tenant));
+  }
+
+  forceRefresh(): Promise<never> {
+    return this.get();
+  }
+
+  async previous(): Promise<undefined> {
+    return undefined;
+  }
 }

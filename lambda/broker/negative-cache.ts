@@ -1,8 +1,10 @@
 /**
  * Box configuration errors remembered briefly, so a broken app (or a caller asking for a user Box
- * refuses) does not hammer Box. One instance per secret (per future tenant).
+ * refuses) does not hammer Box. One instance per tenant: its keys carry the secret version, not
+ * the tenant.
  */
 import type { BrokerError } from '../errors.js';
+import { BoundedMap } from './bounded-map.js';
 
 /**
  * Whose inputs a remembered call had: the deployment's own (the enterprise grant, decided by the
@@ -31,17 +33,13 @@ interface Remembered {
 
 /** Remembered Box refusals, in two bounded pools (oldest entry goes first when full). */
 export class NegativeCache {
-  private readonly pools: Record<NegativeKind, Map<string, Remembered>> = {
-    enterprise: new Map(),
-    caller: new Map(),
-  };
-  private readonly limits: Record<NegativeKind, number>;
+  private readonly pools: Record<NegativeKind, BoundedMap<string, Remembered>>;
   private readonly now: () => number;
 
   constructor(private readonly options: NegativeCacheOptions) {
-    this.limits = {
-      enterprise: MAX_ENTERPRISE_ENTRIES,
-      caller: Math.max(1, options.maxCallerEntries ?? 256),
+    this.pools = {
+      enterprise: new BoundedMap({ maxEntries: MAX_ENTERPRISE_ENTRIES }),
+      caller: new BoundedMap({ maxEntries: Math.max(1, options.maxCallerEntries ?? 256) }),
     };
     this.now = options.now ?? Date.now;
   }
@@ -58,13 +56,7 @@ export class NegativeCache {
 
   /** Remembers `error` for `key` for the configured time. */
   remember(kind: NegativeKind, key: string, error: BrokerError): void {
-    const pool = this.pools[kind];
-    pool.delete(key);
-    if (pool.size >= this.limits[kind]) {
-      const oldest = pool.keys().next().value;
-      if (oldest !== undefined) pool.delete(oldest);
-    }
-    pool.set(key, { error, untilMs: this.now() + this.options.ttlMs });
+    this.pools[kind].set(key, { error, untilMs: this.now() + this.options.ttlMs });
   }
 
   /** Forgets `key` (Box accepted it again). */

@@ -1,9 +1,10 @@
 /**
  * Back-off after a failed refresh: when Box was unavailable or timed out for a cache key, nobody
  * asks Box for that key again until the window passes (at most one refresh attempt per key per
- * window), so a sick Box is not hammered by every request. One instance per secret (per future
- * tenant).
+ * window), so a sick Box is not hammered by every request. One instance shared by every tenant,
+ * like the token cache: its keys are the token cache's keys, which start with the tenant.
  */
+import { BoundedMap } from './bounded-map.js';
 
 export interface RefreshBackoffOptions {
   /** How long a key is left alone after a failed refresh. @default 5000 */
@@ -17,14 +18,13 @@ export interface RefreshBackoffOptions {
 export const DEFAULT_BACKOFF_WINDOW_MS = 5000;
 
 export class RefreshBackoff {
-  private readonly until = new Map<string, number>();
+  private readonly until: BoundedMap<string, number>;
   private readonly windowMs: number;
-  private readonly maxKeys: number;
   private readonly now: () => number;
 
   constructor(options: RefreshBackoffOptions = {}) {
     this.windowMs = options.windowMs ?? DEFAULT_BACKOFF_WINDOW_MS;
-    this.maxKeys = Math.max(1, options.maxKeys ?? 1024);
+    this.until = new BoundedMap({ maxEntries: Math.max(1, options.maxKeys ?? 1024) });
     this.now = options.now ?? Date.now;
   }
 
@@ -42,11 +42,6 @@ export class RefreshBackoff {
   /** A refresh of `key` failed because Box is sick: open its window. */
   failed(key: string): void {
     if (this.windowMs <= 0) return;
-    this.until.delete(key);
-    if (this.until.size >= this.maxKeys) {
-      const oldest = this.until.keys().next().value;
-      if (oldest !== undefined) this.until.delete(oldest);
-    }
     this.until.set(key, this.now() + this.windowMs);
   }
 

@@ -1,3 +1,5 @@
+import { BoundedMap } from './bounded-map.js';
+
 /** A value the cache can hold: anything with an absolute expiry. */
 export interface Expiring {
   /** Epoch milliseconds at which the value stops being valid. */
@@ -37,19 +39,19 @@ export interface LoadOptions {
  * single-flight loading: concurrent misses for one key share one load (one Box call).
  */
 export class TokenCache<T extends Expiring> {
-  private readonly entries = new Map<string, T>();
+  private readonly entries: BoundedMap<string, T>;
   private readonly inFlight = new Map<string, Promise<T>>();
-  private readonly maxEntries: number;
   private readonly refreshMarginMs: number;
   private readonly now: () => number;
 
   constructor(options: TokenCacheOptions) {
-    if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
-      throw new RangeError('maxEntries must be a positive integer');
-    }
-    this.maxEntries = options.maxEntries;
     this.refreshMarginMs = options.refreshMarginMs;
     this.now = options.now ?? Date.now;
+    // When full, expired tokens go first, then the least recently used.
+    this.entries = new BoundedMap({
+      maxEntries: options.maxEntries,
+      isSpent: (value) => value.expiresAtMs <= this.now(),
+    });
   }
 
   /** Number of cached values (in-flight loads not included). */
@@ -72,9 +74,7 @@ export class TokenCache<T extends Expiring> {
     if (remainingMs <= this.refreshMarginMs || remainingMs < minTtlSeconds * 1000) {
       return undefined;
     }
-    // Re-insert so Map order stays least-recently-used first.
-    this.entries.delete(key);
-    this.entries.set(key, value);
+    this.entries.touch(key);
     return value;
   }
 
@@ -119,9 +119,7 @@ export class TokenCache<T extends Expiring> {
 
   /** Stores a value, evicting expired entries and then the least recently used. */
   set(key: string, value: T): void {
-    this.entries.delete(key);
     this.entries.set(key, value);
-    if (this.entries.size > this.maxEntries) this.evict();
   }
 
   /** Drops one key. */
@@ -131,14 +129,7 @@ export class TokenCache<T extends Expiring> {
 
   /** Drops every entry the predicate selects; returns how many went. */
   deleteWhere(predicate: (value: T, key: string) => boolean): number {
-    let dropped = 0;
-    for (const [key, value] of this.entries) {
-      if (predicate(value, key)) {
-        this.entries.delete(key);
-        dropped += 1;
-      }
-    }
-    return dropped;
+    return this.entries.deleteWhere(predicate);
   }
 
   /** Drops everything, in-flight loads included (their callers still get their result). */
@@ -164,16 +155,5 @@ export class TokenCache<T extends Expiring> {
       });
     this.inFlight.set(key, loading);
     return loading;
-  }
-
-  private evict(): void {
-    const now = this.now();
-    for (const [key, value] of this.entries) {
-      if (value.expiresAtMs <= now) this.entries.delete(key);
-    }
-    for (const key of this.entries.keys()) {
-      if (this.entries.size <= this.maxEntries) break;
-      this.entries.delete(key);
-    }
   }
 }

@@ -3,9 +3,8 @@
  * the {@link BoxTokenApi} port, each inside the request's deadline, with what happened recorded
  * on the request's trace. No cache and no rotation here; the negative cache is consulted first.
  */
-import { createHash } from 'node:crypto';
-import type { BoxSubject, BoxToken, DownscopeRequest } from '../box/types.js';
-import type { BoxResourceScope } from '../contract.js';
+import type { BoxClientCredentials, BoxSubject, BoxToken, DownscopeRequest } from '../box/types.js';
+import type { Deadline } from '../deadline.js';
 import {
   BoxCredentialsRejectedError,
   BoxTimeoutError,
@@ -13,32 +12,30 @@ import {
   BrokerError,
 } from '../errors.js';
 import type { BoxCredentials } from './credentials.js';
-import { untilDeadline } from './deadline-wait.js';
 import type { NegativeCache } from './negative-cache.js';
-import type { BoxTokenApi } from './ports.js';
-import type { BoxItemRef, RequestScope } from './requests.js';
+import { untilDeadline } from './shared-flight.js';
+import { hashToken, type IssuedToken, type RequestScope, type Target } from './types.js';
 
-/** A Box token as the broker caches it. */
-export interface IssuedToken {
-  accessToken: string;
-  /** Absolute expiry: the time the Box call started plus Box's `expires_in`. */
-  expiresAtMs: number;
-  /** Box's `expires_in`: the life Box grants (for the `min_ttl` answer). */
-  grantedSeconds: number;
-  restrictedTo: BoxResourceScope[];
-  issuedTokenType?: string;
-  /** Secret version that minted it; tokens of an older version are dropped. */
-  versionId: string;
-  /** First 16 hex digits of the token's SHA-256: lets logs correlate without the token. */
-  tokenHash: string;
-}
-
-/** What a token is for, after defaults are filled in. */
-export interface Target {
-  subject: BoxSubject;
-  scopes: readonly string[];
-  resource?: BoxItemRef;
-  sharedLink?: string;
+/**
+ * The Box OAuth calls the broker makes (lambda/box implements them; tests and the local server
+ * swap them). Every call runs inside the request's deadline: when it passes, the call stops (no
+ * further attempt, no wait) and rejects with `BoxTimeoutError`.
+ */
+export interface BoxTokenApi {
+  /** Client Credentials Grant for the enterprise's service account or a user. */
+  requestToken(
+    credentials: BoxClientCredentials,
+    subject: BoxSubject,
+    deadline: Deadline,
+  ): Promise<BoxToken>;
+  /** Token exchange: downscopes `subjectToken`; the answer is proven no wider than asked. */
+  exchangeToken(
+    subjectToken: string,
+    request: DownscopeRequest,
+    deadline: Deadline,
+  ): Promise<BoxToken>;
+  /** Revokes a token at Box. */
+  revokeToken(credentials: BoxClientCredentials, token: string, deadline: Deadline): Promise<void>;
 }
 
 /** Box answers after which a still-valid cached token may stand in: Box is sick. */
@@ -155,19 +152,4 @@ function issued(token: BoxToken, startedAtMs: number, versionId: string): Issued
   };
   if (token.issuedTokenType !== undefined) value.issuedTokenType = token.issuedTokenType;
   return value;
-}
-
-/** First 16 hex digits of SHA-256: enough to correlate, useless to an attacker. */
-export function hashToken(token: string): string {
-  return fullTokenHash(token).slice(0, 16);
-}
-
-/** The full SHA-256 of a token, hex: only to compare with a caller's `dead_token_sha256`. */
-export function fullTokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-/** Whole seconds of life `token` has left at `nowMs`. */
-export function remainingSeconds(token: IssuedToken, nowMs: number): number {
-  return Math.max(0, Math.floor((token.expiresAtMs - nowMs) / 1000));
 }

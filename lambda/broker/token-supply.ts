@@ -1,151 +1,279 @@
 /**
- * Where a token for a target comes from: the cache, else Box, for one tenant's secret (one
- * instance per tenant; the token cache and back-off map may be shared, keyed by tenant). It wires
- * the units: the tenant's slice of the cache ({@link TenantTokens}), serving through the cache
- * ({@link CacheThrough}), what Box's answers prove about the secret ({@link CredentialProof}),
- * the rotation retry ({@link withRotation}), dead tokens, and the parent of a downscoped token.
+ * One tenant's token supply: where a token for a request comes from. Read {@link TokenSupply.token}
+ * top to bottom: the fallback's re-check when due, the warm path (memory only), then minting across
+ * a secret rotation, each version's token served through the cache (single flight, refresh-ahead,
+ * back-off, `min_ttl`), a downscoped token exchanged from its subject's full token, and what Box's
+ * answers prove about the secret told to the credential selector.
+ *
+ * The token cache and the back-off map are shared by every tenant: each key starts with the
+ * tenant ({@link TokenSupply.key}), so a shared cache never hands one tenant's token to another
+ * (even when two tenants share an enterprise ID or a client ID), and dropping one tenant's tokens
+ * leaves the others' in place.
  */
-import { BoxSubjectTokenRejectedError } from '../errors.js';
+import {
+  BoxBadResponseError,
+  type BoxCredentialsRejectedError,
+  BoxSubjectTokenRejectedError,
+  BoxUnavailableError,
+  InvalidRequestError,
+} from '../errors.js';
 import type { RequestTrace } from '../trace/request-trace.js';
-import { CacheThrough } from './cache-through.js';
-import { CredentialProof } from './credential-proof.js';
 import type { CredentialSelector } from './credential-selection.js';
 import type { BoxCredentials } from './credentials.js';
-import { dropIfDead, refuseIfDead } from './dead-token.js';
 import type { RefreshBackoff } from './refresh-backoff.js';
-import type { RequestScope } from './requests.js';
-import { withRotation } from './rotation-retry.js';
-import { TenantTokens } from './tenant-tokens.js';
+import { untilDeadline } from './shared-flight.js';
 import type { TokenCache } from './token-cache.js';
-import { hashToken, type IssuedToken, type Target, type TokenMinter } from './token-minter.js';
+import { isInvalidClient, isOutage, type TokenMinter } from './token-minter.js';
+import {
+  fullTokenHash,
+  hashToken,
+  type IssuedToken,
+  type RequestScope,
+  remainingSeconds,
+  type ServedToken,
+  type Target,
+  type TokenAsk,
+} from './types.js';
+
+/** Versions of the secret tried in one request: the one selected, a re-read, the previous. */
+const MAX_VERSIONS_PER_REQUEST = 3;
 
 export interface TokenSupplyOptions {
-  cache: TokenCache<IssuedToken>;
+  /** The tenant served: the first part of every cache and back-off key. */
+  tenant: string;
+  /** The tenant's rotation state (which secret version to mint with). */
   selector: CredentialSelector;
+  /** The Box calls, with the tenant's negative cache. */
   minter: TokenMinter;
+  /** The token cache (shared by every tenant). */
+  cache: TokenCache<IssuedToken>;
+  /** The refresh back-off windows (shared by every tenant). */
   backoff: RefreshBackoff;
   /**
    * After Box answers `invalid_client` to a caller's subject, how long the enterprise grant's
    * verdict on the same secret version is reused before it is asked again.
    */
   verifyIntervalMs: number;
-  /**
-   * The tenant this supply serves: the first part of every cache and back-off key, so a cache
-   * shared by several tenants never hands one tenant's token to another (even when two tenants
-   * share an enterprise ID or a client ID). @default 'default'
-   */
-  tenant?: string;
   now?: () => number;
 }
 
-/** What a request needs: the target (from the credentials' enterprise), life, a dead token. */
-export interface TokenNeed {
-  targetOf: (credentials: BoxCredentials) => Target;
-  minTtlSeconds: number;
-  /** Full SHA-256 (hex) of a token the caller found dead: never returned. */
-  deadTokenSha256?: string | undefined;
+/** The enterprise grant proved the secret version wrong: the next version must be tried. */
+class CredentialsProvenWrong extends Error {
+  constructor(readonly rejection: BoxCredentialsRejectedError) {
+    super('Box rejects this secret version');
+  }
 }
 
-/** A token and the target it was served for. */
-export interface ServedToken {
+/** One token of the cache-through path and whether the cache answered it. */
+interface CacheOutcome {
   value: IssuedToken;
-  target: Target;
+  cacheHit: boolean;
 }
 
 export class TokenSupply {
-  private readonly tokens: TenantTokens;
-  private readonly through: CacheThrough;
-  private readonly proof: CredentialProof;
+  private readonly keyPrefix: string;
+  private readonly now: () => number;
+  /** The enterprise grant's last verdict on a secret version (reused for `verifyIntervalMs`). */
+  private verdict: { versionId: string; untilMs: number; rejects: boolean } | undefined;
 
   constructor(private readonly options: TokenSupplyOptions) {
-    const now = options.now ?? Date.now;
-    this.tokens = new TenantTokens(options.cache, options.tenant);
-    this.through = new CacheThrough({ cache: options.cache, backoff: options.backoff, now });
-    this.proof = new CredentialProof({
-      minter: options.minter,
-      selector: options.selector,
-      tokens: this.tokens,
-      verifyIntervalMs: options.verifyIntervalMs,
-      now,
-    });
-  }
-
-  /** Whether `key` is one of this supply's (its tenant's) cache keys. */
-  owns(key: string): boolean {
-    return this.tokens.owns(key);
+    this.keyPrefix = `${options.tenant}|`;
+    this.now = options.now ?? Date.now;
   }
 
   /**
-   * A newly proven secret version replaces the active one: this tenant's tokens of any other
-   * version are suspect, so they go (other tenants' tokens in a shared cache stay).
-   */
-  dropOtherVersions(versionId: string): void {
-    this.tokens.dropOtherVersions(versionId);
-  }
-
-  /** Drops every token of this tenant (its secret is gone). Returns how many went. */
-  dropAll(): number {
-    return this.tokens.dropAll();
-  }
-
-  /**
-   * A token for `need`. The warm path reads only memory: the proven credentials tell the
+   * A token for `ask`. The warm path reads only memory: the proven credentials tell the
    * enterprise and the secret version of the cache key without any I/O.
    */
-  async token(need: TokenNeed, scope: RequestScope): Promise<ServedToken> {
+  async token(ask: TokenAsk, scope: RequestScope): Promise<ServedToken> {
     const { selector, cache } = this.options;
-    if (selector.recheckDue()) {
-      await selector.recheck(scope.deadline, scope.trace, (credentials) =>
-        this.proof.proveEnterprise(credentials, scope),
-      );
-    }
+    if (selector.beginRecheck()) await this.recheckCurrentVersion(scope);
+
     const known = selector.known();
-    if (known !== undefined && need.deadTokenSha256 === undefined) {
-      const target = need.targetOf(known);
-      const hit = cache.get(this.tokens.key(target, known.versionId), need.minTtlSeconds);
+    if (known !== undefined && ask.deadTokenSha256 === undefined) {
+      const target = targetOf(ask, known);
+      const hit = cache.get(this.key(target, known.versionId), ask.minTtlSeconds);
       if (hit !== undefined) {
         scope.trace.cacheHit = true;
-        return { value: this.served(hit, scope.trace), target };
+        return { value: this.served(hit, scope.trace), target, cacheHit: true };
       }
     }
-    const minted = await withRotation(selector, scope, async (credentials) => {
-      const target = need.targetOf(credentials);
-      return { value: await this.cached(target, credentials, need, scope, true), target };
-    });
-    refuseIfDead(minted.value, need.deadTokenSha256);
-    return { value: this.served(minted.value, scope.trace), target: minted.target };
+
+    const minted = await this.mintAcrossVersions(ask, scope);
+    if (
+      ask.deadTokenSha256 !== undefined &&
+      fullTokenHash(minted.value.accessToken) === ask.deadTokenSha256
+    ) {
+      throw new BoxBadResponseError('Box handed back the token reported dead; retry.');
+    }
+    return { ...minted, value: this.served(minted.value, scope.trace) };
   }
 
-  /** Revokes `token` at Box and forgets it here. */
+  /** Revokes `token` at Box and forgets this tenant's copies of it. */
   async revoke(token: string, scope: RequestScope): Promise<void> {
-    const credentials =
-      this.options.selector.known() ??
-      (await this.options.selector.select(scope.deadline, scope.trace));
-    await this.options.minter.revoke(credentials, token, scope);
-    this.tokens.forget(token);
+    const { selector, minter, cache } = this.options;
+    const credentials = selector.known() ?? (await selector.select(scope.deadline, scope.trace));
+    await minter.revoke(credentials, token, scope);
+    cache.deleteWhere((issued, key) => this.owns(key) && issued.accessToken === token);
     scope.trace.tokenHash = hashToken(token);
   }
 
   /**
-   * The target's token from the cache, or minted through it (single flight). `requested`: this is
-   * the caller's own target (not a parent), whose `min_ttl` and dead token apply.
+   * The enterprise ID of the credentials this tenant serves with: the proven ones (memory), else
+   * the selected ones (read from the secret).
+   */
+  async enterpriseId(scope: RequestScope): Promise<string> {
+    const { selector } = this.options;
+    const credentials = selector.known() ?? (await selector.select(scope.deadline, scope.trace));
+    return credentials.enterpriseId;
+  }
+
+  /** Drops every token of this tenant (its secret is gone). Returns how many went. */
+  dropAll(): number {
+    return this.options.cache.deleteWhere((_token, key) => this.owns(key));
+  }
+
+  /** The cache (and back-off) key of `target`'s token minted with secret version `versionId`. */
+  key(target: Target, versionId: string): string {
+    return this.keyPrefix + cacheKey(target, versionId);
+  }
+
+  /** Whether `key` is one of this tenant's cache keys. */
+  owns(key: string): boolean {
+    return key.startsWith(this.keyPrefix);
+  }
+
+  /**
+   * Mints with the selected secret version, then with the next one each time the enterprise
+   * grant proves a version wrong (a re-read, then `AWSPREVIOUS`); the last rejection when no
+   * version is left.
+   */
+  private async mintAcrossVersions(
+    ask: TokenAsk,
+    scope: RequestScope,
+  ): Promise<{ value: IssuedToken; target: Target; cacheHit: boolean }> {
+    const { selector } = this.options;
+    let credentials = await selector.select(scope.deadline, scope.trace);
+    for (let tried = 1; ; tried += 1) {
+      const target = targetOf(ask, credentials);
+      try {
+        const { value, cacheHit } = await this.cached(target, credentials, ask, scope, true);
+        // A rotation handled as designed: counted as a re-read, not as a Box error.
+        if (tried > 1 && !selector.isFallback(value.versionId)) scope.trace.boxError = undefined;
+        return { value, target, cacheHit };
+      } catch (error) {
+        if (!(error instanceof CredentialsProvenWrong)) throw error;
+        const next =
+          tried < MAX_VERSIONS_PER_REQUEST
+            ? await selector.rejected(credentials, scope.deadline, scope.trace)
+            : undefined;
+        if (next === undefined) throw error.rejection;
+        credentials = next;
+      }
+    }
+  }
+
+  /**
+   * The target's token from the cache, or minted through it. `requested`: this is the caller's
+   * own target (not a parent), whose `min_ttl`, dead token and cache outcome apply.
    */
   private cached(
     target: Target,
     credentials: BoxCredentials,
-    need: TokenNeed,
+    ask: TokenAsk,
     scope: RequestScope,
     requested: boolean,
+  ): Promise<CacheOutcome> {
+    const key = this.key(target, credentials.versionId);
+    if (requested && ask.deadTokenSha256 !== undefined) {
+      this.dropIfDead(key, ask.deadTokenSha256, scope.trace);
+    }
+    const minTtlSeconds = requested ? ask.minTtlSeconds : 0;
+    return this.serve(key, minTtlSeconds, target, credentials, scope, requested);
+  }
+
+  /**
+   * `key`'s token with at least `minTtlSeconds` of life: from the cache, or minted once for every
+   * request that needs it (single flight), inside the key's back-off window and the request's
+   * deadline; a still-valid token stands in while Box is sick.
+   */
+  private async serve(
+    key: string,
+    minTtlSeconds: number,
+    target: Target,
+    credentials: BoxCredentials,
+    scope: RequestScope,
+    requested: boolean,
+  ): Promise<CacheOutcome> {
+    const { cache, backoff } = this.options;
+    const hit = cache.get(key, minTtlSeconds);
+    if (hit !== undefined) return { value: hit, cacheHit: false };
+    const backoffMs = backoff.remainingMs(key);
+    if (backoffMs > 0) {
+      const value = this.duringBackoff(key, minTtlSeconds, backoffMs, scope.trace, requested);
+      return { value, cacheHit: true };
+    }
+
+    const result = await untilDeadline(
+      cache.getOrLoad(key, minTtlSeconds, () => this.mintOnce(key, target, credentials, scope), {
+        serveStaleOn: isOutage,
+      }),
+      scope.deadline,
+      'Box',
+    );
+    if (result.stale) scope.trace.servedStale = true;
+    if (requested) scope.trace.cacheHit = result.stale;
+    if (remainingSeconds(result.value, this.now()) < minTtlSeconds) {
+      // Only a fresh token gets here (a cached one too short was replaced first): retrying
+      // cannot help, the caller asks for more than Box grants.
+      throw new InvalidRequestError(
+        `Box grants tokens of ${result.value.grantedSeconds} s; min_ttl ${minTtlSeconds} cannot be met.`,
+      );
+    }
+    return { value: result.value, cacheHit: result.stale };
+  }
+
+  /** Inside a back-off window: the still-valid token at once, or a fast 503; never Box. */
+  private duringBackoff(
+    key: string,
+    minTtlSeconds: number,
+    backoffMs: number,
+    trace: RequestTrace,
+    requested: boolean,
+  ): IssuedToken {
+    const valid = this.options.cache.stillValid(key, minTtlSeconds);
+    if (valid !== undefined) {
+      trace.backoffServed = true;
+      trace.servedStale = true;
+      if (requested) trace.cacheHit = true;
+      return valid;
+    }
+    trace.backoffRejected = true;
+    const seconds = Math.max(1, Math.ceil(backoffMs / 1000));
+    throw new BoxUnavailableError(
+      `Box failed moments ago and no cached token meets this request; retry in ${seconds} s.`,
+      { retryAfterSeconds: seconds },
+    );
+  }
+
+  /** One mint of `key`'s token; a sick Box opens the key's back-off window. */
+  private async mintOnce(
+    key: string,
+    target: Target,
+    credentials: BoxCredentials,
+    scope: RequestScope,
   ): Promise<IssuedToken> {
-    const key = this.tokens.key(target, credentials.versionId);
-    if (requested && need.deadTokenSha256 !== undefined)
-      dropIfDead(this.options.cache, key, need.deadTokenSha256, scope.trace);
-    const minTtlSeconds = requested ? need.minTtlSeconds : 0;
-    const mint = () =>
-      target.scopes.length === 0
-        ? this.proof.grant(target, credentials, scope)
-        : this.downscope(target, credentials, scope);
-    return this.through.serve(key, minTtlSeconds, mint, scope, requested);
+    try {
+      const value =
+        target.scopes.length === 0
+          ? await this.grant(target, credentials, scope)
+          : await this.downscope(target, credentials, scope);
+      this.options.backoff.succeeded(key);
+      return value;
+    } catch (error) {
+      if (isOutage(error)) this.options.backoff.failed(key);
+      throw error;
+    }
   }
 
   /** Downscoping exchanges the subject's full token, itself cached under its own key. */
@@ -154,17 +282,114 @@ export class TokenSupply {
     credentials: BoxCredentials,
     scope: RequestScope,
   ): Promise<IssuedToken> {
+    const { minter, cache } = this.options;
     const parentTarget: Target = { subject: target.subject, scopes: [] };
-    const noNeed: TokenNeed = { targetOf: () => parentTarget, minTtlSeconds: 0 };
-    const parent = await this.cached(parentTarget, credentials, noNeed, scope, false);
+    const parentAsk: TokenAsk = { subject: target.subject, scopes: [], minTtlSeconds: 0 };
+    const parent = await this.cached(parentTarget, credentials, parentAsk, scope, false);
     try {
-      return await this.options.minter.exchange(parent, target, scope);
+      return await minter.exchange(parent.value, target, scope);
     } catch (error) {
       if (!(error instanceof BoxSubjectTokenRejectedError)) throw error;
       // Box no longer honours the cached parent (revoked or expired early): drop it, retry once.
-      this.options.cache.delete(this.tokens.key(parentTarget, credentials.versionId));
-      const fresh = await this.cached(parentTarget, credentials, noNeed, scope, false);
-      return this.options.minter.exchange(fresh, target, scope);
+      cache.delete(this.key(parentTarget, credentials.versionId));
+      const fresh = await this.cached(parentTarget, credentials, parentAsk, scope, false);
+      return minter.exchange(fresh.value, target, scope);
+    }
+  }
+
+  /**
+   * A client-credentials grant for `target`. Box accepting it proves the secret version good.
+   * `invalid_client` proves it wrong only for the enterprise subject: for a caller's user subject
+   * the enterprise grant is asked (its verdict reused a while, so callers cannot make the broker
+   * re-validate the secret on every request) and its answer decides.
+   */
+  private async grant(
+    target: Target,
+    credentials: BoxCredentials,
+    scope: RequestScope,
+  ): Promise<IssuedToken> {
+    try {
+      const token = await this.options.minter.grant(target.subject, credentials, scope);
+      this.accepted(credentials);
+      return token;
+    } catch (error) {
+      if (
+        isInvalidClient(error) &&
+        (target.subject.type === 'enterprise' || (await this.enterpriseRejects(credentials, scope)))
+      ) {
+        throw new CredentialsProvenWrong(error);
+      }
+      throw error;
+    }
+  }
+
+  /** A fresh enterprise grant with `credentials`; kept in the cache, since it is good. */
+  private async proveEnterprise(credentials: BoxCredentials, scope: RequestScope): Promise<void> {
+    const subject = { type: 'enterprise' as const, id: credentials.enterpriseId };
+    const token = await this.options.minter.grant(subject, credentials, scope);
+    this.accepted(credentials);
+    this.options.cache.set(this.key({ subject, scopes: [] }, credentials.versionId), token);
+  }
+
+  /** Whether the enterprise grant, too, calls `credentials` invalid (the verdict is reused a while). */
+  private async enterpriseRejects(
+    credentials: BoxCredentials,
+    scope: RequestScope,
+  ): Promise<boolean> {
+    const verdict = this.verdict;
+    if (verdict?.versionId === credentials.versionId && this.now() < verdict.untilMs) {
+      return verdict.rejects;
+    }
+    let rejects = false;
+    try {
+      await this.proveEnterprise(credentials, scope);
+    } catch (error) {
+      rejects = isInvalidClient(error);
+    }
+    this.verdict = {
+      versionId: credentials.versionId,
+      untilMs: this.now() + this.options.verifyIntervalMs,
+      rejects,
+    };
+    return rejects;
+  }
+
+  /**
+   * Box accepted `credentials`. A newly proven version replacing the active one makes this
+   * tenant's tokens of any other version suspect, so they go (other tenants' tokens stay).
+   */
+  private accepted(credentials: BoxCredentials): void {
+    if (!this.options.selector.accepted(credentials)) return;
+    const versionId = credentials.versionId;
+    this.options.cache.deleteWhere((token, key) => this.owns(key) && token.versionId !== versionId);
+  }
+
+  /**
+   * While serving from `AWSPREVIOUS`, the current version gets another chance now and then: one
+   * enterprise grant, which ends the fallback when Box accepts it. A failure, whatever it is,
+   * keeps serving from `AWSPREVIOUS` (the cached tokens stay as they are).
+   */
+  private async recheckCurrentVersion(scope: RequestScope): Promise<void> {
+    const { selector } = this.options;
+    try {
+      const current = await selector.recheckCandidate(scope.deadline);
+      if (current !== undefined) await this.proveEnterprise(current, scope);
+    } catch {
+      scope.trace.fallbackRecheckFailed = true;
+    } finally {
+      selector.endRecheck();
+    }
+  }
+
+  /**
+   * Dead tokens: a caller that found its token refused by Box sends the token's full SHA-256;
+   * the cached copy goes (and {@link token} refuses a Box answer that hands it back).
+   */
+  private dropIfDead(key: string, deadTokenSha256: string, trace: RequestTrace): void {
+    const cached = this.options.cache.stillValid(key, 0);
+    if (cached !== undefined && fullTokenHash(cached.accessToken) === deadTokenSha256) {
+      this.options.cache.delete(key);
+      trace.deadTokenDropped = true;
     }
   }
 
@@ -174,4 +399,27 @@ export class TokenSupply {
     if (this.options.selector.isFallback(value.versionId)) trace.secretFallback = true;
     return value;
   }
+}
+
+/** The target of `ask` with credentials that serve `credentials.enterpriseId`. */
+function targetOf(ask: TokenAsk, credentials: BoxCredentials): Target {
+  const target: Target = {
+    subject:
+      ask.subject.type === 'enterprise'
+        ? { type: 'enterprise', id: credentials.enterpriseId }
+        : ask.subject,
+    scopes: ask.scopes,
+  };
+  if (ask.resource !== undefined) target.resource = ask.resource;
+  if (ask.sharedLink !== undefined) target.sharedLink = ask.sharedLink;
+  return target;
+}
+
+/** The cache key within a tenant: subject, scopes, item and the secret version that minted it. */
+export function cacheKey(target: Target, versionId: string): string {
+  const item =
+    target.resource !== undefined
+      ? `${target.resource.type}:${target.resource.id}`
+      : (target.sharedLink ?? '');
+  return `${target.subject.type}|${target.subject.id}|${target.scopes.join(' ')}|${item}|${versionId}`;
 }

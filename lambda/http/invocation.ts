@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import type { ParsedTokenRequest } from '../broker/requests.js';
+import type { ParsedTokenRequest } from '../broker/types.js';
 import { ROUTES } from '../contract.js';
 import { InvalidRequestError, MisconfiguredError, RouteError } from '../errors.js';
 import type { CallerIdentity } from '../policy/access-policy.js';

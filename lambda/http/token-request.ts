@@ -1,4 +1,4 @@
-import type { BoxItemRef, ParsedTokenRequest } from '../broker/requests.js';
+import type { BoxItemRef, ParsedTokenRequest } from '../broker/types.js';
 import {
   BOX_DOWNSCOPE_SCOPES,
   type BoxSubjectType,

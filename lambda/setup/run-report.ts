@@ -4,7 +4,7 @@
  * `TenantsInconclusive`, `TenantsNotReached`). Per-tenant detail stays in the lines, never in
  * metric dimensions: a dimension per tenant would be a metric per tenant.
  */
-import type { LogEvent } from '../trace/log-line.js';
+import type { LogEvent } from '../trace/request-logger.js';
 import type { SetupCheckRun, TenantCheck } from './scheduled-checks.js';
 
 /** The metrics of the summary line, by name. */

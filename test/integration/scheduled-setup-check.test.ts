@@ -17,7 +17,7 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../lambda/app.js';
 import { buildRuntime } from '../../lambda/runtime.js';
-import { RequestLogger } from '../../lambda/trace/log-line.js';
+import { RequestLogger } from '../../lambda/trace/request-logger.js';
 import { lambdaContext, localFunctionArn } from '../../local/api-gateway-adapter.js';
 import {
   type AppMisconfiguration,

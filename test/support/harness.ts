@@ -12,7 +12,7 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, expect } from 'vitest';
 import { createHandler } from '../../lambda/app.js';
 import { buildRuntime } from '../../lambda/runtime.js';
-import { RequestLogger } from '../../lambda/trace/log-line.js';
+import { RequestLogger } from '../../lambda/trace/request-logger.js';
 import {
   apiGatewayEvent,
   lambdaContext,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BoxCredentials, CredentialsSource } from '../lambda/broker/credentials.js';
-import { TenantRegistry } from '../lambda/broker/tenant-registry.js';
+import { TenantRegistry } from '../lambda/broker/tenants.js';
 import type { TokenSupply } from '../lambda/broker/token-supply.js';
 import { noDeadline } from '../lambda/deadline.js';
 import { TenantNotFoundError } from '../lambda/errors.js';
@@ -18,7 +18,7 @@ function registryOf(options: { maxTenants: number; exists?: (tenant: string) => 
   const dropped: string[] = [];
   const registry = new TenantRegistry({
     defaultSupply: undefined,
-    build: (tenant) => {
+    newTenant: (tenant) => {
       const credentials: CredentialsSource = {
         get: async () => {
           reads.set(tenant, (reads.get(tenant) ?? 0) + 1);
@@ -44,8 +44,7 @@ function registryOf(options: { maxTenants: number; exists?: (tenant: string) => 
   return { registry, reads, dropped };
 }
 
-const run = (registry: TenantRegistry, tenant: string) =>
-  registry.run(tenant, noDeadline(), async () => tenant);
+const run = (registry: TenantRegistry, tenant: string) => registry.supplyFor(tenant, noDeadline());
 
 describe('Class: TenantRegistry', () => {
   it('holds at most maxTenants tenants, evicting the least recently used', async () => {

@@ -4,7 +4,7 @@
  *
  * Memory: the tenants' state is bounded here (BOX_TENANT_CACHE_MAX_ENTRIES); their tokens and
  * back-off windows live in ONE cache and ONE back-off map shared by every tenant, keyed by tenant
- * first (see TenantTokens), and bounded by BOX_TOKEN_CACHE_MAX_ENTRIES. A token cache per tenant
+ * first (see TokenSupply.key), and bounded by BOX_TOKEN_CACHE_MAX_ENTRIES. A token cache per tenant
  * would bound memory only at tenants × entries (a million tokens for 1,000 tenants at the
  * defaults); a shared LRU keeps the operator's one number the bound, and gives the room to the
  * tenants that are busy now. The price: a tenant with many subjects can push out a quiet
@@ -14,6 +14,7 @@
  */
 import type { Deadline } from '../deadline.js';
 import { TenantNotFoundError } from '../errors.js';
+import { BoundedMap } from './bounded-map.js';
 import type { CredentialsSource } from './credentials.js';
 import type { TokenSupply } from './token-supply.js';
 
@@ -30,10 +31,11 @@ export interface TenantRegistryOptions {
   /** The default tenant's supply; undefined = a tenants-only deployment. */
   defaultSupply: TokenSupply | undefined;
   /**
-   * Builds a named tenant's units (no I/O); undefined when the deployment has no tenant registry
-   * (no BOX_TENANT_SECRET_PREFIX), so every named tenant is not found.
+   * Builds a named tenant's units (no I/O): the composition root's recipe (lambda/runtime.ts).
+   * Undefined when the deployment has no named tenants (no BOX_TENANT_SECRET_PREFIX), so every
+   * named tenant is not found.
    */
-  build: ((tenant: string) => TenantUnits) | undefined;
+  newTenant: ((tenant: string) => TenantUnits) | undefined;
   /** Most tenants held at once; the least recently used go first. */
   maxTenants: number;
   /** How long a tenant without a secret is answered from memory. */
@@ -52,29 +54,27 @@ interface TenantEntry extends TenantUnits {
 }
 
 export class TenantRegistry {
-  private readonly tenants = new Map<string, TenantEntry>();
+  /** Named tenants held, least recently used first. */
+  private readonly tenants: BoundedMap<string, TenantEntry>;
   /** Tenants without a secret, until when they are answered from memory. */
-  private readonly missing = new Map<string, number>();
+  private readonly missing: BoundedMap<string, number>;
   private readonly now: () => number;
 
   constructor(private readonly options: TenantRegistryOptions) {
     if (!Number.isInteger(options.maxTenants) || options.maxTenants < 1) {
       throw new RangeError('maxTenants must be a positive integer');
     }
+    // An evicted tenant's tokens stay in the shared cache, keyed by version: if the tenant comes
+    // back, its new entry confirms the secret first and finds them again; otherwise the token
+    // LRU ages them out.
+    this.tenants = new BoundedMap({ maxEntries: options.maxTenants });
+    this.missing = new BoundedMap({ maxEntries: options.maxTenants });
     this.now = options.now ?? Date.now;
   }
 
   /** Whether a request naming no tenant has one to go to. */
   get hasDefault(): boolean {
     return this.options.defaultSupply !== undefined;
-  }
-
-  /**
-   * The default tenant's supply when `tenant` is the default: the warm path's shortcut (no
-   * lookup, no callback). Undefined for a named tenant or a deployment without a default.
-   */
-  defaultSupplyFor(tenant: string): TokenSupply | undefined {
-    return tenant === DEFAULT_TENANT_ID ? this.options.defaultSupply : undefined;
   }
 
   /** Named tenants held now (for bounds and tests). */
@@ -88,28 +88,28 @@ export class TenantRegistry {
   }
 
   /**
-   * Runs `work` with `tenant`'s supply. The caller has already checked the access policy: nothing
-   * here may run for a tenant the caller is not admitted to. A tenant whose secret turns out to
-   * be gone, here or inside `work`, loses its tokens and is remembered as not found.
+   * `tenant`'s supply. The caller has already checked the access policy: nothing here may run
+   * for a tenant the caller is not admitted to. A named tenant's secret is confirmed to exist
+   * once per secret TTL; a tenant whose secret is gone loses its tokens and is remembered as not
+   * found.
    */
-  async run<T>(
-    tenant: string,
-    deadline: Deadline,
-    work: (supply: TokenSupply) => Promise<T>,
-  ): Promise<T> {
+  async supplyFor(tenant: string, deadline: Deadline): Promise<TokenSupply> {
     if (tenant === DEFAULT_TENANT_ID) {
       const supply = this.options.defaultSupply;
       // The broker refuses a default-tenant request of a tenants-only deployment before here.
       if (supply === undefined) throw new TenantNotFoundError(tenant);
-      return work(supply);
+      return supply;
     }
-    const entry = await this.entryFor(tenant, deadline);
-    try {
-      return await work(entry.supply);
-    } catch (error) {
-      if (error instanceof TenantNotFoundError) this.gone(tenant, entry);
-      throw error;
-    }
+    return (await this.entryFor(tenant, deadline)).supply;
+  }
+
+  /**
+   * What the broker reports when serving from `supply` failed: a named tenant whose secret
+   * turned out to be gone loses its tokens and is remembered as not found.
+   */
+  failed(tenant: string, supply: TokenSupply, error: unknown): void {
+    if (tenant === DEFAULT_TENANT_ID || !(error instanceof TenantNotFoundError)) return;
+    this.gone(tenant, supply);
   }
 
   /** The tenant's entry, confirming its secret still exists once per secret TTL. */
@@ -126,7 +126,7 @@ export class TenantRegistry {
       await entry.credentials.get(deadline);
     } catch (error) {
       if (error instanceof TenantNotFoundError) {
-        this.gone(tenant, entry);
+        this.gone(tenant, entry.supply);
         throw error;
       }
       // Anything else (a broken value, Secrets Manager failing): a tenant never confirmed fails
@@ -139,44 +139,29 @@ export class TenantRegistry {
 
   /** The held entry, made most recently used. */
   private held(tenant: string): TenantEntry | undefined {
-    const entry = this.tenants.get(tenant);
-    if (entry === undefined) return undefined;
-    this.tenants.delete(tenant);
-    this.tenants.set(tenant, entry);
-    return entry;
+    return this.tenants.touch(tenant);
   }
 
   private add(tenant: string): TenantEntry {
-    const build = this.options.build;
-    if (build === undefined) {
+    const newTenant = this.options.newTenant;
+    if (newTenant === undefined) {
       this.rememberMissing(tenant);
       throw new TenantNotFoundError(tenant);
     }
-    const entry: TenantEntry = { ...build(tenant), checkedAtMs: Number.NEGATIVE_INFINITY };
+    const entry: TenantEntry = { ...newTenant(tenant), checkedAtMs: Number.NEGATIVE_INFINITY };
     this.tenants.set(tenant, entry);
-    if (this.tenants.size > this.options.maxTenants) {
-      // Its tokens stay in the shared cache, keyed by version: if the tenant comes back, its new
-      // entry confirms the secret first and finds them again; otherwise the token LRU ages them out.
-      const oldest = this.tenants.keys().next().value;
-      if (oldest !== undefined) this.tenants.delete(oldest);
-    }
     return entry;
   }
 
   /** The tenant's secret is gone: drop its state and tokens, remember it briefly. */
-  private gone(tenant: string, entry: TenantEntry): void {
-    if (this.tenants.get(tenant) === entry) this.tenants.delete(tenant);
-    entry.supply.dropAll();
+  private gone(tenant: string, supply: TokenSupply): void {
+    if (this.tenants.get(tenant)?.supply === supply) this.tenants.delete(tenant);
+    supply.dropAll();
     this.rememberMissing(tenant);
   }
 
   private rememberMissing(tenant: string): void {
     if (this.options.notFoundMs <= 0) return;
-    this.missing.delete(tenant);
-    if (this.missing.size >= this.options.maxTenants) {
-      const oldest = this.missing.keys().next().value;
-      if (oldest !== undefined) this.missing.delete(oldest);
-    }
     this.missing.set(tenant, this.now() + this.options.notFoundMs);
   }
 }

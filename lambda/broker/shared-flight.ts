@@ -1,5 +1,6 @@
 /**
- * Waiting inside a request's deadline. A request stops waiting when its deadline passes, even if
+ * One upstream call shared by the requests that need it at once ({@link SharedFlight}), and
+ * waiting inside a request's deadline ({@link untilDeadline}). A request stops waiting when its deadline passes, even if
  * the work it waits for does not honour the signal (a shared load another request started, a
  * port that ignores it): the broker's answer time never depends on an upstream's manners.
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestLogger } from '../lambda/trace/log-line.js';
+import { RequestLogger } from '../lambda/trace/request-logger.js';
 import { type RequestTrace, startTrace } from '../lambda/trace/request-trace.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);

@@ -1,3 +1,7 @@
+/**
+ * The request logger: writes each request's trace as its one JSON log line (access record, audit
+ * event and CloudWatch Embedded Metric Format metrics in one object), with nothing secret in it.
+ */
 import type { RequestTrace } from './request-trace.js';
 
 /** Where log lines go; Lambda ships stdout to CloudWatch Logs. */
