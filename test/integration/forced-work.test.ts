@@ -33,28 +33,27 @@ describe('Forced work: dead_token_sha256 loops', () => {
   it('makes one Box grant for 20 requests that each report the last token dead, and never returns a dead token', async () => {
     const h = await open();
     let last = String((await h.api('GET', '/token')).body.access_token);
-    const reported = new Set<string>();
     const grantsBefore = h.simulator.tokenCallCount();
 
-    const answers = [];
+    const rounds: { reported: string; answer: Awaited<ReturnType<Harness['api']>> }[] = [];
     for (let i = 0; i < 20; i += 1) {
-      reported.add(last);
       const answer = await h.api('GET', '/token', { query: { dead_token_sha256: sha256(last) } });
-      answers.push(answer);
+      rounds.push({ reported: last, answer });
       if (answer.status === 200) last = String(answer.body.access_token);
       h.clock.now += 100;
     }
 
     expect(h.simulator.tokenCallCount() - grantsBefore).toBe(1);
-    expect(answers[0]?.status).toBe(200);
-    for (const answer of answers.slice(1)) {
+    expect(rounds[0]?.answer.status).toBe(200);
+    for (const { answer } of rounds.slice(1)) {
       expect(answer.status).toBe(503);
       expect(answer.body).toMatchObject({ error: 'box_unavailable', retryable: true });
       expectRetryInsideWindow(answer);
     }
-    // No answer carried a token the caller had reported dead before asking.
-    for (const answer of answers) {
-      if (answer.status === 200) expect(reported.has(String(answer.body.access_token))).toBe(false);
+    expect(lastLine(h)).toMatchObject({ forced_refresh_refused: true, ForcedRefreshRefused: 1 });
+    // No answer carried the token its request reported dead.
+    for (const { reported, answer } of rounds) {
+      expect(answer.body.access_token).not.toBe(reported);
     }
   });
 
