@@ -91,7 +91,7 @@ export const CONFIG_VARIABLES = {
     min: 0,
     max: 3600,
     unit: 'seconds',
-    doc: 'Least time between forced re-reads (on Box `invalid_client`) and between re-checks of a rejected current secret; how long a failed read is answered from memory.',
+    doc: 'Least time between forced re-reads (on Box `invalid_client` or `invalid_grant` to the enterprise grant) and between re-checks of a rejected current secret; how long a failed read is answered from memory.',
     deploy: { tuning: 'secretRereadIntervalSeconds' },
   },
   BOX_TOKEN_REFRESH_MARGIN_SECONDS: {
