@@ -24,10 +24,12 @@ const CREDENTIAL_ALARMS = [
   {
     code: 'invalid_grant',
     id: 'BoxInvalidGrant',
-    evaluationPeriods: 1,
+    // Box answers a reset secret invalid_grant too (its CCG guide documents it; docs/box.md), so
+    // a rotation blips here as it does under invalid_client: only a persisting one pages.
+    evaluationPeriods: 3,
     description:
-      'Box answered invalid_grant: wrong enterprise ID, the app is not (re-)authorised in the ' +
-      'Admin Console, or a user subject the app may not act as.',
+      'Box kept answering invalid_grant to the enterprise grant for 15 minutes: a wrong or reset ' +
+      'client secret, a wrong enterprise ID, or the app is not (re-)authorised in the Admin Console.',
   },
   {
     code: 'unauthorized_client',

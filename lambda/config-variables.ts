@@ -91,7 +91,7 @@ export const CONFIG_VARIABLES = {
     min: 0,
     max: 3600,
     unit: 'seconds',
-    doc: 'Least time between forced re-reads (on Box `invalid_client`) and between re-checks of a rejected current secret; how long a failed read is answered from memory.',
+    doc: 'Least time between forced re-reads (on Box `invalid_client` or `invalid_grant` to the enterprise grant) and between re-checks of a rejected current secret; how long a failed read is answered from memory.',
     deploy: { tuning: 'secretRereadIntervalSeconds' },
   },
   BOX_TOKEN_REFRESH_MARGIN_SECONDS: {
@@ -211,6 +211,15 @@ export const CONFIG_VARIABLES = {
     kind: 'tenant-list',
     doc: 'Comma-separated tenant IDs (at most 20; `default` allowed) whose TokensIssued and BoxErrors are also emitted with a `tenant` dimension. Empty = no per-tenant metrics (per-tenant views come from the logs).',
     deploy: { tuning: 'metricsTenantAllowlist' },
+  },
+  BOX_FORCED_REFRESH_SECONDS: {
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 300,
+    unit: 'seconds',
+    doc: 'Work a caller can force is bounded: `dead_token_sha256` and `min_ttl` make at most one Box grant per token key per this window. Inside it, a request the current token cannot serve gets `503 box_unavailable` (retryable, with `Retry-After`), never the dead token; an impossible `min_ttl` is answered `400` from the lifetime Box last granted.',
+    deploy: { tuning: 'forcedRefreshSeconds' },
   },
 } as const satisfies Record<string, ConfigVariable>;
 

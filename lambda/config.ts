@@ -39,6 +39,8 @@ export interface BrokerConfig {
   tenantNotFoundMs: number;
   /** `BOX_BACKOFF_WINDOW_MS`: 0 = no back-off window. */
   backoffWindowMs: number;
+  /** `BOX_FORCED_REFRESH_SECONDS`, in ms: one forced Box grant per token key per window. */
+  forcedRefreshMs: number;
   /** `BOX_HTTP_TIMEOUT_MS`. */
   boxAttemptTimeoutMs: number;
   /**
@@ -84,6 +86,7 @@ export const CONFIG_DEFAULTS = {
   tenantCacheMaxEntries: V.BOX_TENANT_CACHE_MAX_ENTRIES.default,
   tenantNotFoundSeconds: V.BOX_TENANT_NOT_FOUND_SECONDS.default,
   backoffWindowMs: V.BOX_BACKOFF_WINDOW_MS.default,
+  forcedRefreshSeconds: V.BOX_FORCED_REFRESH_SECONDS.default,
   boxAttemptTimeoutMs: V.BOX_HTTP_TIMEOUT_MS.default,
   boxRetryBudgetMs: V.BOX_RETRY_BUDGET_MS.default,
   boxMaxAttempts: V.BOX_MAX_ATTEMPTS.default,
@@ -128,6 +131,18 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
         'set at least one of them.',
     );
   }
+  if (
+    credentialsSecretId !== undefined &&
+    tenantSecretPrefix !== undefined &&
+    isUnderTenantPrefix(credentialsSecretId, tenantSecretPrefix)
+  ) {
+    throw new ConfigVariableError(
+      ['BOX_CREDENTIALS_SECRET', 'BOX_TENANT_SECRET_PREFIX'],
+      'Environment variable BOX_CREDENTIALS_SECRET names a secret under BOX_TENANT_SECRET_PREFIX: ' +
+        'a tenant ID could then reach the default credentials (and a policy rule with a tenants ' +
+        'glob would admit callers to them). Keep the default secret outside the tenant prefix.',
+    );
+  }
   return {
     credentialsSecretId,
     tenantSecretPrefix,
@@ -139,6 +154,7 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     tenantCacheMaxEntries: integer(env, 'BOX_TENANT_CACHE_MAX_ENTRIES'),
     tenantNotFoundMs: integer(env, 'BOX_TENANT_NOT_FOUND_SECONDS') * 1000,
     backoffWindowMs: integer(env, 'BOX_BACKOFF_WINDOW_MS'),
+    forcedRefreshMs: integer(env, 'BOX_FORCED_REFRESH_SECONDS') * 1000,
     boxAttemptTimeoutMs: timeoutMs,
     boxRetryBudgetMs: budgetMs,
     boxMaxAttempts: integer(env, 'BOX_MAX_ATTEMPTS'),
@@ -150,6 +166,24 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     ...loadTelemetryConfig(env),
     metricsTenantAllowlist: tenantList(env, 'BOX_METRICS_TENANT_ALLOWLIST'),
   };
+}
+
+const SECRET_ARN = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/;
+
+/**
+ * The name a secret ID names: the ID itself, or the name part of a secret ARN (Secrets Manager
+ * appends `-` and six characters to it, which does not change what it starts with).
+ */
+export function secretNameOf(secretId: string): string {
+  return SECRET_ARN.exec(secretId)?.[1] ?? secretId;
+}
+
+/**
+ * Whether the secret `secretId` (a name or an ARN) lies under the tenant prefix: then some tenant
+ * ID resolves to it, or a `<prefix>*` grant reaches it. The default secret must never.
+ */
+export function isUnderTenantPrefix(secretId: string, tenantSecretPrefix: string): boolean {
+  return secretNameOf(secretId).startsWith(tenantSecretPrefix);
 }
 
 /** Telemetry settings: never fail, so even a misconfigured function logs and counts. */

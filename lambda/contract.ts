@@ -139,14 +139,17 @@ export interface ErrorResponse {
 
 /**
  * Scopes Box accepts when downscoping (OpenAPI `ResourceScope` enum, the developer docs'
- * downscoping table, and the standard scopes the docs allow). Anything else is `invalid_scope`.
+ * downscoping table, the UI Elements' pages, and the standard scopes the docs allow). Anything else
+ * is `invalid_scope`. docs/box.md "Downscoping scopes" lists each scope's source and whether it is
+ * documented or only observed:
  *
- * `item_comment` and `item_task` are the Content Sidebar's feature scopes for downscoped tokens
- * (adding and editing comments; creating and resolving tasks): Box developer docs, "Content
- * Sidebar" > "Scopes" > "Feature Scopes", https://developer.box.com/guides/embed/ui-elements/sidebar/
- * (source: box/developer.box.com `content/guides/embed/ui-elements/sidebar.md`). The general
- * "Scopes for downscoping" table (guides/api-calls/permissions-and-errors/scopes) points to each
- * UI Element's page for these dedicated scopes.
+ * - `item_comment`, `item_task`: the Content Sidebar's feature scopes (documented,
+ *   guides/embed/ui-elements/sidebar "Feature Scopes").
+ * - `item_execute_integration`, `item_readwrite`: the Open With UI Element's scopes (documented,
+ *   guides/embed/ui-elements/open-with "Scopes").
+ * - `item_read`: only in the OpenAPI `ResourceScope` enum, not in the guides' table.
+ * - `root_readonly` and the other standard scopes: the guides' "standard OAuth scopes are also
+ *   supported when downscoping" table; `ai.readwrite` is a standard scope of the scopes guide.
  */
 export const BOX_DOWNSCOPE_SCOPES = [
   'annotation_edit',
@@ -160,8 +163,10 @@ export const BOX_DOWNSCOPE_SCOPES = [
   'item_comment',
   'item_delete',
   'item_download',
+  'item_execute_integration',
   'item_preview',
   'item_read',
+  'item_readwrite',
   'item_rename',
   'item_share',
   'item_task',

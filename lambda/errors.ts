@@ -48,6 +48,19 @@ export class InvalidScopeError extends BrokerError {
   }
 }
 
+/**
+ * 400 `invalid_scope`: Box refused a token exchange to scopes the broker knows (`401`, or
+ * `invalid_scope`). Either the app does not hold them, or the parent token predates the admin's
+ * re-authorisation that granted them (Box: "request a new token" after re-authorising; see
+ * docs/box.md). The broker drops that parent and tries once more with a fresh one.
+ */
+export class BoxScopeRefusedError extends InvalidScopeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BoxScopeRefusedError';
+  }
+}
+
 /** 403: the access policy refuses this caller this subject, scope or resource. */
 export class AccessDeniedError extends BrokerError {
   readonly ruleId: string | undefined;

@@ -8,6 +8,7 @@ import {
   MissingTenantCredentials,
   SecretsManagerCredentials,
 } from './broker/credentials.js';
+import { ForcedRefreshWindow } from './broker/forced-refresh.js';
 import { NegativeCache } from './broker/negative-cache.js';
 import { RefreshBackoff } from './broker/refresh-backoff.js';
 import { DEFAULT_TENANT_ID, TenantRegistry, type TenantUnits } from './broker/tenants.js';
@@ -73,6 +74,15 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
     maxKeys: config.tokenCacheMaxEntries,
     now,
   });
+  // Work a caller can force, bounded per token key (and per revoking caller) for every tenant.
+  const forcedWindow = () =>
+    new ForcedRefreshWindow({
+      windowMs: config.forcedRefreshMs,
+      maxKeys: config.tokenCacheMaxEntries,
+      now,
+    });
+  const forced = forcedWindow();
+  const unknownRevokes = forcedWindow();
   /** One tenant's supply: its rotation state and negative cache over the shared cache. */
   const supplyOf = (
     tenant: string,
@@ -94,6 +104,8 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
       minter: new TokenMinter(box, negative, now),
       cache,
       backoff,
+      forced,
+      unknownRevokes,
       verifyIntervalMs: config.secretRereadIntervalMs,
       now,
     });

@@ -8,6 +8,7 @@ import {
   BoxBadResponseError,
   BoxCredentialsRejectedError,
   BoxDownscopeMismatchError,
+  BoxScopeRefusedError,
   BoxSubjectTokenRejectedError,
   InvalidScopeError,
 } from '../lambda/errors.js';
@@ -166,6 +167,17 @@ describe('Function: parseTokenResponse', () => {
       /token_type other than bearer/,
     );
   });
+
+  it('forwards issued_token_type only when it is the access-token URN (docs/box.md)', () => {
+    const urn = 'urn:ietf:params:oauth:token-type:access_token';
+    expect(parseTokenResponse(200, body({ issued_token_type: urn })).issuedTokenType).toBe(urn);
+    // A Box doc sample shows "bearer" on a plain CCG token: not what the contract promises.
+    for (const other of ['bearer', 'urn:ietf:params:oauth:token-type:jwt', 42, null]) {
+      const parsed = parseTokenResponse(200, body({ issued_token_type: other }));
+      expect(parsed.issuedTokenType, String(other)).toBeUndefined();
+      expect(parsed.accessToken).toBe('tok');
+    }
+  });
 });
 
 describe('Function: errorForAnswer', () => {
@@ -198,7 +210,9 @@ describe('Function: errorForAnswer', () => {
         boxError: error,
         boxErrorDescription: description,
       });
-      expect(mapped.message).toContain('Configuration > Authentication Method');
+      expect(mapped.message).toContain('Server Authentication Method');
+      expect(mapped.message).toContain('Allow developers to switch server app auth type');
+      expect(mapped.message).toContain('Create Platform App > Platform App');
     },
   );
 
@@ -241,8 +255,51 @@ describe('Function: errorForAnswer', () => {
         scopes: ['item_preview'],
       });
       expect(mapped).toBeInstanceOf(InvalidScopeError);
+      // Marked so the broker retries once with a fresh parent (re-authorisation), then answers it.
+      expect(mapped).toBeInstanceOf(BoxScopeRefusedError);
+      expect(mapped.message).toContain('re-authorise');
+      expect(mapped.retryable).toBe(false);
     },
   );
+
+  it("maps Box's invalid_scope on an exchange to the same re-authorisation-aware error", () => {
+    const mapped = errorForAnswer({
+      operation: 'exchange',
+      answer: answer(400, { error: 'invalid_scope', error_description: 'bad scope' }),
+      secrets: [],
+      scopes: ['item_execute_integration'],
+    });
+    expect(mapped).toBeInstanceOf(BoxScopeRefusedError);
+    expect(mapped.message).toContain('item_execute_integration');
+  });
+
+  it("says in the invalid_resource answer that the token's own subject needs access (As-User does not carry)", () => {
+    const mapped = errorForAnswer({
+      operation: 'exchange',
+      answer: answer(400, {
+        error: 'invalid_resource',
+        error_description: 'The target resource is invalid.',
+      }),
+      secrets: [],
+      scopes: ['item_preview'],
+      resource: 'https://api.box.com/2.0/folders/5',
+    });
+    expect(mapped.code).toBe('invalid_request');
+    expect(mapped.message).toContain("token's own subject");
+    expect(mapped.message).toContain('As-User does not carry');
+  });
+
+  it('names the client secret in the invalid_grant hint (Box documents a wrong secret as invalid_grant)', () => {
+    const mapped = errorForAnswer({
+      operation: 'token',
+      answer: answer(400, {
+        error: 'invalid_grant',
+        error_description: 'Grant credentials are invalid',
+      }),
+      secrets: [],
+    });
+    expect(mapped.message).toContain('wrong or reset secret');
+  });
 
   it('does not read invalid_grant on the CCG call as a dead parent token', () => {
     const mapped = errorForAnswer({

@@ -239,8 +239,8 @@ describe('Class: BoxOAuthClient', () => {
         boxError: 'invalid_request',
         boxErrorDescription: 'The grant type is unauthorized for this client_id.',
       });
-      expect(error.message).toContain('Authentication Method');
-      expect(error.message).toContain('re-authorise');
+      expect(error.message).toContain('Server Authentication Method');
+      expect(error.message).toContain('no re-authorisation is needed');
       expect(sim.tokenCallCount()).toBe(1);
     });
 
@@ -656,6 +656,22 @@ describe('Class: BoxOAuthClient', () => {
         'base_sidebar',
         'item_comment',
         'item_task',
+      ]);
+    });
+
+    it("downscopes to the Open With UI Element's item_execute_integration and item_readwrite scopes", async () => {
+      const token = await client().exchangeToken(
+        await parentToken(),
+        {
+          scopes: ['item_execute_integration', 'item_readwrite'],
+          resource: 'https://api.box.com/2.0/folders/7',
+        },
+        deadline(),
+      );
+
+      expect(token.restrictedTo.map((grant) => grant.scope)).toEqual([
+        'item_execute_integration',
+        'item_readwrite',
       ]);
     });
 

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ACCESS_TOKEN_TYPE,
@@ -722,5 +723,96 @@ describe('Class: BoxSimulator (several apps, misconfigurations)', () => {
     multi.defaultApp.misconfigure('user_tokens_off');
     expect(multi.defaultApp.misconfigurations()).toEqual(['user_tokens_off']);
     await expectOAuthError(await grant(CLIENT, 'user', '55'), 400, 'invalid_grant');
+  });
+});
+
+describe('Class: BoxSimulator (wrong secret, re-authorisation)', () => {
+  it.each(['invalid_client', 'invalid_grant'] as const)(
+    'refuses a wrong or reset secret with %s when the app is set to, and an unknown client ID with invalid_client',
+    async (answer) => {
+      await start({ wrongSecretAnswer: answer });
+      const description =
+        answer === 'invalid_grant'
+          ? BOX_ERROR_DESCRIPTIONS.invalidGrant
+          : BOX_ERROR_DESCRIPTIONS.invalidClient;
+      await expectOAuthError(await ccg({ client_secret: 'wrong' }), 400, answer, description);
+      sim.defaultApp.misconfigure('secret_reset');
+      await expectOAuthError(await ccg(), 400, answer, description);
+      await expectOAuthError(await ccg({ client_id: 'nobody' }), 400, 'invalid_client');
+    },
+  );
+
+  it('switches the answer at runtime, per app', async () => {
+    sim.defaultApp.setWrongSecretAnswer('invalid_grant');
+    await expectOAuthError(await ccg({ client_secret: 'wrong' }), 400, 'invalid_grant');
+    sim.defaultApp.setWrongSecretAnswer('invalid_client');
+    await expectOAuthError(await ccg({ client_secret: 'wrong' }), 400, 'invalid_client');
+  });
+
+  it('after re-authorisation, a parent minted before lacks the new scopes (401) and a fresh one has them', async () => {
+    await start({ appScopes: ['item_preview'] });
+    const before = await ccgToken();
+    sim.defaultApp.reauthorize(['item_preview', 'item_download']);
+    const old = await exchange(before, { scope: 'item_download' });
+    expect(old.status).toBe(401);
+    const fresh = await exchange(await ccgToken(), { scope: 'item_download' });
+    expect(fresh.status).toBe(200);
+    // The old parent still serves the scopes it was minted with.
+    expect((await exchange(before, { scope: 'item_preview' })).status).toBe(200);
+  });
+});
+
+describe('Class: BoxSimulator (host guard, bounded request log)', () => {
+  function rawRequest(headers: Record<string, string>): Promise<{ status: number; body: string }> {
+    return new Promise((done, fail) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port: sim.port, path: '/oauth2/token', method: 'POST', headers },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk.toString();
+          });
+          res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', fail);
+      req.end(
+        new URLSearchParams({
+          grant_type: CLIENT_CREDENTIALS_GRANT,
+          client_id: CLIENT.clientId,
+          client_secret: CLIENT.clientSecret,
+          box_subject_type: 'enterprise',
+          box_subject_id: ENTERPRISE,
+        }).toString(),
+      );
+    });
+  }
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+  it('answers a loopback Host and refuses any other name or a foreign browser origin, unrecorded', async () => {
+    expect((await rawRequest({ ...form, host: `localhost:${sim.port}` })).status).toBe(200);
+    const forged = await rawRequest({ ...form, host: 'evil.example' });
+    expect(forged.status).toBe(403);
+    expect(forged.body).not.toContain('access_token');
+    const page = await rawRequest({
+      ...form,
+      host: `127.0.0.1:${sim.port}`,
+      origin: 'https://evil.example',
+    });
+    expect(page.status).toBe(403);
+    expect(sim.tokenCallCount()).toBe(1);
+    expect(sim.requests).toHaveLength(1);
+  });
+
+  it('keeps only the last requests, each value cut, while the call counts never forget', async () => {
+    await start({ requestLogLimit: 5 });
+    const large = 'x'.repeat(60_000);
+    for (let i = 0; i < 12; i += 1) await ccg({ padding: large });
+    expect(sim.requests).toHaveLength(5);
+    expect(sim.requests.every((r) => (r.form.padding ?? '').length <= 1024)).toBe(true);
+    expect(sim.tokenCallCount()).toBe(12);
+    expect(sim.tokenCallCount(CLIENT_CREDENTIALS_GRANT)).toBe(12);
+    sim.reset();
+    expect(sim.tokenCallCount()).toBe(0);
   });
 });

@@ -34,6 +34,7 @@ describe('Function: loadConfig', () => {
       tenantCacheMaxEntries: 1000,
       tenantNotFoundMs: 30_000,
       backoffWindowMs: 5000,
+      forcedRefreshMs: 10_000,
       boxAttemptTimeoutMs: 4000,
       boxRetryBudgetMs: 10_000,
       boxMaxAttempts: 4,
@@ -67,6 +68,7 @@ describe('Function: loadConfig', () => {
       BOX_TENANT_CACHE_MAX_ENTRIES: '7',
       BOX_TENANT_NOT_FOUND_SECONDS: '0',
       BOX_BACKOFF_WINDOW_MS: '0',
+      BOX_FORCED_REFRESH_SECONDS: '30',
       BOX_ACCESS_POLICY: '{"version":1,"rules":[]}',
       POWERTOOLS_METRICS_NAMESPACE: 'Ns',
       POWERTOOLS_SERVICE_NAME: 'svc',
@@ -82,6 +84,7 @@ describe('Function: loadConfig', () => {
       tenantCacheMaxEntries: 7,
       tenantNotFoundMs: 0,
       backoffWindowMs: 0,
+      forcedRefreshMs: 30_000,
       boxAttemptTimeoutMs: 2000,
       boxRetryBudgetMs: 2000,
       boxMaxAttempts: 1,
@@ -110,6 +113,36 @@ describe('Function: loadConfig', () => {
       kind: 'file',
       path: '/opt/policy.json',
     });
+  });
+
+  it('refuses at cold start a default secret under the tenant prefix, by name or ARN, naming no value', () => {
+    const prefix = 'box-token-broker/tenants/';
+    for (const secret of [
+      'box-token-broker/tenants/default',
+      'box-token-broker/tenants/acme',
+      'arn:aws:secretsmanager:us-east-1:111122223333:secret:box-token-broker/tenants/main-AbCdEf',
+      'arn:aws-us-gov:secretsmanager:us-gov-west-1:111122223333:secret:box-token-broker/tenants/x',
+    ]) {
+      const error = configError({
+        BOX_CREDENTIALS_SECRET: secret,
+        BOX_TENANT_SECRET_PREFIX: prefix,
+      });
+      expect(error.message, secret).toContain('BOX_TENANT_SECRET_PREFIX');
+      expect(error.message).not.toContain(prefix);
+      expect(error.message).not.toContain('main-AbCdEf');
+      expect(error.code).toBe('misconfigured');
+    }
+    // Beside the prefix (not under it) is fine, by name or ARN.
+    for (const secret of [
+      'box-token-broker/credentials',
+      'box-token-broker/tenants',
+      'arn:aws:secretsmanager:us-east-1:111122223333:secret:box-token-broker/credentials-AbCdEf',
+    ]) {
+      expect(
+        loadConfig(env({ BOX_CREDENTIALS_SECRET: secret, BOX_TENANT_SECRET_PREFIX: prefix }))
+          .credentialsSecretId,
+      ).toBe(secret);
+    }
   });
 
   it('throws naming BOX_CREDENTIALS_SECRET when it is missing or blank', () => {

@@ -178,7 +178,7 @@ describe('Construct: BoxTokenBroker observability (default context)', () => {
 
   it.each([
     ['invalid_client', 3],
-    ['invalid_grant', 1],
+    ['invalid_grant', 3],
     ['unauthorized_client', 1],
   ])('alarms on Box error %s by its box_error dimension', (code, periods) => {
     const [alarm, ...others] = alarmsOn(s.template, 'BoxErrors', [

@@ -215,6 +215,11 @@ const SCENARIOS: { name: string; trace: RequestTrace; metrics: string[] }[] = [
     metrics: ['BoxBackoffRejected', 'ServerErrors', 'RequestLatency'],
   },
   {
+    name: 'a caller-forced refresh refused inside its window',
+    trace: trace({ status: 503, errorCode: 'box_unavailable', forcedRefreshRefused: true }),
+    metrics: ['ForcedRefreshRefused', 'ServerErrors', 'RequestLatency'],
+  },
+  {
     name: 'a failed canary',
     trace: trace({
       entry: 'schedule',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BOX_USER_AGENT } from '../lambda/box/user-agent.js';
 import { runSetupCheck } from '../lambda/setup/setup-check.js';
 import type { SetupCheckResult, SetupStepResult } from '../lambda/setup/setup-check-types.js';
 import {
@@ -105,7 +106,7 @@ describe('box-token-broker check: one row per setup step against the simulator',
       misconfigure: (a) => a.misconfigure('not_ccg'),
       step: 'ccg',
       message: `${BOX_ERROR_DESCRIPTIONS.grantTypeUnauthorized}.`,
-      fix: /Configuration tab > Authentication Method/,
+      fix: /Server Authentication Method .*Allow developers to switch server app auth type.*Create Platform App > Platform App/,
     },
     {
       name: 'the client secret is wrong',
@@ -129,7 +130,7 @@ describe('box-token-broker check: one row per setup step against the simulator',
       step: 'authorized',
       code: 'unauthorized_client',
       message: BOX_ERROR_DESCRIPTIONS.appNotAuthorized,
-      fix: /Admin Console > Apps > Custom Apps Manager .*Authorize/,
+      fix: /Admin Console > Integrations > Platform Apps Manager > Server Authentication Apps .*Authorize\. .*Disable unpublished apps by default/,
     },
     {
       name: 'the enterprise ID is wrong (told apart by a user token)',
@@ -139,7 +140,7 @@ describe('box-token-broker check: one row per setup step against the simulator',
       step: 'enterprise_id',
       code: 'invalid_grant',
       message: BOX_ERROR_DESCRIPTIONS.invalidGrant,
-      fix: /^Use the enterprise ID from Admin Console > Account & Billing/,
+      fix: /Admin Console > Account & Billing > Account Information.*General Settings.*users\/me\?fields=enterprise/,
     },
     {
       name: 'the app lacks "Read all files and folders"',
@@ -217,6 +218,28 @@ describe('box-token-broker check: one row per setup step against the simulator',
     expect(verdict.note).toContain('--as-user');
     expect(step(result, 'credentials').status).toBe('skipped');
     expect(step(result, 'authorized').status).toBe('skipped');
+  });
+
+  it('labels a verdict drawn from other answers "inferred" (a user token proves the enterprise ID wrong)', async () => {
+    const env = appEnv(sim, { ...APP, enterpriseId: '9990009' });
+    const { result } = await checkJson(['--as-user', MANAGED_USER], env);
+    expect(step(result, 'enterprise_id')).toMatchObject({ status: 'fail', basis: 'inferred' });
+    expect(step(result, 'credentials')).toMatchObject({ status: 'pass', basis: 'documented' });
+  });
+
+  it('lists the client secret among the causes when Box answers a reset secret invalid_grant', async () => {
+    app.setWrongSecretAnswer('invalid_grant');
+    app.misconfigure('secret_reset');
+    const { result } = await checkJson();
+    expect(failed(result)).toEqual(['enterprise_id']);
+    expect(step(result, 'enterprise_id').fix).toMatch(/^One of:\n\(1\) the client secret/);
+    expect(step(result, 'credentials').status).toBe('skipped');
+  });
+
+  it('sends the broker User-Agent on every probe', async () => {
+    await checkJson(['--as-user', MANAGED_USER, ...ALL_SCOPES]);
+    expect(sim.requests.length).toBeGreaterThan(2);
+    expect(sim.requests.every((r) => r.userAgent === BOX_USER_AGENT)).toBe(true);
   });
 
   it('does not call a wrong enterprise ID proven when user tokens are off too', async () => {

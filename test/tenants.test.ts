@@ -15,10 +15,12 @@ const CREDENTIALS: BoxCredentials = {
 /** A registry whose tenants exist when `exists` says so; counts secret reads per tenant. */
 function registryOf(options: { maxTenants: number; exists?: (tenant: string) => boolean }) {
   const reads = new Map<string, number>();
+  const builds = new Map<string, number>();
   const dropped: string[] = [];
   const registry = new TenantRegistry({
     defaultSupply: undefined,
     newTenant: (tenant) => {
+      builds.set(tenant, (builds.get(tenant) ?? 0) + 1);
       const credentials: CredentialsSource = {
         get: async () => {
           reads.set(tenant, (reads.get(tenant) ?? 0) + 1);
@@ -41,7 +43,7 @@ function registryOf(options: { maxTenants: number; exists?: (tenant: string) => 
     secretTtlMs: 300_000,
     now: () => 0,
   });
-  return { registry, reads, dropped };
+  return { registry, reads, builds, dropped };
 }
 
 const run = (registry: TenantRegistry, tenant: string) => registry.supplyFor(tenant, noDeadline());
@@ -66,6 +68,27 @@ describe('Class: TenantRegistry', () => {
     expect(registry.missingCount).toBe(10);
     expect(registry.size).toBe(0);
     expect(dropped).toHaveLength(50);
+  });
+
+  it('admits a tenant only once its secret exists: concurrent probes of missing tenants evict no served tenant', async () => {
+    const { registry, reads } = registryOf({
+      maxTenants: 3,
+      exists: (tenant) => !tenant.startsWith('missing'),
+    });
+    for (const tenant of ['a', 'b', 'c']) await run(registry, tenant);
+    const probes = Array.from({ length: 100 }, (_, i) => run(registry, `missing${i}`));
+    for (const probe of probes) await expect(probe).rejects.toBeInstanceOf(TenantNotFoundError);
+    for (const tenant of ['a', 'b', 'c']) await run(registry, tenant);
+    expect(registry.size).toBe(3);
+    // Still held: none of the served tenants' secrets was read again.
+    expect(['a', 'b', 'c'].map((tenant) => reads.get(tenant))).toEqual([1, 1, 1]);
+  });
+
+  it('shares one tenant entry (one secret source) among concurrent first requests for a new tenant', async () => {
+    const { registry, builds } = registryOf({ maxTenants: 3 });
+    await Promise.all(Array.from({ length: 20 }, () => run(registry, 'acme')));
+    expect(builds.get('acme')).toBe(1);
+    expect(registry.size).toBe(1);
   });
 
   it('refuses a default-tenant request when there is no default tenant', async () => {

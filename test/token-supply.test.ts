@@ -2,8 +2,11 @@
  * One tenant's token supply over real units (selector, minter, negative cache, token cache,
  * back-off) with a fake clock, a fake Box port and a fake credentials source.
  */
+
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BoxTokenApi } from '../lambda/broker/token-minter.js';
+import { RevokeRefused } from '../lambda/broker/token-supply.js';
 import {
   BoxCredentialsRejectedError,
   BoxUnavailableError,
@@ -24,6 +27,8 @@ import {
   user,
   V1,
 } from './support/broker-fakes.js';
+
+const sha = (token: string) => createHash('sha256').update(token).digest('hex');
 
 describe('Unit: TokenSupply', () => {
   it('while serving from AWSPREVIOUS, re-checks cost one enterprise grant each and never re-mint cached tokens', async () => {
@@ -148,5 +153,77 @@ describe('Unit: TokenSupply', () => {
     await expect(supply.token(enterprise, scope(deadline))).rejects.toMatchObject({
       code: 'box_timeout',
     });
+  });
+
+  it('treats invalid_grant to the enterprise grant like invalid_client: re-read, then AWSPREVIOUS', async () => {
+    const { src, reads } = source(TYPO, V1);
+    const { box, calls, faults } = fakeBox(new Set(['secret-v1']));
+    const grantRefusal = () =>
+      Promise.reject(
+        new BoxCredentialsRejectedError('invalid_grant', 'Grant credentials are invalid', 'hint'),
+      );
+    faults.push(grantRefusal);
+    const supply = supplyOf(src, box, clock());
+    const s = scope();
+    const served = await supply.token(enterprise, s);
+    expect(served.value.versionId).toBe('v1');
+    expect(s.trace).toMatchObject({ credentialsReread: true, secretFallback: true });
+    expect(reads).toMatchObject({ force: 1, previous: 1 });
+    expect(calls).toEqual(['grant:enterprise:secret-v-typo', 'grant:enterprise:secret-v1']);
+  });
+
+  it('does not take invalid_grant on a user subject for a stale secret when the enterprise grant works', async () => {
+    const { src, reads } = source(V1, creds('v0'));
+    const { box, faults } = fakeBox(new Set(['secret-v1']));
+    faults.push(() =>
+      Promise.reject(
+        new BoxCredentialsRejectedError('invalid_grant', 'Grant credentials are invalid', 'hint'),
+      ),
+    );
+    const supply = supplyOf(src, box, clock());
+    await expect(supply.token(user('77'), scope())).rejects.toMatchObject({
+      boxError: 'invalid_grant',
+    });
+    expect(reads).toMatchObject({ force: 0, previous: 0 });
+  });
+
+  it('bounds dead-token refreshes: one forced grant per key per window, then 503 with Retry-After', async () => {
+    const c = clock();
+    const { src } = source(V1);
+    const { box, calls } = fakeBox(new Set(['secret-v1']));
+    const supply = supplyOf(src, box, c);
+    const t0 = (await supply.token(enterprise, scope())).value.accessToken;
+    const t1 = (await supply.token({ ...enterprise, deadTokenSha256: sha(t0) }, scope())).value;
+    expect(t1.accessToken).not.toBe(t0);
+    const s = scope();
+    const refused = await supply
+      .token({ ...enterprise, deadTokenSha256: sha(t1.accessToken) }, s)
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BoxUnavailableError);
+    expect((refused as BoxUnavailableError).retryAfterSeconds).toBe(10);
+    expect(s.trace.forcedRefreshRefused).toBe(true);
+    // The reported token still serves callers who did not report it.
+    expect((await supply.token(enterprise, scope())).value.accessToken).toBe(t1.accessToken);
+    c.t += 10_000;
+    const t2 = await supply.token({ ...enterprise, deadTokenSha256: sha(t1.accessToken) }, scope());
+    expect(t2.value.accessToken).not.toBe(t1.accessToken);
+    expect(calls.filter((call) => call.startsWith('grant'))).toHaveLength(3);
+  });
+
+  it('refuses to revoke a token it minted for a target the caller may not have, and budgets unknown tokens', async () => {
+    const { src } = source(V1);
+    const { box, calls } = fakeBox(new Set(['secret-v1']));
+    const supply = supplyOf(src, box, clock());
+    const minted = (await supply.token(enterprise, scope())).value.accessToken;
+    const denyAll = { callerKey: 'iam:a', mayHave: () => false };
+    await expect(supply.revoke(minted, scope(), denyAll)).rejects.toBeInstanceOf(RevokeRefused);
+    expect(calls).not.toContain('revoke');
+    await supply.revoke('junk-1', scope(), denyAll);
+    await expect(supply.revoke('junk-2', scope(), denyAll)).rejects.toBeInstanceOf(
+      BoxUnavailableError,
+    );
+    // Another caller has a budget of its own.
+    await supply.revoke('junk-3', scope(), { ...denyAll, callerKey: 'iam:b' });
+    expect(calls.filter((call) => call === 'revoke')).toHaveLength(2);
   });
 });

@@ -3,7 +3,7 @@
  * it (as oauth4webapi's processors do), and proving a downscoped token is no wider than asked.
  * Error answers are read in error-answers.ts. Nothing here copies an upstream body into a message.
  */
-import type { BoxResourceScope } from '../contract.js';
+import { type BoxResourceScope, DOWNSCOPED_TOKEN_TYPE } from '../contract.js';
 import { BoxBadResponseError, BoxDownscopeMismatchError } from '../errors.js';
 import type { BoxToken, DownscopeRequest } from './types.js';
 
@@ -31,6 +31,8 @@ function badBody(status: number, problem: string): BoxBadResponseError {
  * string, `expires_in` a finite positive number, and `restricted_to` an array of scope entries
  * when present.
  *
+ * `issued_token_type` is kept only when it is the access-token URN, and dropped otherwise.
+ *
  * `token_type` is optional: Box's OpenAPI `AccessToken` schema does not require it (and a Box doc
  * sample omits it). When present it must be `bearer` (any case): the broker hands every token out
  * as a bearer token (the contract's `token_type: "bearer"`), and a token of another type used as a
@@ -57,12 +59,12 @@ export function parseTokenResponse(status: number, text: string): BoxToken {
     throw badBody(status, 'a token_type other than bearer');
   }
   const restrictedTo = parseRestrictedTo(status, body.restricted_to);
-  const issuedTokenType = body.issued_token_type;
-  if (issuedTokenType !== undefined && typeof issuedTokenType !== 'string') {
-    throw badBody(status, 'an issued_token_type that is not a string');
-  }
   const token: BoxToken = { accessToken, expiresInSeconds: expiresIn, restrictedTo };
-  if (issuedTokenType !== undefined) token.issuedTokenType = issuedTokenType;
+  // Forwarded only as the one value the contract promises: Box's OpenAPI enum has only the URN,
+  // but a Box doc sample shows `"bearer"` on a plain CCG token (docs/box.md). Anything else is
+  // not a reason to refuse a good token, and not something to hand callers either.
+  if (body.issued_token_type === DOWNSCOPED_TOKEN_TYPE)
+    token.issuedTokenType = DOWNSCOPED_TOKEN_TYPE;
   return token;
 }
 
@@ -113,7 +115,7 @@ function sameItem(
  * than asked; a list naming fewer of the requested scopes is narrower and accepted.
  *
  * What counts as proven narrow (Box documents `restricted_to` only by a sample for item scopes on
- * a folder, BOX-OAUTH.md §4; plain CCG tokens come back with `[]`):
+ * a folder, docs/box.md "Downscoping scopes"; plain CCG tokens come back with `[]`):
  * - every entry's `scope` must be one that was requested, whatever the request;
  * - with a `resource`: the list must not be empty, and every entry must name exactly that item
  *   (type and ID). An entry without `object` could mean "any item", so it is not proof;

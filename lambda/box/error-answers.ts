@@ -6,10 +6,10 @@
 import {
   BoxBadResponseError,
   BoxCredentialsRejectedError,
+  BoxScopeRefusedError,
   BoxSubjectTokenRejectedError,
   type BrokerError,
   InvalidRequestError,
-  InvalidScopeError,
 } from '../errors.js';
 import { parseJsonObject } from './answers.js';
 import type { BoxAnswer } from './send.js';
@@ -63,26 +63,30 @@ export function cleanDescription(raw: string, secrets: readonly string[] = []): 
     : text;
 }
 
-/** Why each credentials error happens and what the admin should check. */
+/**
+ * Why each credentials error happens and what the admin should check (docs/box.md "Token endpoint
+ * errors"). Box documents a wrong or mismatched client secret as `invalid_grant` in its CCG guide
+ * and as `invalid_client` elsewhere, so both hints name the secret.
+ */
 const CREDENTIAL_HINTS: Readonly<Record<string, string>> = {
   invalid_client:
     'Check clientId and clientSecret in the credentials secret; the client secret may have been reset in the Box Developer Console.',
   invalid_grant:
-    "Check the enterprise ID or subject ID, that the app is authorised in the Box Admin Console and was re-authorised after any change to its scopes or access level, and, for user subjects, that 'Generate user access tokens' is enabled (managed users also need App + Enterprise Access).",
+    "Check the client secret (Box answers a wrong or reset secret with invalid_grant too), the enterprise ID or subject ID, that the app is authorised in the Box Admin Console (Integrations > Platform Apps Manager > Server Authentication Apps) and was re-authorised after any change to its scopes or access level, and, for user subjects, that 'Generate user access tokens' is enabled (managed users also need App + Enterprise Access).",
   unauthorized_client:
-    'The Box app must use Server Authentication (Client Credentials Grant) and be authorised by a Box admin in the Admin Console.',
+    "The Box app must use Server Authentication (Client Credentials Grant) and be authorised by a Box admin in the Admin Console (Integrations > Platform Apps Manager > Server Authentication Apps); with 'Disable unpublished apps by default' on, the admin must also enable it.",
 };
 
 /**
  * Box's answer when the app's authentication method is not Client Credentials Grant (e.g. a JWT
  * or OAuth 2.0 app). Box lists it under `invalid_request` (developer.box.com PR #902); community
- * reports show it under `unauthorized_client` too (BOX-OAUTH.md §3). Compared without case and
+ * reports show it under `unauthorized_client` too (docs/box.md "Token endpoint errors"). Compared without case and
  * trailing period, since both spellings are seen.
  */
 const GRANT_TYPE_UNAUTHORIZED = 'the grant type is unauthorized for this client_id';
 
 const GRANT_TYPE_HINT =
-  "The Box app is not a Client Credentials Grant app, or its authentication method does not match: in the Box Developer Console open the app's Configuration > Authentication Method, choose Server Authentication (Client Credentials Grant), save, and have a Box admin re-authorise the app in the Admin Console.";
+  "The Box app does not use Server Authentication (Client Credentials Grant). A JWT app can be switched in the Box Developer Console (the app's Configuration tab > Server Authentication Method; it needs multi-factor authentication, and the enterprise setting 'Allow developers to switch server app auth type for existing apps', which enterprises have off by default); no re-authorisation is needed after the switch. Any other app cannot be switched: create one with Create Platform App > Platform App > Server Authentication (Client Credentials Grant), have it authorised, and store its client ID and secret.";
 
 function saysGrantTypeUnauthorized(description: string): boolean {
   return description.trim().replace(/\.$/, '').toLowerCase() === GRANT_TYPE_UNAUTHORIZED;
@@ -91,7 +95,7 @@ function saysGrantTypeUnauthorized(description: string): boolean {
 /**
  * Whether a token-exchange refusal says the parent (subject) token itself is dead: an
  * `invalid_grant` (the exchange's grant is that token), an `invalid_token` code, or a 401 whose
- * `WWW-Authenticate` names `invalid_token` (Box's answer to a dead bearer, BOX-OAUTH.md §3). A
+ * `WWW-Authenticate` names `invalid_token` (Box's answer to a dead bearer, docs/box.md "Re-authorising an app"). A
  * bare 401 is not: Box documents it for scopes the parent does not hold.
  */
 function saysSubjectTokenDead(answer: BoxAnswer, error: string | undefined): boolean {
@@ -135,10 +139,8 @@ export function errorForAnswer(failed: FailedAnswer): BrokerError {
   }
   if (status === 401 && operation === 'exchange') {
     // Box documents only the status: scopes not all held by the subject token "error with 401".
-    const scopes = (failed.scopes ?? []).join(' ');
-    return new InvalidScopeError(
-      `The Box app does not hold the requested scope(s) "${scopes}", so Box refused to downscope to them. Enable them in the app's configuration and have an admin re-authorise the app.`,
-    );
+    // The subject token may also predate the re-authorisation that granted them (docs/box.md).
+    return scopeRefused(failed.scopes, `HTTP 401${said === '' ? '' : `, ${said}`}`);
   }
   if (status !== 400 || body === undefined) {
     const code = body === undefined ? '' : ` (${body.error})`;
@@ -159,14 +161,24 @@ export function errorForAnswer(failed: FailedAnswer): BrokerError {
         ? `the resource ${cleanDescription(failed.resource)}`
         : 'the shared link'; // a shared link is a capability: never echoed
     return new InvalidRequestError(
-      `Box refused ${what} as the target of the downscoped token: ${said}. Use https://api.box.com/2.0/files/{id} or https://api.box.com/2.0/folders/{id} of an item the app can see.`,
+      `Box refused ${what} as the target of the downscoped token: ${said}. Use https://api.box.com/2.0/files/{id} or https://api.box.com/2.0/folders/{id} of an item that the token's own subject (the service account, or the user named by box_subject_id) can access: As-User does not carry into a token exchange, so collaborate the service account on the item or ask for a user-subject token.`,
     );
   }
   if (operation === 'exchange' && error === 'invalid_scope') {
-    const scopes = (failed.scopes ?? []).join(' ');
-    return new InvalidScopeError(`Box refused the requested scope(s) "${scopes}": ${said}.`);
+    return scopeRefused(failed.scopes, said);
   }
   return new BoxBadResponseError(`Box refused the broker's ${operation} request: ${said}.`);
+}
+
+/**
+ * Box refused to downscope to scopes the broker knows. Two causes fit (docs/box.md): the app does
+ * not hold them, or the token being downscoped was minted before an admin re-authorised the app
+ * with them. The broker retries once with a fresh parent; if Box refuses again, this is the answer.
+ */
+function scopeRefused(scopes: readonly string[] | undefined, why: string): BoxScopeRefusedError {
+  return new BoxScopeRefusedError(
+    `Box refused to downscope to "${(scopes ?? []).join(' ')}" (${why}): the Box app does not hold these scopes, or holds them only since a re-authorisation newer than the token. Enable them in the app's Configuration tab > Application Scopes, and have a Box admin re-authorise the app (Admin Console > Integrations > Platform Apps Manager > the app > Reauthorize App).`,
+  );
 }
 
 /**

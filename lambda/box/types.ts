@@ -3,7 +3,7 @@
  * port (`BoxTokenApi` in lambda/broker/token-minter.ts) speaks these types; the client in this
  * folder implements it.
  */
-import type { BoxResourceScope, BoxSubjectType } from '../contract.js';
+import type { BoxResourceScope, BoxSubjectType, DOWNSCOPED_TOKEN_TYPE } from '../contract.js';
 
 /** The app's client credentials (from the secret). */
 export interface BoxClientCredentials {
@@ -23,8 +23,11 @@ export interface BoxToken {
   /** Box's `expires_in`, as returned (seconds from issue; do not assume 3600). */
   expiresInSeconds: number;
   restrictedTo: BoxResourceScope[];
-  /** Present for downscoped tokens. */
-  issuedTokenType?: string;
+  /**
+   * Box's `issued_token_type`, only when it is the access-token URN (Box's OpenAPI enum; its
+   * downscope sample). Anything else (a doc sample shows `"bearer"` on a plain token) is dropped.
+   */
+  issuedTokenType?: typeof DOWNSCOPED_TOKEN_TYPE;
   /**
    * HTTP attempts the answer took (1 = no retry), so the broker can put Box's retries on the
    * request's trace. Absent from fakes that do not count.

@@ -56,6 +56,12 @@ export class BoundedMap<K, V> {
     return this.entries.delete(key);
   }
 
+  /** The first value the predicate selects, leaving the eviction order alone. */
+  find(predicate: (value: V, key: K) => boolean): V | undefined {
+    for (const [key, value] of this.entries) if (predicate(value, key)) return value;
+    return undefined;
+  }
+
   /** Drops every entry the predicate selects; returns how many went. */
   deleteWhere(predicate: (value: V, key: K) => boolean): number {
     let dropped = 0;

@@ -17,19 +17,27 @@
  * - negative-cache.ts     Box refusals remembered briefly
  * - token-cache.ts        the shared token cache (LRU, single-flight loads, refresh-ahead)
  * - refresh-backoff.ts    the shared back-off windows after a failed refresh
+ * - forced-refresh.ts     the shared windows bounding Box work a caller can force
  * - bounded-map.ts        the one "oldest goes first" map every bounded memory above uses
  * - shared-flight.ts      one upstream call shared by concurrent requests, inside deadlines
  */
 import type { HealthResponse, RevokeResponse, TokenResponse } from '../contract.js';
 import { AccessDeniedError, InvalidRequestError } from '../errors.js';
-import { admitsCaller, type CompiledPolicy, checkAccess } from '../policy/access-policy.js';
+import {
+  admitsCaller,
+  type CallerIdentity,
+  type CompiledPolicy,
+  checkAccess,
+} from '../policy/access-policy.js';
+import { parseCallerArn } from '../policy/caller-match.js';
 import { DEFAULT_TENANT_ID, type TenantRegistry } from './tenants.js';
-import type { TokenSupply } from './token-supply.js';
+import { type RevokeAccess, RevokeRefused, type TokenSupply } from './token-supply.js';
 import {
   type ParsedTokenRequest,
   type RequestScope,
   remainingSeconds,
   type ServedToken,
+  type Target,
   type TokenAsk,
 } from './types.js';
 
@@ -82,7 +90,9 @@ export class Broker {
 
   /**
    * Revokes a token at Box (with the tenant's Box app) and forgets it; only for callers some rule
-   * admits for that tenant.
+   * admits for that tenant and, for a token this broker minted, only for a caller the policy would
+   * have given it (its subject, scopes and item). A token it does not know goes to Box within a
+   * per-caller budget (TokenSupply.revoke).
    */
   async revokeToken(
     token: string,
@@ -92,9 +102,20 @@ export class Broker {
     const tenant = this.tenantFor(requestedTenant, scope);
     this.requireAdmitted(scope, tenant);
     const supply = await this.tenants.supplyFor(tenant, scope.deadline);
+    const access: RevokeAccess = {
+      callerKey: callerKeyOf(scope.caller),
+      mayHave: (target) => this.mayHave(scope.caller, tenant, target),
+    };
     try {
-      await supply.revoke(token, scope);
+      await supply.revoke(token, scope, access);
     } catch (error) {
+      if (error instanceof RevokeRefused) {
+        const reason =
+          'the token was issued for a subject, scopes or item no rule allows this caller';
+        scope.trace.decision = 'deny';
+        scope.trace.reason = reason;
+        throw new AccessDeniedError(`Access denied: ${reason}.`);
+      }
       this.tenants.failed(tenant, supply, error);
       throw error;
     }
@@ -178,6 +199,26 @@ export class Broker {
     return decision.scopes;
   }
 
+  /** Whether the policy would give `caller` a token for exactly `target` in `tenant`. */
+  private mayHave(caller: CallerIdentity, tenant: string, target: Target): boolean {
+    const decision = checkAccess(this.policy, caller, {
+      tenant,
+      subjectType: target.subject.type,
+      subjectId: target.subject.id,
+      scopes: target.scopes,
+      ...(target.resource === undefined
+        ? {}
+        : { resource: { type: target.resource.type, id: target.resource.id } }),
+      ...(target.sharedLink === undefined ? {} : { sharedLink: target.sharedLink }),
+    });
+    // A rule with a scope ceiling downscopes an unscoped ask: its callers never get the full token.
+    return (
+      decision.allowed &&
+      decision.scopes.length === target.scopes.length &&
+      decision.scopes.every((granted, i) => granted === target.scopes[i])
+    );
+  }
+
   /**
    * A caller no rule admits (for this tenant) learns nothing and costs nothing: no secret read,
    * no Box call, and the answer is the same whether the tenant exists or not.
@@ -253,4 +294,14 @@ function tokenResponse({ value: token, target }: ServedToken, nowMs: number): To
     >;
   }
   return response;
+}
+
+/**
+ * Who asks, as one key for budgets: an assumed role's sessions count as the role (a caller cannot
+ * get a fresh budget by naming a new session), other principals as their ARN.
+ */
+function callerKeyOf(caller: CallerIdentity): string {
+  if (caller.kind !== 'iam' || caller.arn === undefined) return caller.kind;
+  const principal = parseCallerArn(caller.arn);
+  return `iam:${principal.type === 'unrecognised' ? caller.arn : principal.arn}`;
 }

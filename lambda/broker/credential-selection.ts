@@ -5,7 +5,8 @@
  * States: serving with the current version (`AWSCURRENT`), or falling back to the previous one
  * (`AWSPREVIOUS`) because Box rejects the current. Only proof moves it: a client-credentials
  * grant that Box accepts proves a version good ({@link accepted}); an enterprise grant that Box
- * answers `invalid_client` proves it wrong ({@link rejected}). A caller's inputs (a user subject,
+ * answers `invalid_client` or `invalid_grant` proves it wrong ({@link rejected}; Box documents
+ * both for a wrong or reset secret: docs/box.md). A caller's inputs (a user subject,
  * an exchange) prove nothing about the secret, so they never move it.
  */
 import type { Deadline } from '../deadline.js';
@@ -81,7 +82,7 @@ export class CredentialSelector {
   }
 
   /**
-   * Box answered `invalid_client` to an enterprise grant with `credentials`. The secret may have
+   * Box answered `invalid_client` or `invalid_grant` to an enterprise grant with `credentials`. The secret may have
    * just been rotated: read it again (rate-limited by the source) and try that if it changed;
    * otherwise fall back to `AWSPREVIOUS`, the last known good. Undefined: nothing left to try.
    */

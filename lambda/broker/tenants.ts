@@ -58,6 +58,13 @@ export class TenantRegistry {
   private readonly tenants: BoundedMap<string, TenantEntry>;
   /** Tenants without a secret, until when they are answered from memory. */
   private readonly missing: BoundedMap<string, number>;
+  /**
+   * Tenants being confirmed (their first secret read in flight): kept apart from
+   * {@link tenants}, so a request for a tenant that turns out not to exist never evicts a served
+   * one, and shared, so concurrent first requests for one tenant share one secret source (and
+   * read). In flight only: bounded by the requests in flight, and by maxTenants.
+   */
+  private readonly confirming = new Map<string, TenantEntry>();
   private readonly now: () => number;
 
   constructor(private readonly options: TenantRegistryOptions) {
@@ -119,13 +126,16 @@ export class TenantRegistry {
       if (this.now() < missingUntil) throw new TenantNotFoundError(tenant);
       this.missing.delete(tenant);
     }
-    const entry = this.held(tenant) ?? this.add(tenant);
+    const held = this.held(tenant);
+    const entry = held ?? this.unconfirmed(tenant);
     if (this.now() - entry.checkedAtMs < this.options.secretTtlMs) return entry;
     try {
       // Within the TTL the source answers from memory; past it, one shared read per tenant.
       await entry.credentials.get(deadline);
     } catch (error) {
+      if (held === undefined) this.settle(tenant, entry);
       if (error instanceof TenantNotFoundError) {
+        // Tokens of an earlier life of the tenant (evicted, then deleted) go too.
         this.gone(tenant, entry.supply);
         throw error;
       }
@@ -134,6 +144,11 @@ export class TenantRegistry {
       if (entry.checkedAtMs === Number.NEGATIVE_INFINITY) throw error;
     }
     entry.checkedAtMs = this.now();
+    if (held === undefined) {
+      // Only now, its secret confirmed, does a new tenant take a place in the bounded cache.
+      this.settle(tenant, entry);
+      if (this.tenants.get(tenant) === undefined) this.tenants.set(tenant, entry);
+    }
     return entry;
   }
 
@@ -142,15 +157,23 @@ export class TenantRegistry {
     return this.tenants.touch(tenant);
   }
 
-  private add(tenant: string): TenantEntry {
+  /** A tenant not held: the entry being confirmed for it, or a new one (no I/O). */
+  private unconfirmed(tenant: string): TenantEntry {
+    const pending = this.confirming.get(tenant);
+    if (pending !== undefined) return pending;
     const newTenant = this.options.newTenant;
     if (newTenant === undefined) {
       this.rememberMissing(tenant);
       throw new TenantNotFoundError(tenant);
     }
     const entry: TenantEntry = { ...newTenant(tenant), checkedAtMs: Number.NEGATIVE_INFINITY };
-    this.tenants.set(tenant, entry);
+    if (this.confirming.size < this.options.maxTenants) this.confirming.set(tenant, entry);
     return entry;
+  }
+
+  /** The confirmation of `entry` is over, whatever its outcome. */
+  private settle(tenant: string, entry: TenantEntry): void {
+    if (this.confirming.get(tenant) === entry) this.confirming.delete(tenant);
   }
 
   /** The tenant's secret is gone: drop its state and tokens, remember it briefly. */

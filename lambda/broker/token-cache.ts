@@ -132,6 +132,11 @@ export class TokenCache<T extends Expiring> {
     return this.entries.deleteWhere(predicate);
   }
 
+  /** The first cached value the predicate selects (expired ones included). Never does I/O. */
+  find(predicate: (value: T, key: string) => boolean): T | undefined {
+    return this.entries.find(predicate);
+  }
+
   /** Drops everything, in-flight loads included (their callers still get their result). */
   clear(): void {
     this.entries.clear();

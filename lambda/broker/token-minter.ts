@@ -7,6 +7,7 @@ import type { BoxClientCredentials, BoxSubject, BoxToken, DownscopeRequest } fro
 import type { Deadline } from '../deadline.js';
 import {
   BoxCredentialsRejectedError,
+  BoxDownscopeMismatchError,
   BoxTimeoutError,
   BoxUnavailableError,
   BrokerError,
@@ -42,9 +43,16 @@ export interface BoxTokenApi {
 export const isOutage = (error: unknown): boolean =>
   error instanceof BoxUnavailableError || error instanceof BoxTimeoutError;
 
-/** Box says the client ID / secret are wrong (or, for a caller's subject, claims so). */
-export const isInvalidClient = (error: unknown): error is BoxCredentialsRejectedError =>
-  error instanceof BoxCredentialsRejectedError && error.boxError === 'invalid_client';
+/**
+ * Box's answers to a wrong or reset client secret: `invalid_client`, or `invalid_grant` "Grant
+ * credentials are invalid" (Box's CCG guide documents the latter; docs/box.md "A wrong or reset
+ * client secret"). Only the enterprise grant's answer proves anything about the secret.
+ */
+const STALE_SECRET_ANSWERS: ReadonlySet<string> = new Set(['invalid_client', 'invalid_grant']);
+
+/** Box says the client ID / secret may be wrong (or, for a caller's subject, claims so). */
+export const saysSecretWrong = (error: unknown): error is BoxCredentialsRejectedError =>
+  error instanceof BoxCredentialsRejectedError && STALE_SECRET_ANSWERS.has(error.boxError);
 
 export class TokenMinter {
   private readonly now: () => number;
@@ -126,18 +134,24 @@ export class TokenMinter {
     try {
       return await untilDeadline(call(scope.deadline), scope.deadline, 'Box');
     } catch (error) {
-      trace.boxError =
-        error instanceof BoxCredentialsRejectedError
-          ? error.boxError
-          : error instanceof BrokerError
-            ? error.code
-            : 'unknown';
+      trace.boxError = boxErrorLabel(error);
       trace.boxErrorCallerChosen = callerChosen && !isOutage(error);
       throw error;
     } finally {
       trace.boxLatencyMs += this.now() - startedAt;
     }
   }
+}
+
+/**
+ * The `box_error` a failed call is counted under: Box's own code for a credentials refusal, a
+ * label of its own for a downscoped token wider than asked (so such answers, which rest on an
+ * assumption about Box, show apart on the dashboard: docs/box.md), else the broker's code.
+ */
+function boxErrorLabel(error: unknown): string {
+  if (error instanceof BoxCredentialsRejectedError) return error.boxError;
+  if (error instanceof BoxDownscopeMismatchError) return 'downscope_wider';
+  return error instanceof BrokerError ? error.code : 'unknown';
 }
 
 function issued(token: BoxToken, startedAtMs: number, versionId: string): IssuedToken {

@@ -13,6 +13,7 @@
 import {
   BoxBadResponseError,
   type BoxCredentialsRejectedError,
+  BoxScopeRefusedError,
   BoxSubjectTokenRejectedError,
   BoxUnavailableError,
   InvalidRequestError,
@@ -20,10 +21,11 @@ import {
 import type { RequestTrace } from '../trace/request-trace.js';
 import type { CredentialSelector } from './credential-selection.js';
 import type { BoxCredentials } from './credentials.js';
+import type { ForcedRefreshWindow } from './forced-refresh.js';
 import type { RefreshBackoff } from './refresh-backoff.js';
 import { untilDeadline } from './shared-flight.js';
 import type { TokenCache } from './token-cache.js';
-import { isInvalidClient, isOutage, type TokenMinter } from './token-minter.js';
+import { isOutage, saysSecretWrong, type TokenMinter } from './token-minter.js';
 import {
   fullTokenHash,
   hashToken,
@@ -50,10 +52,17 @@ export interface TokenSupplyOptions {
   /** The refresh back-off windows (shared by every tenant). */
   backoff: RefreshBackoff;
   /**
-   * After Box answers `invalid_client` to a caller's subject, how long the enterprise grant's
-   * verdict on the same secret version is reused before it is asked again.
+   * After Box answers `invalid_client` or `invalid_grant` to a caller's subject, how long the
+   * enterprise grant's verdict on the same secret version is reused before it is asked again.
    */
   verifyIntervalMs: number;
+  /**
+   * Caller-forced Box work (dead token, `min_ttl`, a fresh parent): one Box call per token key
+   * per window, contract v1.2 (shared by every tenant: keys start with the tenant).
+   */
+  forced: ForcedRefreshWindow;
+  /** Revokes of tokens this supply does not know: one Box call per caller per window (shared). */
+  unknownRevokes: ForcedRefreshWindow;
   now?: () => number;
 }
 
@@ -62,6 +71,21 @@ class CredentialsProvenWrong extends Error {
   constructor(readonly rejection: BoxCredentialsRejectedError) {
     super('Box rejects this secret version');
   }
+}
+
+/** `/revoke` of a token this broker minted for a target the caller could not have. */
+export class RevokeRefused extends Error {
+  constructor() {
+    super('the caller may not have this token');
+  }
+}
+
+/** Who revokes, as `/revoke`'s ownership rules need it. */
+export interface RevokeAccess {
+  /** The caller as one key (an assumed role's sessions are one caller): the budget's key. */
+  callerKey: string;
+  /** Whether the access policy would give the caller a token for exactly `target`. */
+  mayHave: (target: Target) => boolean;
 }
 
 /** One token of the cache-through path and whether the cache answered it. */
@@ -109,13 +133,33 @@ export class TokenSupply {
     return { ...minted, value: this.served(minted.value, scope.trace) };
   }
 
-  /** Revokes `token` at Box and forgets this tenant's copies of it. */
-  async revoke(token: string, scope: RequestScope): Promise<void> {
-    const { selector, minter, cache } = this.options;
+  /**
+   * Revokes `token` at Box and forgets this tenant's copies of it. A token this supply minted is
+   * revoked only when the caller could have been given it ({@link RevokeRefused} otherwise). A
+   * token it does not know (junk, expired, another execution environment's) cannot be attributed,
+   * Box answering 200 for any token (docs/box.md "Revoke"), so it is forwarded at most once per
+   * window per caller; inside the window, 503 with `Retry-After`.
+   */
+  async revoke(token: string, scope: RequestScope, access: RevokeAccess): Promise<void> {
+    const { selector, minter, cache, unknownRevokes } = this.options;
+    scope.trace.tokenHash = hashToken(token);
+    const known = cache.find((issued, key) => this.owns(key) && issued.accessToken === token);
+    if (known !== undefined) {
+      if (known.target === undefined || !access.mayHave(known.target)) throw new RevokeRefused();
+    } else {
+      const key = `${this.keyPrefix}revoke|${access.callerKey}`;
+      if (!unknownRevokes.tryOpen(key)) {
+        scope.trace.forcedRefreshRefused = true;
+        const seconds = unknownRevokes.retryAfterSeconds(key);
+        throw new BoxUnavailableError(
+          `This caller revoked another token this broker did not mint moments ago; such revokes reach Box once per window. Retry in ${seconds} s.`,
+          { retryAfterSeconds: seconds },
+        );
+      }
+    }
     const credentials = selector.known() ?? (await selector.select(scope.deadline, scope.trace));
     await minter.revoke(credentials, token, scope);
     cache.deleteWhere((issued, key) => this.owns(key) && issued.accessToken === token);
-    scope.trace.tokenHash = hashToken(token);
   }
 
   /**
@@ -185,11 +229,52 @@ export class TokenSupply {
     requested: boolean,
   ): Promise<CacheOutcome> {
     const key = this.key(target, credentials.versionId);
-    if (requested && ask.deadTokenSha256 !== undefined) {
-      this.dropIfDead(key, ask.deadTokenSha256, scope.trace);
-    }
     const minTtlSeconds = requested ? ask.minTtlSeconds : 0;
-    return this.serve(key, minTtlSeconds, target, credentials, scope, requested);
+    const deadTokenSha256 = requested ? ask.deadTokenSha256 : undefined;
+    // A caller-driven request: whatever Box call it makes counts against its key's window.
+    const forcing = requested && (minTtlSeconds > 0 || deadTokenSha256 !== undefined);
+    if (forcing) this.gateForced(key, minTtlSeconds, deadTokenSha256, scope);
+    return this.serve(key, minTtlSeconds, target, credentials, scope, requested, forcing);
+  }
+
+  /**
+   * Work a caller can force is bounded (contract v1.2). A cached token that serves everyone else
+   * but not this request (reported dead, or too short for `min_ttl`) would make the broker mint:
+   * at most once per key per window. Inside the window an impossible `min_ttl` is answered from
+   * the lifetime Box last granted (400) and anything else is told to retry (503). The dead token
+   * is never served, and stays cached for callers who did not report it, so a loop cannot turn
+   * every other request into a miss either.
+   */
+  private gateForced(
+    key: string,
+    minTtlSeconds: number,
+    deadTokenSha256: string | undefined,
+    scope: RequestScope,
+  ): void {
+    const { cache, forced } = this.options;
+    const valid = cache.stillValid(key, 0);
+    if (valid === undefined) return; // a miss anyway: the usual single-flight mint
+    const dead =
+      deadTokenSha256 !== undefined && fullTokenHash(valid.accessToken) === deadTokenSha256;
+    if (cache.get(key, 0) === undefined) {
+      // Inside the refresh margin: a refresh is due anyway. The dead token must not stand in.
+      if (dead) this.dropDead(key, scope.trace);
+      return;
+    }
+    const tooShort = !dead && cache.get(key, minTtlSeconds) === undefined;
+    if (!dead && !tooShort) return;
+    if (forced.remainingMs(key) > 0) {
+      if (tooShort && minTtlSeconds > valid.grantedSeconds) {
+        throw impossibleMinTtl(valid.grantedSeconds, minTtlSeconds);
+      }
+      scope.trace.forcedRefreshRefused = true;
+      const seconds = forced.retryAfterSeconds(key);
+      throw new BoxUnavailableError(
+        `A new token for this request was minted moments ago; a caller can force one per window. Retry in ${seconds} s.`,
+        { retryAfterSeconds: seconds },
+      );
+    }
+    if (dead) this.dropDead(key, scope.trace);
   }
 
   /**
@@ -204,6 +289,7 @@ export class TokenSupply {
     credentials: BoxCredentials,
     scope: RequestScope,
     requested: boolean,
+    forcing = false,
   ): Promise<CacheOutcome> {
     const { cache, backoff } = this.options;
     const hit = cache.get(key, minTtlSeconds);
@@ -215,9 +301,15 @@ export class TokenSupply {
     }
 
     const result = await untilDeadline(
-      cache.getOrLoad(key, minTtlSeconds, () => this.mintOnce(key, target, credentials, scope), {
-        serveStaleOn: isOutage,
-      }),
+      cache.getOrLoad(
+        key,
+        minTtlSeconds,
+        () => {
+          if (forcing) this.options.forced.opened(key);
+          return this.mintOnce(key, target, credentials, scope);
+        },
+        { serveStaleOn: isOutage },
+      ),
       scope.deadline,
       'Box',
     );
@@ -226,9 +318,7 @@ export class TokenSupply {
     if (remainingSeconds(result.value, this.now()) < minTtlSeconds) {
       // Only a fresh token gets here (a cached one too short was replaced first): retrying
       // cannot help, the caller asks for more than Box grants.
-      throw new InvalidRequestError(
-        `Box grants tokens of ${result.value.grantedSeconds} s; min_ttl ${minTtlSeconds} cannot be met.`,
-      );
+      throw impossibleMinTtl(result.value.grantedSeconds, minTtlSeconds);
     }
     return { value: result.value, cacheHit: result.stale };
   }
@@ -269,7 +359,8 @@ export class TokenSupply {
           ? await this.grant(target, credentials, scope)
           : await this.downscope(target, credentials, scope);
       this.options.backoff.succeeded(key);
-      return value;
+      // Cached with what it was minted for: a revoke is checked against it.
+      return { ...value, target };
     } catch (error) {
       if (isOutage(error)) this.options.backoff.failed(key);
       throw error;
@@ -282,16 +373,25 @@ export class TokenSupply {
     credentials: BoxCredentials,
     scope: RequestScope,
   ): Promise<IssuedToken> {
-    const { minter, cache } = this.options;
+    const { minter, cache, forced } = this.options;
     const parentTarget: Target = { subject: target.subject, scopes: [] };
     const parentAsk: TokenAsk = { subject: target.subject, scopes: [], minTtlSeconds: 0 };
+    const parentKey = this.key(parentTarget, credentials.versionId);
     const parent = await this.cached(parentTarget, credentials, parentAsk, scope, false);
     try {
       return await minter.exchange(parent.value, target, scope);
     } catch (error) {
-      if (!(error instanceof BoxSubjectTokenRejectedError)) throw error;
-      // Box no longer honours the cached parent (revoked or expired early): drop it, retry once.
-      cache.delete(this.key(parentTarget, credentials.versionId));
+      if (error instanceof BoxScopeRefusedError) {
+        // The parent may predate the admin's re-authorisation that granted these scopes (Box:
+        // "request a new token"; docs/box.md). A fresh one at most once per parent per window:
+        // a caller asking again and again for a scope the app lacks costs no grant per request.
+        if (!forced.tryOpen(parentKey)) throw error;
+      } else if (!(error instanceof BoxSubjectTokenRejectedError)) {
+        throw error;
+      }
+      // Box no longer honours the cached parent (revoked, expired early, or older than the
+      // scopes): drop it, retry once with a fresh one.
+      cache.delete(parentKey);
       const fresh = await this.cached(parentTarget, credentials, parentAsk, scope, false);
       return minter.exchange(fresh.value, target, scope);
     }
@@ -299,7 +399,8 @@ export class TokenSupply {
 
   /**
    * A client-credentials grant for `target`. Box accepting it proves the secret version good.
-   * `invalid_client` proves it wrong only for the enterprise subject: for a caller's user subject
+   * `invalid_client` or `invalid_grant` (Box documents both for a wrong or reset secret:
+   * docs/box.md) proves it wrong only for the enterprise subject: for a caller's user subject
    * the enterprise grant is asked (its verdict reused a while, so callers cannot make the broker
    * re-validate the secret on every request) and its answer decides.
    */
@@ -314,7 +415,7 @@ export class TokenSupply {
       return token;
     } catch (error) {
       if (
-        isInvalidClient(error) &&
+        saysSecretWrong(error) &&
         (target.subject.type === 'enterprise' || (await this.enterpriseRejects(credentials, scope)))
       ) {
         throw new CredentialsProvenWrong(error);
@@ -328,7 +429,8 @@ export class TokenSupply {
     const subject = { type: 'enterprise' as const, id: credentials.enterpriseId };
     const token = await this.options.minter.grant(subject, credentials, scope);
     this.accepted(credentials);
-    this.options.cache.set(this.key({ subject, scopes: [] }, credentials.versionId), token);
+    const target: Target = { subject, scopes: [] };
+    this.options.cache.set(this.key(target, credentials.versionId), { ...token, target });
   }
 
   /** Whether the enterprise grant, too, calls `credentials` invalid (the verdict is reused a while). */
@@ -344,7 +446,7 @@ export class TokenSupply {
     try {
       await this.proveEnterprise(credentials, scope);
     } catch (error) {
-      rejects = isInvalidClient(error);
+      rejects = saysSecretWrong(error);
     }
     this.verdict = {
       versionId: credentials.versionId,
@@ -385,12 +487,9 @@ export class TokenSupply {
    * Dead tokens: a caller that found its token refused by Box sends the token's full SHA-256;
    * the cached copy goes (and {@link token} refuses a Box answer that hands it back).
    */
-  private dropIfDead(key: string, deadTokenSha256: string, trace: RequestTrace): void {
-    const cached = this.options.cache.stillValid(key, 0);
-    if (cached !== undefined && fullTokenHash(cached.accessToken) === deadTokenSha256) {
-      this.options.cache.delete(key);
-      trace.deadTokenDropped = true;
-    }
+  private dropDead(key: string, trace: RequestTrace): void {
+    this.options.cache.delete(key);
+    trace.deadTokenDropped = true;
   }
 
   private served(value: IssuedToken, trace: RequestTrace): IssuedToken {
@@ -422,4 +521,11 @@ export function cacheKey(target: Target, versionId: string): string {
       ? `${target.resource.type}:${target.resource.id}`
       : (target.sharedLink ?? '');
   return `${target.subject.type}|${target.subject.id}|${target.scopes.join(' ')}|${item}|${versionId}`;
+}
+
+/** The 400 of a `min_ttl` above the lifetime Box grants (retrying cannot help). */
+function impossibleMinTtl(grantedSeconds: number, minTtlSeconds: number): InvalidRequestError {
+  return new InvalidRequestError(
+    `Box grants tokens of ${grantedSeconds} s; min_ttl ${minTtlSeconds} cannot be met.`,
+  );
 }

@@ -87,6 +87,8 @@ export interface IssuedToken {
   versionId: string;
   /** First 16 hex digits of the token's SHA-256: lets logs correlate without the token. */
   tokenHash: string;
+  /** What it was minted for (set when cached): `/revoke` checks the caller against it. */
+  target?: Target;
 }
 
 /** A token and the target it was served for. */

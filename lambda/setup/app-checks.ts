@@ -139,7 +139,7 @@ async function decideGrantFailure(
     await decideInvalidGrant(probe, board, credentials, asUserId, enterprise);
     return;
   }
-  // An answer BOX-OAUTH.md does not list for a setup mistake: report it, decide nothing.
+  // An answer docs/box.md does not list for a setup mistake: report it, decide nothing.
   for (const id of [...APP_STEPS, ...userSteps]) {
     board.skip(
       id,
@@ -180,6 +180,7 @@ async function decideInvalidGrant(
       enterprise,
       user,
     );
+    board.inferred('enterprise_id');
     return;
   }
   const candidates: FixedStepId[] = ['credentials', 'authorized', 'enterprise_id'];

@@ -5,6 +5,7 @@
  */
 import { parseJsonObject } from '../box/answers.js';
 import { cleanDescription, parseErrorBody } from '../box/error-answers.js';
+import { BOX_USER_AGENT } from '../box/user-agent.js';
 import type { Deadline } from '../deadline.js';
 
 /** What Box answered to one probe (code and message cleaned, secrets masked). */
@@ -114,6 +115,8 @@ export class BoxProbe {
     try {
       response = await this.options.fetch(`${this.options.apiUrl}${path}`, {
         ...init,
+        // The same User-Agent as the broker's own calls, so Box's logs tell the check apart too.
+        headers: { ...(init.headers as Record<string, string>), 'user-agent': BOX_USER_AGENT },
         redirect: 'manual',
         signal: this.options.deadline.signal,
       });

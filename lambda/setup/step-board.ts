@@ -64,6 +64,15 @@ export class StepBoard {
       this.skip(id, `not decided: ${describeTransient(result)}; run the check again`, result);
   }
 
+  /**
+   * Marks a step's verdict as drawn from other answers rather than from an answer Box documents
+   * or people observed for it (e.g. the enterprise ID is wrong because a user grant worked).
+   */
+  inferred(id: SetupStepId): void {
+    const step = this.#steps.get(id);
+    if (step !== undefined) step.basis = 'inferred';
+  }
+
   fixFor(id: FixedStepId): string {
     return STEPS[id].fix;
   }

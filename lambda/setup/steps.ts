@@ -1,14 +1,16 @@
 /**
  * The setup guide as a checklist: every step the setup check decides, in the guide's order, with
- * what decides it (documented or observed Box behaviour, BOX-OAUTH.md) and the exact fix. One
+ * what decides it (documented or observed Box behaviour, docs/box.md) and the exact fix. One
  * table: the CLI, the JSON result and the docs read it.
  */
 import { BOX_DOWNSCOPE_SCOPES } from '../contract.js';
 
 /** Where the admin fixes things. */
 const DEV_CONSOLE = 'Box Developer Console (https://app.box.com/developers/console) > your app';
-const REAUTHORIZE =
-  'Then a Box admin must re-authorise the app: Admin Console > Apps > Custom Apps Manager (newer consoles: Integrations > Platform Apps Manager) > the app > Reauthorize App.';
+/** Today's Admin Console path to server apps (docs/box.md "Admin Console paths"). */
+const SERVER_APPS =
+  'Admin Console > Integrations > Platform Apps Manager > Server Authentication Apps (older consoles: Apps > Custom Apps Manager)';
+const REAUTHORIZE = `Then a Box admin must re-authorise the app: ${SERVER_APPS} > the app's menu > Reauthorize App. Box issues the new scopes only to tokens requested after that; the broker takes a fresh token by itself when Box refuses an exchange.`;
 
 /** A fixed step of the checklist (a required scope adds `scope:<name>` steps). */
 export type FixedStepId =
@@ -23,8 +25,12 @@ export type FixedStepId =
 /** A step's identifier: a fixed step or `scope:<scope>`. */
 export type SetupStepId = FixedStepId | `scope:${string}`;
 
-/** What the verdict rests on: Box's documentation, or answers reported by people who saw them. */
-export type EvidenceBasis = 'documented' | 'observed';
+/**
+ * What the verdict rests on: Box's documentation, answers reported by people who saw them, or a
+ * conclusion the check drew from other answers (e.g. the enterprise ID is wrong because the same
+ * credentials got a user token).
+ */
+export type EvidenceBasis = 'documented' | 'observed' | 'inferred';
 
 /** A checklist row's fixed description. */
 export interface StepDefinition {
@@ -49,7 +55,7 @@ export const STEPS: Readonly<Record<FixedStepId, StepDefinition>> = {
     source:
       'unauthorized_client/invalid_request "The grant type is unauthorized for this client_id" (KB 360044193033); "The box_subject_type value is unauthorized" (post 7814447391763)',
     cause: 'the app does not use Client Credentials Grant',
-    fix: `${DEV_CONSOLE} > Configuration tab > Authentication Method must be "Server Authentication (Client Credentials Grant)". A Standard OAuth 2.0 or Limited Access app cannot be switched: create a new app (Developer Console > Create New App > Custom App > Server Authentication (Client Credentials Grant)) and use its client ID and secret. A JWT app can be switched on the same tab.`,
+    fix: `${DEV_CONSOLE} > Configuration tab: the Server Authentication Method must be "Client Credentials Grant". A JWT app can be switched there, with multi-factor authentication, once a Box admin allows it (Admin Console > Enterprise Settings > Platform Apps > "Allow developers to switch server app auth type for existing apps", off by default for enterprises); no re-authorisation is needed after the switch, but the JWT keys are revoked. Any other app (Standard OAuth 2.0, Limited Access) cannot be switched: create a new one (Developer Console > Create Platform App > Platform App > Server Authentication (Client Credentials Grant)), have it authorised, and use its client ID and secret.`,
   },
   as_user: {
     title: '"Perform Actions as Users" works (As-User header)',
@@ -72,18 +78,19 @@ export const STEPS: Readonly<Record<FixedStepId, StepDefinition>> = {
     title: 'The client ID and client secret are right',
     guideStep: 4,
     basis: 'documented',
-    source: 'invalid_client "The client credentials are invalid" (developer.box.com PR #902)',
+    source:
+      'invalid_client "The client credentials are invalid" (developer.box.com PR #902); Box\'s CCG guide documents a wrong or mismatched secret as invalid_grant "Grant credentials are invalid" instead, which the check reports under "The enterprise ID is right" as one of its causes',
     cause: 'the client secret does not match the client ID',
     fix: `${DEV_CONSOLE} > Configuration tab > OAuth 2.0 Credentials: copy the Client ID and use "Fetch Client Secret" (needs 2FA on your Box account). If the secret was reset, every copy must be updated.`,
   },
   authorized: {
     title: 'The app is authorised by the enterprise admin',
     guideStep: 5,
-    basis: 'observed',
+    basis: 'documented',
     source:
-      'unauthorized_client "This app is not authorized by the enterprise admin" (boxcli#154, box-java-sdk#799)',
+      'unauthorized_client "This app is not authorized by the enterprise admin" (developer.box.com PR #902, pages/platform/user-types; seen in boxcli#154, box-java-sdk#799)',
     cause: 'the app is not authorised, or not re-authorised after a change, in the Admin Console',
-    fix: `${DEV_CONSOLE} > Authorization tab > Review and Submit; then a Box admin: Admin Console > Apps > Custom Apps Manager (newer consoles: Integrations > Platform Apps Manager) > Add App (by client ID) > Authorize.`,
+    fix: `${DEV_CONSOLE} > Authorization tab > Review and Submit; then a Box admin: ${SERVER_APPS} > Add App (by client ID) > Authorize. If the enterprise has "Disable unpublished apps by default" on, the admin must also enable the app there. After any change to the app's scopes or access level: Reauthorize App in the same place.`,
   },
   enterprise_id: {
     title: 'The enterprise ID is right',
@@ -91,7 +98,7 @@ export const STEPS: Readonly<Record<FixedStepId, StepDefinition>> = {
     basis: 'documented',
     source: 'invalid_grant "Grant credentials are invalid" (DOCS client-credentials/index.md)',
     cause: 'the enterprise ID is wrong',
-    fix: 'Use the enterprise ID from Admin Console > Account & Billing > Account Information > Enterprise ID (digits only): the enterprise that authorised the app.',
+    fix: `Use the ID (digits only) of the enterprise that authorised the app. It is in Admin Console > Account & Billing > Account Information > Enterprise ID, in ${DEV_CONSOLE} > General Settings tab, and in the answer of GET https://api.box.com/2.0/users/me?fields=enterprise with any token of that enterprise.`,
   },
   service_account: {
     title: "The service account's token works (GET /2.0/users/me)",
@@ -117,12 +124,16 @@ export const STEP_ORDER: readonly FixedStepId[] = [
 /** Scope steps come right after this step (guide step 2: "set the scopes"). */
 export const SCOPE_STEPS_AFTER: FixedStepId = 'ccg';
 
-/** Console names of the app scopes the check can verify (Configuration tab > Application Scopes). */
+/**
+ * Console names of the app scopes the check can verify (Configuration tab > Application Scopes),
+ * as Box's scopes guide gives them (docs/box.md "Downscoping scopes"): "Manage users" stands for
+ * both `manage_managed_users` and `manage_app_users`.
+ */
 const CONSOLE_SCOPE_NAMES: Readonly<Record<string, string>> = {
   root_readonly: 'Read all files and folders stored in Box',
-  root_readwrite: 'Write all files and folders stored in Box',
+  root_readwrite: 'Read and write all files and folders stored in Box',
   manage_managed_users: 'Manage users',
-  manage_app_users: 'Manage app users',
+  manage_app_users: 'Manage users',
   manage_groups: 'Manage groups',
   manage_webhook: 'Manage webhooks',
   manage_enterprise_properties: 'Manage enterprise properties',
@@ -165,7 +176,7 @@ export function scopeStep(scope: string): StepDefinition {
   const named = consoleName === undefined ? `"${scope}"` : `"${consoleName}" (${scope})`;
   const where =
     consoleName === undefined
-      ? `the Application Scopes that include ${scope} (item_* scopes come from "Read/Write all files and folders")`
+      ? `the Application Scopes that include ${scope} (item_* scopes come from "Read all files and folders stored in Box" or "Read and write all files and folders stored in Box")`
       : `"${consoleName}"`;
   const byRead = scope === ROOT_READ_SCOPE;
   return {

@@ -124,6 +124,7 @@ export class RequestLogger {
       box_error_caller_chosen: trace.boxErrorCallerChosen === true ? true : undefined,
       backoff_served: trace.backoffServed,
       backoff_rejected: trace.backoffRejected,
+      forced_refresh_refused: trace.forcedRefreshRefused,
       dead_token_dropped: trace.deadTokenDropped,
       fallback_recheck_failed: trace.fallbackRecheckFailed,
       token_sha256: trace.tokenHash,
@@ -196,6 +197,7 @@ function metricsOf(trace: RequestTrace, timestamp: number): [string, number, Met
   if (trace.servedStale === true) metrics.push(['StaleTokensServed', 1, 'Count']);
   if (trace.backoffServed === true) metrics.push(['BoxBackoffServed', 1, 'Count']);
   if (trace.backoffRejected === true) metrics.push(['BoxBackoffRejected', 1, 'Count']);
+  if (trace.forcedRefreshRefused === true) metrics.push(['ForcedRefreshRefused', 1, 'Count']);
   if (trace.negativeCacheHit === true) metrics.push(['NegativeCacheHits', 1, 'Count']);
   if (trace.canary !== undefined) metrics.push(['CanarySuccess', trace.canary, 'Count']);
   if (trace.status !== undefined && trace.status >= 500) metrics.push(['ServerErrors', 1, 'Count']);

@@ -43,6 +43,11 @@ export interface RequestTrace {
   backoffServed?: boolean;
   /** Set when a back-off window answered 503 at once (nothing valid met the request). */
   backoffRejected?: boolean;
+  /**
+   * Set when a caller-forced refresh (`dead_token_sha256`, `min_ttl`, a fresh parent, a revoke of
+   * a token the broker does not know) was refused inside its `BOX_FORCED_REFRESH_SECONDS` window.
+   */
+  forcedRefreshRefused?: boolean;
   /** Set when the cached token was the one the caller reported dead (`dead_token_sha256`). */
   deadTokenDropped?: boolean;
   /** Set when a fallback's re-check of the current secret version failed (cache left alone). */

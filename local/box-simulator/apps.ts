@@ -20,21 +20,21 @@ export interface SimulatorCredentials {
 
 /**
  * A setup mistake of one Box app, switched on per app; each makes the simulator answer exactly as
- * BOX-OAUTH.md records Box answering it.
+ * docs/box.md records Box answering it.
  * - `not_ccg`: the app does not use Server Authentication (Client Credentials Grant):
  *   `client_credentials` is answered `invalid_request` "The grant type is unauthorized for this
- *   client_id." (§3; PR #902 lists it under `invalid_request`).
+ *   client_id." (PR #902 lists it under `invalid_request`).
  * - `secret_reset`: the client secret was reset in the Developer Console, so the old one is
- *   answered `invalid_client` (§3).
+ *   refused with the app's {@link WrongSecretAnswer} (docs/box.md "A wrong or reset client secret").
  * - `not_authorized`: never authorised in the Admin Console: `unauthorized_client` "This app is not
- *   authorized by the enterprise admin" (§3, boxcli#154).
+ *   authorized by the enterprise admin" (PR #902, boxcli#154).
  * - `not_reauthorized`: changed after authorisation and not re-authorised: `invalid_grant` "Grant
- *   credentials are invalid" (§3, §8.1), for every subject.
+ *   credentials are invalid" (the CCG guide), for every subject.
  * - `as_user_off`: "Perform Actions as Users" off: an `As-User` API call is a 403 with
  *   `WWW-Authenticate: … error="insufficient_scope"` (observed, support posts 360049157874,
  *   26735203602323; box-python-sdk#243).
  * - `user_tokens_off`: "Generate user access tokens" off: `box_subject_type=user` is `invalid_grant`
- *   (§1, §8.1).
+ *   (the CCG guide).
  *
  * A missing scope is modelled by the app's `scopes`; a wrong enterprise ID needs no switch (any
  * other enterprise is `invalid_grant`).
@@ -46,6 +46,20 @@ export type AppMisconfiguration =
   | 'not_reauthorized'
   | 'as_user_off'
   | 'user_tokens_off';
+
+/**
+ * How Box refuses a client secret that does not match a known client ID (a wrong or reset one).
+ * Box documents both answers: `400 invalid_grant` "Grant credentials are invalid" (the CCG guide)
+ * and `400 invalid_client` "The client credentials are invalid" (developer.box.com PR #902), and
+ * does not say which comes when; each simulated app picks one, so the broker is tested under both.
+ */
+export type WrongSecretAnswer = 'invalid_client' | 'invalid_grant';
+
+/** Every {@link WrongSecretAnswer}, for tests that run under both. */
+export const WRONG_SECRET_ANSWERS: readonly WrongSecretAnswer[] = [
+  'invalid_client',
+  'invalid_grant',
+];
 
 /** Every {@link AppMisconfiguration}, for tests that walk them all. */
 export const APP_MISCONFIGURATIONS: readonly AppMisconfiguration[] = [
@@ -68,6 +82,8 @@ export interface SimulatorAppOptions {
   scopes?: readonly string[];
   /** Setup mistakes this app has. @default none: a correctly set-up app */
   misconfigurations?: readonly AppMisconfiguration[];
+  /** How a wrong or reset client secret is refused. @default 'invalid_client' */
+  wrongSecretAnswer?: WrongSecretAnswer;
 }
 
 /** One app's live configuration; changes apply to the next request. */
@@ -82,6 +98,15 @@ export interface SimulatorApp {
   misconfigurations(): readonly AppMisconfiguration[];
   /** Replaces the app's scopes. */
   setScopes(scopes: readonly string[]): void;
+  /**
+   * An admin re-authorises the app after its scopes changed: tokens issued from now on hold
+   * `scopes`; tokens issued before keep the scopes they were issued with, so an exchange from such
+   * a parent to a newly approved scope is refused (401), as Box's approval guide warns ("request a
+   * new token" after re-authorising). Clears `not_reauthorized`.
+   */
+  reauthorize(scopes: readonly string[]): void;
+  /** Changes how a wrong or reset client secret is refused. */
+  setWrongSecretAnswer(answer: WrongSecretAnswer): void;
 }
 
 /** An app as the handlers see it: its public face plus the fields they decide on. */
@@ -91,6 +116,7 @@ export interface AppState extends SimulatorApp {
   /** "Generate user access tokens": any user, only these IDs, or none. */
   userSubjects: boolean | readonly string[];
   broken: Set<AppMisconfiguration>;
+  wrongSecretAnswer: WrongSecretAnswer;
 }
 
 /** The fields an {@link AppState} starts from. */
@@ -101,6 +127,7 @@ export interface AppFields {
   scopes: readonly string[];
   userSubjects: boolean | readonly string[];
   misconfigurations: readonly AppMisconfiguration[];
+  wrongSecretAnswer?: WrongSecretAnswer;
 }
 
 /** A live app from its starting fields. */
@@ -112,6 +139,7 @@ export function appState(fields: AppFields): AppState {
     scopes: fields.scopes,
     userSubjects: fields.userSubjects,
     broken: new Set(fields.misconfigurations),
+    wrongSecretAnswer: fields.wrongSecretAnswer ?? 'invalid_client',
     misconfigure(...misconfigurations) {
       for (const m of misconfigurations) state.broken.add(m);
     },
@@ -123,6 +151,13 @@ export function appState(fields: AppFields): AppState {
     },
     setScopes(scopes) {
       state.scopes = [...scopes];
+    },
+    reauthorize(scopes) {
+      state.scopes = [...scopes];
+      state.broken.delete('not_reauthorized');
+    },
+    setWrongSecretAnswer(answer) {
+      state.wrongSecretAnswer = answer;
     },
   };
   return state;
@@ -155,6 +190,9 @@ export class AppRegistry {
       scopes: options.scopes ?? BOX_DOWNSCOPE_SCOPES,
       userSubjects: true,
       misconfigurations: options.misconfigurations ?? [],
+      ...(options.wrongSecretAnswer === undefined
+        ? {}
+        : { wrongSecretAnswer: options.wrongSecretAnswer }),
     });
     this.#apps.push(app);
     return app;

@@ -1,6 +1,6 @@
 /**
  * The Box simulator's fixed values: the grant and token type URNs, its defaults and Box's exact
- * error descriptions (BOX-OAUTH.md §3).
+ * error descriptions (docs/box.md "Token endpoint errors").
  */
 
 /** `grant_type` of the Client Credentials Grant. */
@@ -23,7 +23,7 @@ export const SIMULATOR_DEFAULTS = {
   downscopedTokenLifetimeSeconds: 4175,
 } as const;
 
-/** Box's exact `error_description` strings (BOX-OAUTH.md §3). */
+/** Box's exact `error_description` strings (docs/box.md "Token endpoint errors"). */
 export const BOX_ERROR_DESCRIPTIONS = {
   invalidRequest: 'Invalid grant_type parameter or parameter missing',
   invalidClient: 'The client credentials are invalid',

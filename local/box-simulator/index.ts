@@ -2,7 +2,7 @@
  * A Box OAuth simulator: a real HTTP server on loopback that answers like `api.box.com` for
  * `POST /oauth2/token` (Client Credentials Grant and token exchange), `POST /oauth2/revoke`,
  * `GET /2.0/users/me` (with `As-User`) and `GET /2.0/folders/0`, with Box's status codes, headers
- * and exact error strings (BOX-OAUTH.md). `npm start` and every integration test use it; tests
+ * and exact error strings (docs/box.md). `npm start` and every integration test use it; tests
  * program faults (429, 5xx, hangs, resets, malformed bodies) and read back what it received.
  *
  * It serves several Box apps at once, each with its own client ID/secret, enterprise, service
@@ -26,6 +26,8 @@ export {
   type SimulatorApp,
   type SimulatorAppOptions,
   type SimulatorCredentials,
+  WRONG_SECRET_ANSWERS,
+  type WrongSecretAnswer,
 } from './apps.js';
 export {
   ACCESS_TOKEN_TYPE,

@@ -1,7 +1,7 @@
 /**
  * Box's OAuth endpoints as functions of (state, form) → answer: `POST /oauth2/token` (Client
  * Credentials Grant and token exchange) and `POST /oauth2/revoke`, with Box's statuses and exact
- * error strings (BOX-OAUTH.md). Where Box's behaviour is undocumented ("[gap]") the answer is a
+ * error strings (docs/box.md). Where Box's behaviour is undocumented ("[gap]") the answer is a
  * plausible pick, not Box's truth.
  */
 import { BOX_DOWNSCOPE_SCOPES } from '../../lambda/contract.js';
@@ -62,9 +62,15 @@ function clientCredentials(state: SimulatorState, form: Form): SimAnswer {
   // [gap] The order in which Box checks the app's auth method, secret and authorisation is not
   // documented. An app switched to `not_ccg` is refused before its secret is looked at; an app
   // whose credentials say `clientCredentialsGrant: false` only once the secret matched.
-  if (state.apps.find(form.client_id)?.broken.has('not_ccg') === true) return notCcgAnswer;
+  const known = state.apps.find(form.client_id);
+  if (known?.broken.has('not_ccg') === true) return notCcgAnswer;
   const app = state.apps.accepted(form);
-  if (app === undefined) return invalidClient;
+  if (app === undefined) {
+    // A known client ID with a wrong or reset secret: Box documents both answers (see apps.ts).
+    return known?.wrongSecretAnswer === 'invalid_grant'
+      ? oauthError(400, 'invalid_grant', BOX_ERROR_DESCRIPTIONS.invalidGrant)
+      : invalidClient;
+  }
   const notCcg = app.credentials.some(
     (c) =>
       c.clientId === form.client_id &&

@@ -4,9 +4,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isLoopbackHost, isLoopbackOrigin } from '../host-guard.js';
 import { clientError, JSON_HEADERS, type SimAnswer } from './answers.js';
 import { faultAnswer } from './faults.js';
-import { isForm, type RecordedRequest, readBody } from './requests.js';
+import { isForm, type RecordedRequest, RequestLog, readBody } from './requests.js';
 import { route } from './router.js';
 import type { SimulatorState } from './state.js';
 
@@ -30,14 +31,15 @@ export class SimulatorServer {
   readonly port: number;
   readonly #server: Server;
   readonly #state: SimulatorState;
-  #requests: RecordedRequest[] = [];
+  readonly #log: RequestLog;
   readonly #timers = new Set<NodeJS.Timeout>();
   #closed: Promise<void> | undefined;
 
-  constructor(server: Server, state: SimulatorState) {
+  constructor(server: Server, state: SimulatorState, requestLogLimit?: number) {
     const address = server.address() as AddressInfo;
     this.#server = server;
     this.#state = state;
+    this.#log = new RequestLog(requestLogLimit);
     this.port = address.port;
     this.url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -49,14 +51,19 @@ export class SimulatorServer {
     });
   }
 
-  /** Every request received, oldest first. */
+  /** The last requests received (bounded, see RequestLog), oldest first. */
   get requests(): readonly RecordedRequest[] {
-    return this.#requests;
+    return this.#log.entries;
   }
 
-  /** Forgets the recorded requests. */
+  /** Requests to `path` ever received (not bounded), optionally only with this `grant_type`. */
+  callCount(path: string, grantType?: string): number {
+    return this.#log.count(path, grantType);
+  }
+
+  /** Forgets the recorded requests and the counts. */
   clearRequests(): void {
-    this.#requests = [];
+    this.#log.clear();
   }
 
   /** Stops the server, dropping hung and idle connections. Idempotent. */
@@ -73,6 +80,13 @@ export class SimulatorServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = hostRefusal(req);
+    if (refusal !== undefined) {
+      // Not recorded, not routed: a rebinding page learns nothing and costs nothing.
+      req.resume();
+      send(res, refusal);
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     const method = req.method ?? 'GET';
     const contentType = req.headers['content-type'];
@@ -83,7 +97,7 @@ export class SimulatorServer {
     }
     const form = isForm(contentType) ? Object.fromEntries(new URLSearchParams(body)) : {};
     const fault = this.#state.faults.take(url.pathname, form.grant_type, form.client_id);
-    this.#requests.push({
+    this.#log.add({
       method,
       path: url.pathname,
       query: url.search,
@@ -125,6 +139,30 @@ export class SimulatorServer {
       this.#timers.add(timer);
     });
   }
+}
+
+/**
+ * The local broker's DNS-rebinding guard (local/host-guard.ts), applied to the simulator: it
+ * listens on loopback, so a request naming another host, or sent by a browser page of another
+ * origin, can only come from a page that rebound its name to 127.0.0.1. Refused with 403.
+ */
+function hostRefusal(req: IncomingMessage): SimAnswer | undefined {
+  const origin = req.headers.origin;
+  if (!isLoopbackHost(req.headers.host)) {
+    return clientError(
+      403,
+      'forbidden',
+      'The Box simulator answers only requests addressed to a loopback host.',
+    );
+  }
+  if (!isLoopbackOrigin(Array.isArray(origin) ? origin[0] : origin)) {
+    return clientError(
+      403,
+      'forbidden',
+      'The Box simulator does not answer web pages from other origins.',
+    );
+  }
+  return undefined;
 }
 
 function send(res: ServerResponse, answer: SimAnswer): void {

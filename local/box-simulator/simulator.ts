@@ -27,7 +27,7 @@ export class BoxSimulator {
   /** @internal use {@link startBoxSimulator}. */
   constructor(server: Server, options: BoxSimulatorOptions) {
     this.#state = simulatorState(options);
-    this.#http = new SimulatorServer(server, this.#state);
+    this.#http = new SimulatorServer(server, this.#state, options.requestLogLimit);
     this.url = this.#http.url;
     this.port = this.#http.port;
     this.enterpriseId = this.#state.apps.defaultApp.enterpriseId;
@@ -95,22 +95,22 @@ export class BoxSimulator {
     return this.#state.faults.pending;
   }
 
-  /** Every request received, oldest first (memory only: it holds client secrets and tokens). */
+  /**
+   * The last requests received, oldest first: at most `requestLogLimit` (default 1000), each form
+   * value cut to 1 KiB. Memory only: it holds client secrets and tokens.
+   */
   get requests(): readonly RecordedRequest[] {
     return this.#http.requests;
   }
 
-  /** Requests to `POST /oauth2/token`, optionally only those with this `grant_type`. */
+  /** Requests to `POST /oauth2/token` ever received, optionally only with this `grant_type`. */
   tokenCallCount(grantType?: string): number {
-    return this.requests.filter(
-      (r) =>
-        r.path === '/oauth2/token' && (grantType === undefined || r.form.grant_type === grantType),
-    ).length;
+    return this.#http.callCount('/oauth2/token', grantType);
   }
 
-  /** Requests to `/oauth2/revoke`. */
+  /** Requests to `/oauth2/revoke` ever received. */
   revokeCallCount(): number {
-    return this.requests.filter((r) => r.path === '/oauth2/revoke').length;
+    return this.#http.callCount('/oauth2/revoke');
   }
 
   /** Every token issued, oldest first. */

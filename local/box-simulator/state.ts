@@ -3,7 +3,12 @@
  * and the answer settings every handler reads.
  */
 import { BOX_DOWNSCOPE_SCOPES, type BoxResourceScope } from '../../lambda/contract.js';
-import { AppRegistry, appState, type SimulatorCredentials } from './apps.js';
+import {
+  AppRegistry,
+  appState,
+  type SimulatorCredentials,
+  type WrongSecretAnswer,
+} from './apps.js';
 import { SIMULATOR_DEFAULTS } from './constants.js';
 import { FaultQueue } from './faults.js';
 import { TokenStore } from './tokens.js';
@@ -40,6 +45,13 @@ export interface BoxSimulatorOptions {
    * sample omits it. @default false
    */
   omitTokenType?: boolean;
+  /** How the default app refuses a wrong or reset client secret. @default 'invalid_client' */
+  wrongSecretAnswer?: WrongSecretAnswer;
+  /**
+   * Most requests kept in {@link BoxSimulator.requests} (the oldest go first); the call counts
+   * are kept apart and never forget. @default 1000
+   */
+  requestLogLimit?: number;
 }
 
 /** How 200 token answers look; the last two change at runtime. */
@@ -75,6 +87,9 @@ export function simulatorState(options: BoxSimulatorOptions): SimulatorState {
     scopes: options.appScopes ?? BOX_DOWNSCOPE_SCOPES,
     userSubjects: options.allowUserSubjects ?? false,
     misconfigurations: [],
+    ...(options.wrongSecretAnswer === undefined
+      ? {}
+      : { wrongSecretAnswer: options.wrongSecretAnswer }),
   });
   return {
     apps: new AppRegistry(defaultApp),

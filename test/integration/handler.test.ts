@@ -156,6 +156,9 @@ describe('Handler: POST /token and GET /token', () => {
     expect(JSON.stringify(answer.body)).not.toContain(
       h.simulator.issuedTokens().at(-1)?.accessToken ?? 'x',
     );
+    // Counted apart: the rule rests on an assumption about Box (docs/box.md).
+    const line = JSON.parse(h.logLines.at(-1) ?? '{}') as Record<string, unknown>;
+    expect(line).toMatchObject({ box_error: 'downscope_wider', BoxSubjectErrors: 1 });
   });
 });
 

@@ -6,6 +6,7 @@
 import type { BoxSubject, BoxToken } from '../../lambda/box/oauth-client.js';
 import { CredentialSelector } from '../../lambda/broker/credential-selection.js';
 import type { BoxCredentials, CredentialsSource } from '../../lambda/broker/credentials.js';
+import { ForcedRefreshWindow } from '../../lambda/broker/forced-refresh.js';
 import { NegativeCache } from '../../lambda/broker/negative-cache.js';
 import { RefreshBackoff } from '../../lambda/broker/refresh-backoff.js';
 import { TokenCache } from '../../lambda/broker/token-cache.js';
@@ -112,6 +113,8 @@ export function supplyOf(
       now: c.now,
     }),
     backoff: new RefreshBackoff({ windowMs: backoffWindowMs, maxKeys: 100, now: c.now }),
+    forced: new ForcedRefreshWindow({ windowMs: 10_000, maxKeys: 100, now: c.now }),
+    unknownRevokes: new ForcedRefreshWindow({ windowMs: 10_000, maxKeys: 100, now: c.now }),
     verifyIntervalMs: 10_000,
     now: c.now,
   });
