@@ -234,7 +234,8 @@ function entryTrace(context: BrokerContext, startedAtMs: number): RequestTrace {
 
 /**
  * Opens the request's trace: the entry it came through (from the invoked ARN alone), then, for
- * the `api` entry, the caller API Gateway authenticated and the route.
+ * the `api` entry, the route, the deployment's entry key (a 403 without it) and the caller API
+ * Gateway authenticated.
  */
 function openTrace(
   now: () => number,
