@@ -97,11 +97,11 @@ export class BrokerAuth implements Authentication {
     return `Bearer ${token.accessToken ?? ''}`;
   }
 
-  /** Revokes the current token at Box (through the broker) and forgets it. */
+  /** Revokes the current token at Box (through the broker, in this auth's tenant) and forgets it. */
   async revokeToken(_networkSession?: NetworkSession): Promise<undefined> {
     const current = this.#current;
     this.#current = undefined;
-    if (current !== undefined) await this.client.revoke(current.token.access_token);
+    if (current !== undefined) await this.client.revoke(current.token.access_token, this.#tenant());
     return undefined;
   }
 
@@ -131,11 +131,16 @@ export class BrokerAuth implements Authentication {
     const dead = current.token.access_token;
     const alive = current.expiresAtMs > this.#now();
     if (alive && this.#revokeOnUnauthorized) {
-      await this.client.revoke(dead).catch((_error: BrokerClientError) => {
+      await this.client.revoke(dead, this.#tenant()).catch((_error: BrokerClientError) => {
         // Best effort: the dead-token field below already keeps the token from coming back.
       });
     }
     return this.#accessToken(await this.client.getToken({ ...this.#request, deadToken: dead }));
+  }
+
+  /** The tenant this auth asks for, as {@link BrokerClient.revoke} takes it. */
+  #tenant(): { tenant?: string } {
+    return this.#request.tenant === undefined ? {} : { tenant: this.#request.tenant };
   }
 
   #accessToken(token: TokenResponse): AccessToken {

@@ -24,8 +24,17 @@ import { brokerBaseUrl } from './broker-url.js';
 import { BrokerClientError } from './errors.js';
 import { LoopbackFallbackSigner } from './loopback-fallback-signer.js';
 import { type AwsCredentialsSource, RequestSigner, resolveRegion } from './request-signer.js';
-import { ClientTokenCache } from './token-cache.js';
+import { ClientTokenCache, TokenOrigins } from './token-cache.js';
 import { cacheKeyOf, type TokenOptions, toTokenRequest } from './token-options.js';
+
+/** Options of {@link BrokerClient.revoke}. */
+export interface RevokeOptions {
+  /**
+   * The tenant the token came from. @default the tenant this client asked for when the broker
+   * gave it the token (the default tenant for a token this client did not get itself)
+   */
+  tenant?: string;
+}
 
 export interface BrokerClientOptions {
   /** The API's invoke URL with its stage, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/prod`. */
@@ -73,6 +82,7 @@ export class BrokerClient {
   readonly region: string;
   readonly #transport: BrokerTransport;
   readonly #cache: ClientTokenCache;
+  readonly #origins: TokenOrigins;
 
   constructor(options: BrokerClientOptions) {
     const base = brokerBaseUrl(options.url);
@@ -100,6 +110,7 @@ export class BrokerClient {
       maxRetryDelaySeconds: nonNegative(options.maxRetryDelaySeconds ?? 5, 'maxRetryDelaySeconds'),
     });
     this.#cache = new ClientTokenCache(now, refreshMarginMs);
+    this.#origins = new TokenOrigins(now);
   }
 
   /**
@@ -120,11 +131,24 @@ export class BrokerClient {
     return this.#cache.fill(key, flight, () => this.#fetchToken(request, options.deadToken));
   }
 
-  /** Revokes a token at Box through the broker (which also drops it from its cache) and forgets it here. */
-  async revoke(accessToken: string): Promise<void> {
+  /**
+   * Revokes a token at Box through the broker (which also drops it from its cache) and forgets it
+   * here. The revoke goes to the tenant the token came from (`tenant` on `POST /revoke`): the one
+   * this client asked for when it got the token, or `options.tenant`. A token revoked in another
+   * tenant would stay in the broker's cache of its own.
+   */
+  async revoke(accessToken: string, options: RevokeOptions = {}): Promise<void> {
+    const tenant =
+      options.tenant === undefined
+        ? this.#origins.tenantOf(accessToken)
+        : toTokenRequest({ tenant: options.tenant }).tenant;
     this.forget(accessToken);
-    const body = JSON.stringify({ token: accessToken });
+    const body = JSON.stringify({
+      token: accessToken,
+      ...(tenant === undefined ? {} : { tenant }),
+    });
     parseRevokeResponse(await this.#transport.call('POST', ROUTES.revoke, body));
+    this.#origins.forget(accessToken);
   }
 
   /** The broker's health check (credentials readable, a Box token obtainable). */
@@ -151,10 +175,13 @@ export class BrokerClient {
       // A v1.0 broker does not know dead_token_sha256: revoke the token instead (which evicts it
       // from the environment that served it), as clients did before v1.1, and ask again.
       const { dead_token_sha256: _dead, ...legacy } = request;
-      await this.revoke(deadToken).catch(() => undefined);
+      const tenant = request.tenant === undefined ? {} : { tenant: request.tenant };
+      await this.revoke(deadToken, tenant).catch(() => undefined);
       answer = await this.#transport.call('POST', ROUTES.token, JSON.stringify(legacy));
     }
-    return parseTokenResponse(answer);
+    const token = parseTokenResponse(answer);
+    this.#origins.record(token, request.tenant);
+    return token;
   }
 }
 

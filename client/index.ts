@@ -16,7 +16,7 @@ export {
   type TokenRequest,
   type TokenResponse,
 } from '../lambda/contract.js';
-export { BrokerClient, type BrokerClientOptions } from './broker-client.js';
+export { BrokerClient, type BrokerClientOptions, type RevokeOptions } from './broker-client.js';
 export {
   BrokerClientError,
   type BrokerClientErrorCode,

@@ -67,7 +67,7 @@ export class ClientTokenCache {
     }
   }
 
-  /** Drops every entry. */
+  /** Drops every entry (the record of which tenant each token came from stays). */
   clear(): void {
     this.#entries.clear();
   }
@@ -75,5 +75,49 @@ export class ClientTokenCache {
   #present(entry: CachedToken): TokenResponse {
     const remaining = Math.max(0, Math.floor((entry.expiresAtMs - this.#now()) / 1000));
     return { ...entry.response, expires_in: remaining };
+  }
+}
+
+/** Most tokens whose tenant a client remembers; the oldest are forgotten first. */
+const MAX_ORIGINS = 10_000;
+
+/**
+ * Which tenant each token this client was given came from (`undefined` = the default tenant), so
+ * that revoking a token revokes it in that tenant, also after the cache replaced it with a newer
+ * one. Entries go when their token expires, or the oldest first beyond {@link MAX_ORIGINS}.
+ */
+export class TokenOrigins {
+  readonly #tenants = new Map<string, { tenant: string | undefined; expiresAtMs: number }>();
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  /** Remembers that `response` was issued for `tenant` (the tenant this client asked for). */
+  record(response: TokenResponse, tenant: string | undefined): void {
+    const now = this.#now();
+    for (const [token, origin] of this.#tenants) {
+      if (origin.expiresAtMs <= now) this.#tenants.delete(token);
+    }
+    this.#tenants.delete(response.access_token);
+    this.#tenants.set(response.access_token, {
+      tenant,
+      expiresAtMs: now + response.expires_in * 1000,
+    });
+    if (this.#tenants.size > MAX_ORIGINS) {
+      const oldest = this.#tenants.keys().next();
+      if (oldest.done !== true) this.#tenants.delete(oldest.value);
+    }
+  }
+
+  /** The tenant `accessToken` came from: `undefined` for the default tenant or an unknown token. */
+  tenantOf(accessToken: string): string | undefined {
+    return this.#tenants.get(accessToken)?.tenant;
+  }
+
+  /** Forgets a token (it was revoked). */
+  forget(accessToken: string): void {
+    this.#tenants.delete(accessToken);
   }
 }

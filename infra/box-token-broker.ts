@@ -8,6 +8,7 @@ import type { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ROUTES } from '../lambda/contract.js';
 import type { BrokerAlarms } from './alarms.js';
+import { addApiEntryKey } from './api-entry-key.js';
 import type { BrokerApi } from './broker-api.js';
 import type { BrokerFunction } from './broker-function.js';
 import {
@@ -71,7 +72,8 @@ export class BoxTokenBroker extends Construct {
     const secrets = brokerSecrets(this, props);
     this.secret = secrets.secret;
     this.secretConsoleUrl = secrets.consoleUrl;
-    const runtime = brokerRuntime(this, props, settings, secrets);
+    const entryKey = addApiEntryKey(this);
+    const runtime = brokerRuntime(this, props, settings, secrets, entryKey.secret.secretArn);
 
     this.functionLogGroup = addAuditLog(this, 'FunctionLogs', settings.retention);
     this.accessLogGroup = addAuditLog(this, 'AccessLogs', settings.retention);
@@ -79,6 +81,7 @@ export class BoxTokenBroker extends Construct {
       settings,
       runtime,
       secrets,
+      entryKey,
       logGroup: this.functionLogGroup,
     });
     this.function = this.functionParts.function;
@@ -87,6 +90,7 @@ export class BoxTokenBroker extends Construct {
       settings,
       functionParts: this.functionParts,
       accessLogGroup: this.accessLogGroup,
+      entryKey: entryKey.secret,
     });
     this.api = this.brokerApi.api;
     this.tokenUrl = this.api.urlForPath(ROUTES.token);

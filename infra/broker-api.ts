@@ -15,8 +15,10 @@ import {
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ROUTES } from '../lambda/contract.js';
+import { API_ENTRY_STAGE_VARIABLE } from '../lambda/http/api-entry-key.js';
 import { type AdmittedCallers, apiResourcePolicy } from './resource-policy.js';
 
 const DEFAULT_THROTTLE_RATE = 50;
@@ -33,6 +35,11 @@ export interface BrokerApiProps {
   readonly throttleRateLimit?: number | undefined;
   readonly throttleBurstLimit?: number | undefined;
   readonly apiGatewayCloudWatchRole?: boolean | undefined;
+  /**
+   * The secret holding the `api` entry's key: the stage passes it to every invocation as the
+   * stage variable `brokerEntryKey`, resolved by CloudFormation at deploy (never in the template).
+   */
+  readonly entryKey?: ISecret | Secret | undefined;
 }
 
 /**
@@ -63,6 +70,13 @@ export class BrokerApi extends Construct {
         throttlingRateLimit: props.throttleRateLimit ?? DEFAULT_THROTTLE_RATE,
         throttlingBurstLimit: props.throttleBurstLimit ?? DEFAULT_THROTTLE_BURST,
         tracingEnabled: props.tracing,
+        ...(props.entryKey === undefined
+          ? {}
+          : {
+              variables: {
+                [API_ENTRY_STAGE_VARIABLE]: props.entryKey.secretValue.unsafeUnwrap(),
+              },
+            }),
         accessLogDestination: new LogGroupLogDestination(props.accessLogGroup),
         accessLogFormat: accessLogFormat(),
         // Execution logging needs the account-wide CloudWatch role; without it the stage would

@@ -57,6 +57,8 @@ export interface BrokerEnvironmentNames {
   readonly secretId?: string | undefined;
   /** `BOX_TENANT_SECRET_PREFIX`; undefined = no tenants. */
   readonly tenantSecretPrefix?: string | undefined;
+  /** `BOX_API_ENTRY_SECRET`: the secret holding the `api` entry's key. */
+  readonly apiEntrySecretId?: string | undefined;
   /** `BOX_ACCESS_POLICY_FILE`; undefined = the function's default policy. */
   readonly accessPolicyFile?: string | undefined;
   /** `BOX_SETUP_CHECK_INTERVAL_SECONDS`: the canary schedule's interval; undefined = no canary. */
@@ -80,6 +82,7 @@ export function brokerEnvironment(
   if (names.tenantSecretPrefix !== undefined) {
     env.BOX_TENANT_SECRET_PREFIX = names.tenantSecretPrefix;
   }
+  if (names.apiEntrySecretId !== undefined) env.BOX_API_ENTRY_SECRET = names.apiEntrySecretId;
   if (names.accessPolicyFile !== undefined) env.BOX_ACCESS_POLICY_FILE = names.accessPolicyFile;
   if (names.setupCheckIntervalSeconds !== undefined) {
     env.BOX_SETUP_CHECK_INTERVAL_SECONDS = String(names.setupCheckIntervalSeconds);

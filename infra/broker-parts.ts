@@ -1,7 +1,9 @@
 import { Annotations, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { principalsNamed } from '../lambda/policy/access-policy.js';
+import type { ApiEntryKeySecret } from './api-entry-key.js';
 import { BrokerApi } from './broker-api.js';
 import { aliasAsFunction, BrokerFunction } from './broker-function.js';
 import type { BoxTokenBrokerProps } from './broker-props.js';
@@ -22,6 +24,8 @@ export interface FunctionInputs {
   readonly settings: BrokerSettings;
   readonly runtime: BrokerRuntime;
   readonly secrets: BrokerSecrets;
+  /** The `api` entry's key, which the function reads at cold start. */
+  readonly entryKey: ApiEntryKeySecret;
   readonly logGroup: LogGroup;
 }
 
@@ -39,7 +43,7 @@ export function addBrokerFunction(
   const parts = new BrokerFunction(broker, 'Function', {
     environment: runtime.environment,
     logGroup: inputs.logGroup,
-    secretStatements: secrets.statements,
+    secretStatements: [...secrets.statements, inputs.entryKey.statement],
     timeout: runtime.timeout,
     accessPolicyJson: runtime.shippedPolicy?.json,
     memorySize: props.memorySize,
@@ -63,7 +67,12 @@ export function addBrokerFunction(
 export function addBrokerApi(
   broker: Construct,
   props: BoxTokenBrokerProps,
-  inputs: { settings: BrokerSettings; functionParts: BrokerFunction; accessLogGroup: LogGroup },
+  inputs: {
+    settings: BrokerSettings;
+    functionParts: BrokerFunction;
+    accessLogGroup: LogGroup;
+    entryKey: ISecret | Secret;
+  },
 ): BrokerApi {
   return new BrokerApi(broker, 'Api', {
     restApiName: `${Stack.of(broker).stackName}-${broker.node.id}`,
@@ -71,6 +80,7 @@ export function addBrokerApi(
     admitted: inputs.settings.admitted,
     accessLogGroup: inputs.accessLogGroup,
     tracing: inputs.settings.tracing,
+    entryKey: inputs.entryKey,
     ...props.api,
   });
 }

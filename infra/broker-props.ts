@@ -121,6 +121,15 @@ export interface BoxTokenBrokerProps {
    */
   readonly tenantSecretPrefix?: string | undefined;
   /**
+   * Read a secret under `tenantSecretPrefix` only when it carries the tag
+   * `box-token-broker:tenant` (which `tenant add` and the onboarding page write), so creating a
+   * secret under the prefix without that tag (`CreateSecret` alone) does not make it a tenant.
+   * `false` drops the condition (for tenants created untagged before this release; tag them
+   * instead: docs/tenants.md).
+   * @default true
+   */
+  readonly requireTenantTag?: boolean | undefined;
+  /**
    * The access policy document, validated at synth. Exclusive with `accessPolicyFile`.
    * @default - the function's default policy: the enterprise token for any admitted caller
    */

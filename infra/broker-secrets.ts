@@ -2,10 +2,11 @@ import { Arn, ArnFormat, RemovalPolicy, Stack, Token, Validations } from 'aws-cd
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct, IConstruct } from 'constructs';
-import { secretTemplate } from '../lambda/secret-format.js';
+import { secretTemplate, TENANT_SECRET_TAG } from '../lambda/secret-format.js';
 import { AWS_IDENTIFIERS } from './aws-identifiers.js';
 import type { BoxTokenBrokerProps } from './broker-props.js';
 import { ConfigError } from './config-error.js';
+import { checkDefaultSecretPlacement } from './default-secret-placement.js';
 
 /** The broker's secrets as the function and its role see them. */
 export interface BrokerSecrets {
@@ -63,13 +64,9 @@ export function brokerSecrets(scope: Construct, props: BoxTokenBrokerProps): Bro
     // `??????` matches exactly that suffix, nothing longer.
     const policyArn = secret.secretFullArn ?? `${secret.secretArn}-??????`;
     secretId = secret.secretFullArn ?? secret.secretName;
-    if (prefix !== undefined && !Token.isUnresolved(secret.secretName)) {
-      if (secret.secretName.startsWith(prefix)) {
-        throw new ConfigError(
-          'BoxTokenBroker: the default secret lies under tenantSecretPrefix, so a tenant ID could ' +
-            'name it; keep the tenants’ secrets under a prefix of their own.',
-        );
-      }
+    // A secret created here gets a generated name without `/`: never under a prefix.
+    if (prefix !== undefined && props.secret !== undefined) {
+      checkDefaultSecretPlacement(scope, secret.secretName, prefix);
     }
     if (!Token.isUnresolved(secret.secretArn)) {
       region = Arn.split(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME).region ?? region;
@@ -91,6 +88,8 @@ export function brokerSecrets(scope: Construct, props: BoxTokenBrokerProps): Bro
         effect: Effect.ALLOW,
         actions: ['secretsmanager:GetSecretValue'],
         resources: [tenantSecretsArn(stack, prefix)],
+        // Only secrets registered as tenants: CreateSecret under the prefix is not enough.
+        ...(props.requireTenantTag === false ? {} : { conditions: tenantTagCondition() }),
       }),
     );
   }
@@ -131,6 +130,12 @@ export function tenantSecretsArn(stack: Stack, prefix: string): string {
     resourceName: `${prefix}*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
+}
+
+/** The tenant tag must be present on the secret (its value is the tenant ID; IAM cannot compare
+ * a tag with the secret's name, so presence is what is checked). */
+export function tenantTagCondition(): Record<string, Record<string, string>> {
+  return { Null: { [`aws:ResourceTag/${TENANT_SECRET_TAG}`]: 'false' } };
 }
 
 /**

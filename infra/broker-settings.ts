@@ -84,6 +84,7 @@ export function brokerRuntime(
   props: BoxTokenBrokerProps,
   settings: BrokerSettings,
   secrets: BrokerSecrets,
+  apiEntrySecretId?: string,
 ): BrokerRuntime {
   const shippedPolicy = loadAccessPolicy({
     accessPolicy: props.accessPolicy,
@@ -92,6 +93,7 @@ export function brokerRuntime(
   const environment = brokerEnvironment(props.tuning ?? {}, {
     secretId: secrets.secretId,
     tenantSecretPrefix: secrets.tenantSecretPrefix,
+    apiEntrySecretId,
     accessPolicyFile: shippedPolicy === undefined ? undefined : ACCESS_POLICY_RUNTIME_PATH,
     // The scheduled setup check picks its slice of the tenants from the time and this.
     setupCheckIntervalSeconds: settings.canaryInterval?.toSeconds(),

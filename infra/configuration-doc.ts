@@ -66,6 +66,9 @@ function deployOf(variable: ConfigVariable): string {
   const list = (names: readonly string[]) =>
     names.length === 0 ? '—' : names.map((name) => `\`${name}\``).join(', ');
   const { contextKeys, props } = variable.deploy;
+  if ('always' in variable.deploy && variable.deploy.always === true) {
+    return 'always set by the construct';
+  }
   if (contextKeys.length === 0 && props.length === 0) return 'not set by the construct';
   return `${list(contextKeys)} / ${list(props)}`;
 }

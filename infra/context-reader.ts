@@ -21,6 +21,7 @@ const APP_CONTEXT_KEYS = [
   'secretKmsKeyArn',
   'defaultSecret',
   'tenantSecretPrefix',
+  'requireTenantTag',
   'allowedAccountIds',
   'allowedPrincipalArns',
   'allowedOrganizationId',

@@ -139,6 +139,7 @@ export function readContext(get: ContextReader): AppSettings {
   const broker: ContextBrokerProps = stripUndefined({
     defaultSecret,
     tenantSecretPrefix,
+    requireTenantTag: reader.boolean('requireTenantTag'),
     accessPolicyFile,
     tuning: nonEmptyGroup(tuning),
     api: nonEmptyGroup(api),

@@ -7,6 +7,7 @@ import { CONFIG_DEFAULTS } from './config.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
 import { ANSWER_MARGIN_MS, startDeadline } from './deadline.js';
 import { BrokerError, toBrokerError } from './errors.js';
+import { ApiEntryKey, type ApiEntrySecret } from './http/api-entry-key.js';
 import { entryOf } from './http/entries.js';
 import {
   apiEventOf,
@@ -48,6 +49,13 @@ export interface HandlerDependencies {
    * when Lambda has less left. @default 10000
    */
   requestBudgetMs?: number;
+  /**
+   * Where the `api` entry's key is kept; every `api` event must carry it (docs/api.md "Entries").
+   * Absent = the `api` alias is trusted on its resource policy alone.
+   */
+  apiEntrySecret?: ApiEntrySecret;
+  /** The `api` entry's key check itself (the local server's); takes precedence over the secret. */
+  apiEntryKey?: ApiEntryKey;
   now?: () => number;
 }
 
@@ -73,9 +81,15 @@ export interface CanaryResult {
 export function createHandler(deps: HandlerDependencies) {
   const now = deps.now ?? Date.now;
   const budgetMs = deps.requestBudgetMs ?? CONFIG_DEFAULTS.boxRetryBudgetMs;
+  const entryKey =
+    deps.apiEntryKey ??
+    (deps.apiEntrySecret === undefined
+      ? undefined
+      : ApiEntryKey.fromSecret(deps.apiEntrySecret, now));
+  entryKey?.prefetch();
   return middy<unknown, BrokerResult, Error, BrokerContext>()
     .use(requestLog(deps.logger))
-    .use(openTrace(now))
+    .use(openTrace(now, entryKey))
     .handler(async (event, context) => {
       const { entry, caller, trace } = openedRequestOf(context);
       // One deadline for all of the request's upstream calls, inside the time Lambda has left.
@@ -237,12 +251,16 @@ function openEntry(context: BrokerContext, startedAtMs: number): RequestTrace {
 
 /**
  * Opens the request's trace: the entry it came through (from the invoked ARN alone), then, for
- * the `api` entry, the caller API Gateway authenticated and the route.
+ * the `api` entry, the route, the deployment's entry key (a 403 without it) and the caller API
+ * Gateway authenticated.
  */
-function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Error, BrokerContext> {
+function openTrace(
+  now: () => number,
+  entryKey: ApiEntryKey | undefined,
+): MiddlewareObj<unknown, BrokerResult, Error, BrokerContext> {
   return {
     name: 'openTrace',
-    before: (request) => {
+    before: async (request) => {
       const trace = openEntry(request.context, now());
       if (request.context.entry !== 'api') return;
       // The trace is open, so a malformed event below still gets a contract-shaped answer.
@@ -250,6 +268,9 @@ function openTrace(now: () => number): MiddlewareObj<unknown, BrokerResult, Erro
       const requestId = apiEvent.requestContext.requestId;
       if (typeof requestId === 'string' && requestId !== '') trace.requestId = requestId;
       trace.route = `${apiEvent.httpMethod} ${apiEvent.resource ?? apiEvent.path}`;
+      // Only an event that carries the deployment's key came through its API: before that, the
+      // identity in it is a claim, and it is never logged as the caller.
+      await entryKey?.verify(apiEvent, trace);
       const caller = callerOf(apiEvent);
       request.context.caller = caller;
       trace.caller = caller;

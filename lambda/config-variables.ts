@@ -8,11 +8,16 @@ export type ConfigVariableKind = 'integer' | 'origin' | 'secret-prefix' | 'tenan
 /**
  * How a deployment sets a variable: a `tuning` entry is the construct prop `tuning.<name>` and
  * the CDK context key `<name>`; any other variable is derived by the construct from `props` (and
- * from the listed context keys); empty lists = the construct never sets it.
+ * from the listed context keys); empty lists = the construct never sets it, unless `always` says
+ * the construct sets it in every deployment (from resources it creates itself).
  */
 export type ConfigVariableDeploy =
   | { readonly tuning: string }
-  | { readonly props: readonly string[]; readonly contextKeys: readonly string[] };
+  | {
+      readonly props: readonly string[];
+      readonly contextKeys: readonly string[];
+      readonly always?: true;
+    };
 
 /** One environment variable of the function: its type, bounds, default and meaning. */
 export interface ConfigVariable {
@@ -206,6 +211,11 @@ export const CONFIG_VARIABLES = {
     default: 'BoxTokenBroker',
     doc: 'CloudWatch namespace of the metrics.',
     deploy: { props: ['monitoring.metricsNamespace'], contextKeys: [] },
+  },
+  BOX_API_ENTRY_SECRET: {
+    kind: 'text',
+    doc: 'ARN or name of the secret holding the API entry key: an `api` event is trusted only when its `brokerEntryKey` stage variable equals it (docs/api.md “Entries”). Unset = the `api` alias is trusted on its resource policy alone (v1.1). The construct creates the secret and the stage variable.',
+    deploy: { props: [], contextKeys: [], always: true },
   },
   BOX_METRICS_TENANT_ALLOWLIST: {
     kind: 'tenant-list',

@@ -66,6 +66,8 @@ export interface BrokerConfig {
   serviceName: string;
   /** `BOX_METRICS_TENANT_ALLOWLIST`: tenants whose metrics also carry a `tenant` dimension. */
   metricsTenantAllowlist: readonly string[];
+  /** `BOX_API_ENTRY_SECRET`: the secret holding the `api` entry's key; undefined = no key check. */
+  apiEntrySecretId: string | undefined;
 }
 
 /** Where the access policy comes from. */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     accessPolicy: accessPolicySource(env),
     ...loadTelemetryConfig(env),
     metricsTenantAllowlist: tenantList(env, 'BOX_METRICS_TENANT_ALLOWLIST'),
+    apiEntrySecretId: nonEmpty(env, 'BOX_API_ENTRY_SECRET'),
   };
 }
 

@@ -208,6 +208,8 @@ export interface Runtime {
    * (`BOX_RETRY_BUDGET_MS`); absent when misconfigured.
    */
   requestBudgetMs?: number;
+  /** Where the `api` entry's key is kept (`BOX_API_ENTRY_SECRET`); absent = no key check. */
+  apiEntrySecret?: { client: SecretsManagerClient; secretId: string };
 }
 
 /**
@@ -233,15 +235,20 @@ export function buildRuntime(
   // Built even when the broker cannot be: a deployment this version cannot serve still has its
   // tenants checked on schedule.
   const setupChecks = buildSetupChecks(config, shared);
+  const apiEntrySecret =
+    config.apiEntrySecretId === undefined || shared.secretsManager === undefined
+      ? {}
+      : { apiEntrySecret: { client: shared.secretsManager, secretId: config.apiEntrySecretId } };
   try {
     return {
       broker: buildBroker(config, shared),
       probe: buildProbe(config, shared),
       requestBudgetMs: config.boxRetryBudgetMs,
       setupChecks,
+      ...apiEntrySecret,
     };
   } catch (error) {
-    if (error instanceof BrokerError) return { broker: error, setupChecks };
+    if (error instanceof BrokerError) return { broker: error, setupChecks, ...apiEntrySecret };
     throw error;
   }
 }

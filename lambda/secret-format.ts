@@ -14,6 +14,13 @@ export interface BoxSecretValue {
   enterpriseId: string;
 }
 
+/**
+ * The tag a tenant's secret carries, its value the tenant ID: `tenant add` (and the onboarding
+ * page) write it, and the function's role may read a secret under the tenants' prefix only when
+ * it is there (docs/tenants.md, "Security").
+ */
+export const TENANT_SECRET_TAG = 'box-token-broker:tenant';
+
 /** Every key the secret must hold, in the order the docs list them. */
 export const SECRET_KEYS = [
   'clientId',

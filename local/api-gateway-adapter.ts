@@ -30,6 +30,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 export function apiGatewayListener(
   handler: ApiHandler,
   authenticate: LocalAuthenticator = () => ({ identity: undefined }),
+  stage: { stageVariables?: Readonly<Record<string, string>> } = {},
 ) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     let body: string;
@@ -45,7 +46,7 @@ export function apiGatewayListener(
       return;
     }
     try {
-      const event = toApiGatewayEvent(request, body, auth.identity);
+      const event = toApiGatewayEvent(request, body, auth.identity, stage.stageVariables);
       // API Gateway invokes the function's `api` alias: that, not the event, makes it an API event.
       const context = lambdaContext(event.requestContext.requestId, 'api');
       const result = (await handler(event, context)) as APIGatewayProxyResult | undefined;
@@ -70,6 +71,8 @@ export interface ApiEventParts {
   requestId?: string;
   sourceIp?: string;
   stage?: string;
+  /** The stage's variables, as API Gateway adds them to every event (the entry key among them). */
+  stageVariables?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -98,7 +101,7 @@ export function apiGatewayEvent(parts: ApiEventParts): APIGatewayProxyEvent {
     queryStringParameters: hasQuery ? query : null,
     multiValueQueryStringParameters: hasQuery ? (parts.query ?? null) : null,
     pathParameters: null,
-    stageVariables: null,
+    stageVariables: parts.stageVariables === undefined ? null : { ...parts.stageVariables },
     body: parts.body === undefined || parts.body === '' ? null : parts.body,
     isBase64Encoded: false,
     requestContext: {
@@ -139,6 +142,7 @@ export function toApiGatewayEvent(
   request: IncomingMessage,
   body: string,
   identity: LocalIdentity | undefined,
+  stageVariables?: Readonly<Record<string, string>>,
 ): APIGatewayProxyEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const headers: Record<string, string[]> = Object.create(null);
@@ -156,6 +160,7 @@ export function toApiGatewayEvent(
     body,
     identity,
     sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    stageVariables,
   });
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -5,6 +6,7 @@ import { createHandler } from '../lambda/app.js';
 import type { CredentialsSource } from '../lambda/broker/credentials.js';
 import { loadTelemetryConfig } from '../lambda/config.js';
 import { TENANT_ID_PATTERN } from '../lambda/contract.js';
+import { API_ENTRY_STAGE_VARIABLE, ApiEntryKey } from '../lambda/http/api-entry-key.js';
 import { buildRuntime } from '../lambda/runtime.js';
 import { type LogSink, RequestLogger } from '../lambda/trace/request-logger.js';
 import {
@@ -162,6 +164,10 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   // Static credentials need no secret name; the config still validates everything else.
   env.BOX_CREDENTIALS_SECRET ??= 'local';
   const telemetry = loadTelemetryConfig(env);
+  // As deployed: API Gateway's stage carries a random key, and the handler trusts an `api` event
+  // only with it. Here the key lives for the process; whatever calls the handler directly
+  // (invokeDirect, a test) without it is refused on the `api` entry, as in AWS.
+  const entryKey = randomBytes(32).toString('base64url');
   const handler = createHandler({
     ...buildRuntime(env, {
       ...(credentials === undefined ? {} : { credentials }),
@@ -174,13 +180,18 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
       service: telemetry.serviceName,
       ...(options.sink === undefined ? {} : { sink: options.sink }),
     }),
+    apiEntryKey: new ApiEntryKey(async () => entryKey),
   }) as unknown as ApiHandler;
 
   const served =
     options.hint === undefined || tenants.length > 0 || env.BOX_TENANT_SECRET_PREFIX
       ? handler
       : hintingUnknownTenants(handler, options.hint);
-  const server = createServer(apiGatewayListener(served, options.authenticate));
+  const server = createServer(
+    apiGatewayListener(served, options.authenticate, {
+      stageVariables: { [API_ENTRY_STAGE_VARIABLE]: entryKey },
+    }),
+  );
   const host = options.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {

@@ -237,4 +237,39 @@ describe('Class: BrokerAuth', () => {
     expect(setup.simulator.isTokenActive(token)).toBe(false);
     expect(await auth.retrieveAuthorizationHeader()).not.toBe(`Bearer ${token}`);
   });
+
+  it("revokes an acme token in acme, so the broker drops it from acme's cache", async () => {
+    // Prepare: the local broker with tenant acme (its own simulated Box app).
+    const signed = await startSignedBroker({
+      env: {
+        BOX_LOCAL_TENANTS: 'acme',
+        BOX_ACCESS_POLICY: JSON.stringify({
+          version: 1,
+          rules: [
+            {
+              id: 'etl',
+              callers: ['account:111122223333'],
+              tenants: ['*'],
+              subjects: ['enterprise'],
+            },
+          ],
+        }),
+      },
+    });
+    try {
+      const options = { url: signed.url, credentials: credentialsOf(TEST_KEYS.etl) };
+      const auth = new BrokerAuth({ ...options, tenant: 'acme' });
+      const token = (await auth.retrieveToken()).accessToken ?? '';
+
+      // Act
+      await auth.revokeToken();
+
+      // Assess: a new client for acme is not handed the revoked token by the broker.
+      const next = await new BrokerClient(options).getToken({ tenant: 'acme' });
+      expect(next.access_token).not.toBe(token);
+      expect(signed.broker.simulator?.isTokenActive(token)).toBe(false);
+    } finally {
+      await signed.close();
+    }
+  });
 });

@@ -449,6 +449,83 @@ describe('Function: getBoxToken', () => {
   });
 });
 
+describe('Class: BrokerClient revoke (local server with tenant acme)', () => {
+  let signed: SignedBroker;
+
+  beforeAll(async () => {
+    signed = await startSignedBroker({
+      env: {
+        BOX_LOCAL_TENANTS: 'acme',
+        BOX_ACCESS_POLICY: JSON.stringify({
+          version: 1,
+          rules: [
+            {
+              id: 'etl',
+              callers: ['arn:aws:iam::111122223333:role/etl-*'],
+              tenants: ['*'],
+              subjects: ['enterprise'],
+            },
+          ],
+        }),
+      },
+    });
+  });
+  afterAll(async () => {
+    await signed.close();
+  });
+
+  const client = () =>
+    new BrokerClient({
+      url: signed.url,
+      credentials: credentialsOf(TEST_KEYS.etl),
+      maxAttempts: 1,
+    });
+
+  it("revokes an acme token in acme: the broker drops it from acme's cache", async () => {
+    // Prepare
+    const broker = client();
+    const token = await broker.getToken({ tenant: 'acme' });
+
+    // Act
+    await broker.revoke(token.access_token);
+
+    // Assess: another client (no cache of its own) is not handed the revoked token.
+    const next = await client().getToken({ tenant: 'acme' });
+    expect(next.access_token).not.toBe(token.access_token);
+    expect(signed.broker.simulator?.isTokenActive(token.access_token)).toBe(false);
+  });
+
+  it('remembers the tenant of a token the cache has since replaced', async () => {
+    // Prepare: naming the first token dead makes the client cache a second one in its place.
+    const broker = client();
+    const first = await broker.getToken({ tenant: 'acme', scope: 'item_preview' });
+    const second = await broker.getToken({
+      tenant: 'acme',
+      scope: 'item_preview',
+      deadToken: first.access_token,
+    });
+
+    // Act
+    await broker.revoke(first.access_token);
+
+    // Assess: the broker logged the revoke under acme.
+    const revokes = signed.logLines
+      .map((line) => JSON.parse(line) as { operation?: string; tenant?: string })
+      .filter((line) => line.operation === 'revoke');
+    expect(second.access_token).not.toBe(first.access_token);
+    expect(revokes.at(-1)).toMatchObject({ tenant: 'acme' });
+  });
+
+  it('revokes in the tenant named by the option, for a token it did not get itself', async () => {
+    const token = await client().getToken({ tenant: 'acme', scope: 'item_upload' });
+
+    await client().revoke(token.access_token, { tenant: 'acme' });
+
+    const next = await client().getToken({ tenant: 'acme', scope: 'item_upload' });
+    expect(next.access_token).not.toBe(token.access_token);
+  });
+});
+
 describe('Class: BrokerClient (caller side of contract v1.1, against a recording stub)', () => {
   let stub: StubBroker;
   const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -550,6 +627,24 @@ describe('Class: BrokerClient (caller side of contract v1.1, against a recording
     expect(acme).toMatchObject({ tenant: 'acme' });
     expect(acmeAgain.access_token).toBe(acme.access_token);
     expect(new Set([acme, standard, globex].map((t) => t.access_token)).size).toBe(3);
+  });
+
+  it('sends the tenant a token came from on POST /revoke, or the one the option names', async () => {
+    const broker = client();
+    const acme = await broker.getToken({ tenant: 'acme' });
+    const standard = await broker.getToken();
+
+    await broker.revoke(acme.access_token);
+    await broker.revoke(standard.access_token);
+    await broker.revoke('token-from-elsewhere', { tenant: 'globex-2' });
+    const refused = await failure(() => broker.revoke('t', { tenant: 'Not A Tenant' }));
+
+    expect(stub.requests.slice(2).map((r) => [r.path, r.body])).toEqual([
+      ['/prod/revoke', { token: acme.access_token, tenant: 'acme' }],
+      ['/prod/revoke', { token: standard.access_token }],
+      ['/prod/revoke', { token: 'token-from-elsewhere', tenant: 'globex-2' }],
+    ]);
+    expect(refused.code).toBe('invalid_argument');
   });
 
   it('refuses a tenant ID outside the contract pattern before any call', async () => {

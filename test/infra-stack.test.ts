@@ -147,7 +147,9 @@ describe('Construct: BoxTokenBroker (default context)', () => {
   assertSecurityFloor(() => s);
 
   it('creates a retained secret whose value is the placeholder template', () => {
-    const [secret] = Object.entries(s.template.findResources('AWS::SecretsManager::Secret'));
+    const [secret] = Object.entries(s.template.findResources('AWS::SecretsManager::Secret')).filter(
+      ([id]) => !id.includes('ApiEntryKey'),
+    );
     expect(secret?.[1]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     const generate = propertiesOf(secret?.[1] ?? {}).GenerateSecretString as Record<
       string,
@@ -181,6 +183,8 @@ describe('Construct: BoxTokenBroker (default context)', () => {
       Environment: {
         Variables: Match.objectEquals({
           BOX_CREDENTIALS_SECRET: { Ref: Match.stringLikeRegexp('Secret') },
+          // The api entry's key (docs/api.md "The api entry key").
+          BOX_API_ENTRY_SECRET: { Ref: Match.stringLikeRegexp('ApiEntryKey') },
           POWERTOOLS_SERVICE_NAME: 'box-token-broker',
           POWERTOOLS_METRICS_NAMESPACE: 'BoxTokenBroker',
           NODE_OPTIONS: '--enable-source-maps',
@@ -226,8 +230,8 @@ describe('Construct: BoxTokenBroker (secret imported by complete ARN with a KMS 
   afterAll(() => s?.dispose());
   assertSecurityFloor(() => s);
 
-  it('creates no secret and grants GetSecretValue on exactly that ARN', () => {
-    s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+  it('creates no credentials secret and grants GetSecretValue on exactly that ARN', () => {
+    expect(credentialSecretIds(s)).toEqual([]);
     expect(secretResource(secretStatement(s))).toBe(SECRET_ARN);
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ BOX_CREDENTIALS_SECRET: SECRET_ARN }) },
@@ -424,6 +428,13 @@ describe('Construct: BoxTokenBroker (a list of accounts, principals, tuning and 
   });
 });
 
+/** Secrets the stack creates, but the api entry key (generated; every stack has one). */
+function credentialSecretIds(s: Synthesized): string[] {
+  return Object.keys(s.template.findResources('AWS::SecretsManager::Secret')).filter(
+    (id) => !id.includes('ApiEntryKey'),
+  );
+}
+
 const TENANT_ARN = {
   'Fn::Join': [
     '',
@@ -455,9 +466,14 @@ describe('Construct: BoxTokenBroker (default secret and tenants)', () => {
     const statement = tenantStatement(s);
     expect(statement?.Action).toBe('secretsmanager:GetSecretValue');
     expect(statement?.Resource).toEqual(TENANT_ARN);
+    // Only secrets registered as tenants (tagged as `tenant add` tags them).
+    expect(statement?.Condition).toEqual({
+      Null: { 'aws:ResourceTag/box-token-broker:tenant': 'false' },
+    });
     // Nothing wider anywhere: every secret grant is the default secret or the prefix.
     const grants = roleStatements(s.template)
       .filter((st) => asArray(st.Action).includes('secretsmanager:GetSecretValue'))
+      .filter((st) => st.Sid !== 'ReadApiEntryKey')
       .flatMap((st) => asArray(st.Resource).map((r) => JSON.stringify(r)));
     expect(grants).toHaveLength(2);
     for (const grant of grants) {
@@ -492,7 +508,7 @@ describe('Construct: BoxTokenBroker (tenants only, customer-managed key)', () =>
   assertSecurityFloor(() => s);
 
   it('has no default secret, no BOX_CREDENTIALS_SECRET and no secret outputs', () => {
-    s.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(credentialSecretIds(s)).toEqual([]);
     expect(secretStatement(s)).toBeUndefined();
     const [fn] = resourcesOf(s.template, 'AWS::Lambda::Function');
     const env = (propertiesOf(fn ?? {}).Environment as { Variables: Record<string, unknown> })
@@ -503,8 +519,10 @@ describe('Construct: BoxTokenBroker (tenants only, customer-managed key)', () =>
   });
 
   it("reads only the tenants' secrets and decrypts with the key only via Secrets Manager", () => {
-    const secretGrants = roleStatements(s.template).filter((st) =>
-      asArray(st.Action).includes('secretsmanager:GetSecretValue'),
+    const secretGrants = roleStatements(s.template).filter(
+      (st) =>
+        asArray(st.Action).includes('secretsmanager:GetSecretValue') &&
+        st.Sid !== 'ReadApiEntryKey',
     );
     expect(secretGrants).toHaveLength(1);
     expect(secretGrants[0]?.Resource).toEqual(TENANT_ARN);

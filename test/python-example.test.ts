@@ -5,7 +5,12 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_EXCHANGE_GRANT } from '../local/box-simulator/index.js';
 import { startLocalBroker } from '../local/local-broker.js';
-import { type SignedBroker, startSignedBroker, TEST_KEYS } from './support/signed-broker.js';
+import {
+  type SignedBroker,
+  startSignedBroker,
+  TEST_KEYS,
+  TEST_POLICY,
+} from './support/signed-broker.js';
 
 const EXAMPLE_DIR = resolve(import.meta.dirname, '..', 'examples', 'python');
 
@@ -65,6 +70,13 @@ if (python === undefined) {
   );
 }
 
+/** The test policy with the ETL rule also admitting tenant acme. */
+function withAcmeForEtl(policy: string): string {
+  const parsed = JSON.parse(policy) as { rules: { id: string; tenants?: string[] }[] };
+  for (const rule of parsed.rules) if (rule.id === 'etl') rule.tenants = ['default', 'acme'];
+  return JSON.stringify(parsed);
+}
+
 describe.skipIf(python === undefined)(
   `Python client (${installed ? 'installed package' : 'examples/python source'})`,
   () => {
@@ -72,7 +84,14 @@ describe.skipIf(python === undefined)(
 
     beforeAll(async () => {
       signed = await startSignedBroker({
-        env: { BOX_MAX_ATTEMPTS: '1', BOX_HTTP_TIMEOUT_MS: '200', BOX_RETRY_BUDGET_MS: '200' },
+        env: {
+          BOX_MAX_ATTEMPTS: '1',
+          BOX_HTTP_TIMEOUT_MS: '200',
+          BOX_RETRY_BUDGET_MS: '200',
+          // Tenant acme, for the revoke test: the ETL role may use it as well as the default.
+          BOX_LOCAL_TENANTS: 'acme',
+          BOX_ACCESS_POLICY: withAcmeForEtl(TEST_POLICY),
+        },
       });
     });
     afterAll(async () => {
@@ -117,7 +136,7 @@ describe.skipIf(python === undefined)(
       });
 
       // Assess
-      expect(result.output).toMatch(/Ran 21 tests/);
+      expect(result.output).toMatch(/Ran 24 tests/);
       expect(result.output).toMatch(
         installed
           ? /from \S*site-packages\/box_token_broker\.py/

@@ -14,7 +14,11 @@ Lambda role, an ECS task role, an instance profile, SSO or ``AWS_PROFILE`` all w
     token = broker.access_token(tenant="acme")          # another Box enterprise (contract v1.1)
 
 After Box answers 401 for a token, pass it as ``dead_token=`` on the next call: only its SHA-256
-is sent, and the broker never hands that token back (contract v1.1).
+is sent, and the broker never hands that token back (contract v1.1). ``revoke(token)`` revokes in
+the tenant the token came from (or ``tenant=``).
+
+Redirects are never followed: the signed request (its ``Authorization`` header) goes to the
+broker URL you gave and nowhere else; a 3xx answer is an ``unexpected_response`` error.
 
 Tokens are cached in memory until they near expiry (``refresh_margin`` seconds), so a process
 making many Box calls asks the broker rarely. Failures raise :class:`BrokerError` with a stable
@@ -137,6 +141,8 @@ class BoxTokenBroker:
         self._clock = clock
         self._sleep = sleep
         self._cache: Dict[str, Dict[str, Any]] = {}
+        # The tenant each token came from (None = the default), until it expires: revoke sends it.
+        self._origins: Dict[str, Dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._warn = warn or (lambda message: print(f"box_token_broker: warning: {message}", file=sys.stderr))
         # Set once a loopback call found no AWS credentials: later calls go unsigned at once.
@@ -178,17 +184,42 @@ class BoxTokenBroker:
             response = _token_response(self._fetch_token(request, dead_token))
             entry = {"response": response, "expires_at": self._clock() + response["expires_in"]}
             self._cache[key] = entry
+            self._remember_origin_locked(response["access_token"], request.get("tenant"), entry["expires_at"])
             return self._present(entry)
 
     def access_token(self, **request: Any) -> str:
         """Just the token string; same arguments as :meth:`get_token`."""
         return str(self.get_token(**request)["access_token"])
 
-    def revoke(self, token: str) -> None:
-        """Revokes a token at Box through the broker and forgets it here."""
+    def revoke(self, token: str, *, tenant: Optional[str] = None) -> None:
+        """Revokes a token at Box through the broker and forgets it here.
+
+        The revoke goes to the tenant the token came from: ``tenant`` if given, else the tenant
+        this client asked for when it got the token (the default tenant for a token it did not
+        get itself). Revoked in another tenant, the token would stay in its own tenant's cache.
+        """
+        if tenant is not None:
+            tenant = _token_request(None, None, None, None, None, tenant)["tenant"]
         with self._lock:
+            origin = self._origins.get(token)
+            if tenant is None and origin is not None:
+                tenant = origin["tenant"]
             self._forget_locked(token)
-        self._call("POST", "/revoke", {"token": token})
+        body: Dict[str, Any] = {"token": token}
+        if tenant is not None:
+            body["tenant"] = tenant
+        self._call("POST", "/revoke", body)
+        with self._lock:
+            self._origins.pop(token, None)
+
+    def _remember_origin_locked(self, token: str, tenant: Optional[str], expires_at: float) -> None:
+        now = self._clock()
+        for stale in [t for t, origin in self._origins.items() if origin["expires_at"] <= now]:
+            del self._origins[stale]
+        self._origins.pop(token, None)
+        self._origins[token] = {"tenant": tenant, "expires_at": expires_at}
+        if len(self._origins) > _MAX_ORIGINS:
+            del self._origins[next(iter(self._origins))]
 
     def _forget_locked(self, token: str) -> None:
         for key in [k for k, v in self._cache.items() if v["response"]["access_token"] == token]:
@@ -204,8 +235,11 @@ class BoxTokenBroker:
                 raise
         # A v1.0 broker does not know the field: revoke the token instead (which evicts it from the
         # environment that served it), as clients did before v1.1, and ask again without it.
+        legacy_revoke = {"token": dead_token}
+        if "tenant" in request:
+            legacy_revoke["tenant"] = request["tenant"]
         try:
-            self._call("POST", "/revoke", {"token": dead_token})
+            self._call("POST", "/revoke", legacy_revoke)
         except BrokerError:
             pass
         return self._call("POST", "/token", request)
@@ -257,9 +291,16 @@ class BoxTokenBroker:
         request = urllib.request.Request(url, data=data, headers=headers, method=method)
         self.broker_calls += 1
         try:
-            with urllib.request.urlopen(request, timeout=self._timeout) as answer:  # noqa: S310 (URL checked)
+            with _OPENER.open(request, timeout=self._timeout) as answer:
                 return _json_object(answer.read(), answer.status)
         except urllib.error.HTTPError as answer:
+            if 300 <= answer.code < 400:
+                raise BrokerError(
+                    "unexpected_response",
+                    f"The broker answered HTTP {answer.code} (a redirect); redirects are not followed, "
+                    "so the signed request never goes to another host. Use the API's invoke URL.",
+                    status=answer.code,
+                ) from None
             raise _error_from_answer(answer.code, answer.headers, answer.read()) from None
         except (socket.timeout, TimeoutError):
             raise BrokerError("timeout", f"The broker did not answer within {self._timeout} s.") from None
@@ -301,6 +342,22 @@ class BoxTokenBroker:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+
+# Most tokens whose tenant a client remembers for revoke; the oldest go first.
+_MAX_ORIGINS = 10000
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follows a redirect: urllib would resend the Authorization header to the new URL,
+    another host or plain http included. The 3xx answer surfaces as an HTTPError instead."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 (urllib's signature)
+        return None
+
+
+# build_opener keeps urllib's default handlers (proxies from the environment included) and
+# replaces only the redirect handler.
+_OPENER = urllib.request.build_opener(_RefuseRedirects())
 
 
 def _base_url(url: str) -> str:

@@ -158,6 +158,14 @@ class BoxTokenBrokerTest(unittest.TestCase):
         again = self.broker.get_token(scope="item_rename")
         self.assertNotEqual(again["access_token"], token["access_token"])
 
+    def test_revokes_an_acme_token_in_acme_so_the_broker_drops_it(self) -> None:
+        token = self.broker.get_token(tenant="acme")
+        self.broker.revoke(token["access_token"])
+        # Another client (no cache of its own) must not be handed the revoked token.
+        fresh = BoxTokenBroker(URL, max_attempts=1).get_token(tenant="acme")
+        self.assertEqual(fresh["tenant"], "acme")
+        self.assertNotEqual(fresh["access_token"], token["access_token"])
+
 
 class _StubHandler(http.server.BaseHTTPRequestHandler):
     """Records each request; answers like the broker, or with the server's ``answer`` function."""
@@ -166,9 +174,11 @@ class _StubHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         self.server.requests.append({"path": self.path, "headers": dict(self.headers.items()), "body": body})
-        status, answer = self.server.answer(self.path, body, len(self.server.requests))
+        status, answer, *extra = self.server.answer(self.path, body, len(self.server.requests))
         raw = json.dumps(answer).encode("utf-8")
         self.send_response(status)
+        for name, value in (extra[0] if extra else {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))
         self.end_headers()
@@ -235,6 +245,45 @@ class CallerSideTest(unittest.TestCase):
                 self.broker.get_token(tenant=tenant)
             self.assertEqual(caught.exception.code, "invalid_argument")
         self.assertEqual(self.server.requests, [])
+
+    def test_revoke_sends_the_tenant_the_token_came_from_or_the_one_named(self) -> None:
+        acme = self.broker.access_token(tenant="acme")
+        replaced_by = self.broker.access_token(tenant="acme", dead_token=acme)
+        default = self.broker.access_token()
+        self.broker.revoke(acme)
+        self.broker.revoke(default)
+        self.broker.revoke("token-from-elsewhere", tenant="globex-2")
+        with self.assertRaises(BrokerError) as caught:
+            self.broker.revoke("t", tenant="Not A Tenant")
+        self.assertEqual(caught.exception.code, "invalid_argument")
+        self.assertNotEqual(replaced_by, acme)
+        self.assertEqual(
+            [(r["path"], r["body"]) for r in self.server.requests[3:]],
+            [
+                ("/prod/revoke", {"token": acme, "tenant": "acme"}),
+                ("/prod/revoke", {"token": default}),
+                ("/prod/revoke", {"token": "token-from-elsewhere", "tenant": "globex-2"}),
+            ],
+        )
+
+    def test_refuses_a_redirect_and_never_sends_the_signature_elsewhere(self) -> None:
+        elsewhere = http.server.HTTPServer(("127.0.0.1", 0), _StubHandler)
+        elsewhere.requests = []
+        elsewhere.answer = _default_answer
+        threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+        target = f"http://127.0.0.1:{elsewhere.server_address[1]}/prod/token"
+        try:
+            for status in (301, 302, 303, 307, 308):
+                self.server.answer = lambda path, body, index, s=status: (s, {}, {"Location": target})
+                with self.assertRaises(BrokerError) as caught:
+                    self.broker.get_token()
+                self.assertEqual(caught.exception.code, "unexpected_response")
+                self.assertEqual(caught.exception.status, status)
+        finally:
+            elsewhere.shutdown()
+            elsewhere.server_close()
+        self.assertEqual(elsewhere.requests, [])
+        self.assertEqual(len(self.server.requests), 5)
 
     def test_sends_the_sha256_of_a_dead_token_never_the_token(self) -> None:
         dead = self.broker.access_token()

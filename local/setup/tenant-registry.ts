@@ -12,6 +12,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/broker/credentials.js';
+import { TENANT_SECRET_TAG } from '../../lambda/secret-format.js';
 import type { SetupCredentials } from '../../lambda/setup/setup-check-types.js';
 
 /** The default `BOX_TENANT_SECRET_PREFIX`. */
@@ -22,7 +23,7 @@ const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 /** Tag keys written on a tenant secret. */
 export const TENANT_TAGS = {
-  tenant: 'box-token-broker:tenant',
+  tenant: TENANT_SECRET_TAG,
   addedBy: 'box-token-broker:added-by',
   lastCheck: 'box-token-broker:last-check',
 } as const;
