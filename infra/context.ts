@@ -148,6 +148,7 @@ export function readContext(get: ContextReader): AppSettings {
     reservedConcurrency: reader.integer('reservedConcurrency', 1),
     memorySize: reader.integer('memorySize', 128, 10_240),
     tracing: reader.boolean('tracing'),
+    fleetState: reader.boolean('fleetState'),
   });
   return {
     stackName:
