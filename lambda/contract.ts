@@ -62,8 +62,13 @@ export interface BoxResourceScope {
   object?: { type: string; id: string; [key: string]: unknown };
 }
 
-/** `issued_token_type` Box returns for a downscoped token. */
-export const DOWNSCOPED_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+/**
+ * RFC 8693's access-token type URN: the only `subject_token_type` Box accepts in a token exchange.
+ */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** `issued_token_type` Box returns for a downscoped token (the access-token URN). */
+export const DOWNSCOPED_TOKEN_TYPE = ACCESS_TOKEN_TYPE;
 
 /** A successful token response (HTTP 200, or the result of a direct invocation). */
 export interface TokenResponse {
