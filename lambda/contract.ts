@@ -44,6 +44,9 @@ export interface TokenRequest {
  */
 export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
+/** Contract v1.1: the tenant a request names when it names none (the deployment's default secret). */
+export const DEFAULT_TENANT = 'default';
+
 /** The fields a token request may carry, in the order docs/api.md documents them. */
 export const TOKEN_REQUEST_FIELDS = [
   'box_subject_type',
