@@ -36,8 +36,9 @@ import {
 } from '../policy/access-policy.js';
 import { parseCallerArn } from '../policy/caller-match.js';
 import type { TenantRegistry } from './tenants.js';
-import { type RevokeAccess, RevokeRefused, type TokenSupply } from './token-supply.js';
+import type { TokenSupply } from './token-supply.js';
 import {
+  hashToken,
   type ParsedTokenRequest,
   type RequestScope,
   remainingSeconds,
@@ -107,20 +108,21 @@ export class Broker {
     const tenant = this.tenantFor(requestedTenant, scope);
     this.requireAdmitted(scope, tenant);
     const supply = await this.tenants.supplyFor(tenant, scope.deadline);
-    const access: RevokeAccess = {
-      callerKey: callerKeyOf(scope.caller),
-      mayHave: (target) => this.mayHave(scope.caller, tenant, target),
-    };
+    const minted = supply.findMinted(token);
+    if (
+      minted !== undefined &&
+      (minted.target === undefined || !this.mayHave(scope.caller, tenant, minted.target))
+    ) {
+      const reason =
+        'the token was issued for a subject, scopes or item no rule allows this caller';
+      scope.trace.tokenHash = hashToken(token);
+      scope.trace.decision = 'deny';
+      scope.trace.reason = reason;
+      throw new AccessDeniedError(`Access denied: ${reason}.`);
+    }
     try {
-      await supply.revoke(token, scope, access);
+      await supply.revoke(token, scope, callerKeyOf(scope.caller));
     } catch (error) {
-      if (error instanceof RevokeRefused) {
-        const reason =
-          'the token was issued for a subject, scopes or item no rule allows this caller';
-        scope.trace.decision = 'deny';
-        scope.trace.reason = reason;
-        throw new AccessDeniedError(`Access denied: ${reason}.`);
-      }
       this.tenants.failed(tenant, supply, error);
       throw error;
     }
