@@ -14,7 +14,7 @@
  * the request's trace (`StateErrors`) and the request goes on as v1.1 would (its own mint).
  */
 import type { Deadline } from '../deadline.js';
-import type { FleetControls, FleetControlStore, SharedTokenStore } from '../state/ports.js';
+import type { FleetControlStore, FleetControls, SharedTokenStore } from '../state/ports.js';
 import { StateUnavailableError } from '../state/state-call.js';
 import type { RequestTrace } from '../trace/request-trace.js';
 import { fullTokenHash, type IssuedToken, type RequestScope } from './types.js';
@@ -157,13 +157,21 @@ export class FleetLink {
       );
       throw error;
     }
-    await this.guard(scope.trace, () =>
-      this.options.tokens.write(
+    const written = await this.guard(scope.trace, async () => {
+      await this.options.tokens.write(
         key,
         { payload: serialize(token), expiresAtMs: token.expiresAtMs },
         scope.deadline,
-      ),
-    );
+      );
+      return true;
+    });
+    // The lease has done its work: a reader that finds the item unusable (altered, revoked)
+    // may mint at once instead of waiting the lease out.
+    if (written === true) {
+      await this.guard(scope.trace, () =>
+        this.options.tokens.release(key, this.options.holder, scope.deadline),
+      );
+    }
     return token;
   }
 
@@ -232,7 +240,9 @@ export class FleetLink {
 
   private async sync(scope: RequestScope): Promise<void> {
     const nowMs = this.options.now();
-    const read = await this.guard(scope.trace, () => this.options.controls.controls(scope.deadline));
+    const read = await this.guard(scope.trace, () =>
+      this.options.controls.controls(scope.deadline),
+    );
     if (read === undefined) {
       // Keep the last view in force; try again shortly, not on every request.
       this.nextSyncAtMs = nowMs + Math.min(this.options.syncMs, SYNC_RETRY_MS);

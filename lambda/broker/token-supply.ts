@@ -20,9 +20,9 @@ import {
 } from '../errors.js';
 import type { RequestTrace } from '../trace/request-trace.js';
 import type { CredentialSelector } from './credential-selection.js';
+import type { BoxCredentials } from './credentials.js';
 import type { FleetLink } from './fleet-link.js';
 import { UNKNOWN_TOKEN_LIFE_MS } from './fleet-link.js';
-import type { BoxCredentials } from './credentials.js';
 import type { ForcedRefreshWindow } from './forced-refresh.js';
 import type { RefreshBackoff } from './refresh-backoff.js';
 import { untilDeadline } from './shared-flight.js';

@@ -134,6 +134,11 @@ export interface TestFleetState {
   readonly kmsProxy: FaultProxy;
   /** A fresh table and the stores on it; `callTimeoutMs` defaults to 2 s (loopback, busy CI). */
   newState(options?: { now?: () => number; callTimeoutMs?: number }): Promise<TestState>;
+  /**
+   * Stores on an existing table with clients of their own: another execution environment of the
+   * same deployment.
+   */
+  attach(tableName: string, options?: { now?: () => number; callTimeoutMs?: number }): FleetState;
   /** A DynamoDB client of the table's endpoint (through the proxy). */
   dynamodb(): DynamoDBClient;
   /** A KMS client of the stand-in (through the proxy). */
@@ -164,24 +169,30 @@ export async function startTestFleetState(): Promise<TestFleetState> {
     clients.push(client);
     return client;
   };
+  const attach = (
+    tableName: string,
+    options: { now?: () => number; callTimeoutMs?: number } = {},
+  ): FleetState =>
+    buildFleetState({
+      tableName,
+      kmsKeyId: local.kms.alias,
+      now: options.now ?? Date.now,
+      dynamodb: dynamodb(),
+      kms: kms(),
+      callTimeoutMs: options.callTimeoutMs ?? 2000,
+    });
   return {
     local,
     dynamodbProxy,
     kmsProxy,
     dynamodb,
     kms,
+    attach,
     async newState(options = {}) {
       const tableName = `state-${randomUUID()}`;
       await local.table.createTable(tableName);
-      const client = dynamodb();
-      const state = buildFleetState({
-        tableName,
-        kmsKeyId: local.kms.alias,
-        now: options.now ?? Date.now,
-        dynamodb: client,
-        kms: kms(),
-        callTimeoutMs: options.callTimeoutMs ?? 2000,
-      });
+      const state = attach(tableName, options);
+
       return {
         ...state,
         tableName,
