@@ -127,8 +127,17 @@ function assertSecurityFloor(get: () => Synthesized): void {
     // A tenants-only broker has no default secret to show.
     const secretOutputs =
       env.BOX_CREDENTIALS_SECRET === undefined ? [] : ['SecretArn', 'SecretConsoleUrl'];
+    // Fleet state (on by default): the table the operator CLI's suspend/resume/list use.
+    const stateOutputs = env.BOX_STATE_TABLE === undefined ? [] : ['StateTableName'];
     expect(outputs).toEqual(
-      ['ApiUrl', 'DirectInvokeArn', 'FunctionName', ...secretOutputs, 'TokenUrl'].sort(),
+      [
+        'ApiUrl',
+        'DirectInvokeArn',
+        'FunctionName',
+        ...secretOutputs,
+        ...stateOutputs,
+        'TokenUrl',
+      ].sort(),
     );
   });
 }

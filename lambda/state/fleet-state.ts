@@ -40,6 +40,34 @@ export interface FleetState {
  */
 export const STATE_MAX_ATTEMPTS = 2;
 
+/**
+ * The table alone, for what needs no key: the operator CLI (suspensions, invitations, health)
+ * and the stores of the other item families. The CLI has no request deadline: it passes a long
+ * `callTimeoutMs` and keeps the SDK's default retries.
+ */
+export function buildStateTable(options: {
+  tableName: string;
+  dynamodb?: DynamoDBClient;
+  callTimeoutMs?: number;
+}): StateTable {
+  return new StateTable({
+    client: options.dynamodb ?? new DynamoDBClient({}),
+    tableName: options.tableName,
+    callTimeoutMs: options.callTimeoutMs ?? STATE_CALL_TIMEOUT_MS,
+  });
+}
+
+/** The fleet controls for an operator: suspend, resume, list (no key needed). */
+export function operatorFleetControls(tableName: string, now: () => number = Date.now) {
+  return new TableFleetControls({
+    table: buildStateTable({ tableName, callTimeoutMs: OPERATOR_CALL_TIMEOUT_MS }),
+    now,
+  });
+}
+
+/** An operator's call may take this long (a cold client resolving credentials, a far region). */
+export const OPERATOR_CALL_TIMEOUT_MS = 10_000;
+
 /** Builds the stores of one table and key. Clients connect lazily: building costs no call. */
 export function buildFleetState(options: FleetStateOptions): FleetState {
   const dynamodb = options.dynamodb ?? new DynamoDBClient({ maxAttempts: STATE_MAX_ATTEMPTS });
