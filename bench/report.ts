@@ -2,8 +2,10 @@
  * Turns the measured results into BENCHMARKS.md: the targets of issue 7 with an honest verdict,
  * then every figure as median and spread, then what the numbers mean for a Lambda deployment.
  */
+
 import type { BundleInfo } from './bundles.js';
 import type { ColdVariantResult } from './cold-start.js';
+import { fleetVerdicts, renderFleet } from './fleet-report.js';
 import type { MemoryScenarioResult } from './memory.js';
 import type { BenchResults } from './results.js';
 import type { Spread } from './stats.js';
@@ -224,6 +226,7 @@ export function verdicts(results: BenchResults): TargetVerdict[] {
     measured: `heap after GC +${fmt(worstHeap, 2)} MB and RSS ${worstRss >= 0 ? '+' : ''}${fmt(worstRss, 1)} MB from 2,000 to 10,000 subjects`,
     met: worstHeap <= 3 && worstRss <= 5,
   });
+  if (results.fleet !== undefined) list.push(...fleetVerdicts(results.fleet));
   return list;
 }
 
@@ -291,6 +294,7 @@ export function renderMarkdown(results: BenchResults): string {
   renderCold(results, line, table);
   renderMemory(results, line, table);
   renderMultiTenant(results, line, table);
+  renderFleet(results.fleet, line, table);
   return `${out.join('\n').trimEnd()}\n`;
 }
 

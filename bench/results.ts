@@ -1,6 +1,7 @@
 /** Everything one `npm run bench` measured: the content of BENCHMARKS.json. */
 import type { BundleInfo } from './bundles.js';
 import type { ColdStartResult } from './cold-start.js';
+import type { FleetResult } from './fleet.js';
 import type { MemoryResult } from './memory.js';
 import type { MultiTenantResult } from './multi-tenant.js';
 import type { UpstreamScenarioResult } from './upstream-calls.js';
@@ -31,4 +32,6 @@ export interface BenchResults {
   memory: MemoryResult;
   /** The 1,000-tenant scenario (absent in results saved before it existed). */
   multiTenant?: MultiTenantResult;
+  /** Fleet state on and off side by side (absent in results saved before it existed). */
+  fleet?: FleetResult;
 }

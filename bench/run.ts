@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { version as esbuildVersion } from 'esbuild';
 import { buildBundles, REPO_ROOT } from './bundles.js';
 import { measureColdStart } from './cold-start.js';
+import { measureFleet } from './fleet.js';
 import { measureMemory } from './memory.js';
 import { measureMultiTenant } from './multi-tenant.js';
 import { renderMarkdown, verdicts } from './report.js';
@@ -37,6 +38,7 @@ const settings = {
   coldProcesses: quick ? 5 : 31,
   memoryRequests: 10_000,
   multiTenant: { tenants: 1000, warmRequests: quick ? 10_000 : 50_000 },
+  fleet: { environments: 20, keys: 100, boxDelayMs: 300, warmRequests: quick ? 10_000 : 50_000 },
   lambdaMemorySizesMB: quick ? [256] : [128, 256],
 };
 
@@ -67,6 +69,7 @@ const memory = await section('memory', () =>
   measureMemory(deployed, settings.memoryRequests, settings.lambdaMemorySizesMB),
 );
 const multiTenant = await section('1,000 tenants', () => measureMultiTenant(settings.multiTenant));
+const fleet = await section('fleet state', () => measureFleet(settings.fleet));
 
 const cpu = cpus()[0];
 const machine: MachineInfo = {
@@ -90,6 +93,7 @@ const results: BenchResults = {
   coldStart,
   memory,
   multiTenant,
+  fleet,
 };
 const relativeFiles = (items: BenchResults['bundles']['items']) =>
   items.map((b) => ({
