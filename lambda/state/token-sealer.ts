@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-kms';
 import type { Deadline } from '../deadline.js';
 import type { SharedTokenKey } from './ports.js';
-import { STATE_CALL_TIMEOUT_MS, stateCall } from './state-call.js';
+import { STATE_CALL_TIMEOUT_MS, StateUnavailableError, stateCall } from './state-call.js';
 
 /** The encryption context's fixed member, on which the key policy conditions every use. */
 export const ENCRYPTION_CONTEXT_APP = { name: 'app', value: 'box-token-broker' } as const;
@@ -81,7 +81,8 @@ export class KmsTokenSealer implements TokenSealer {
         { abortSignal: signal },
       ),
     );
-    if (answer.CiphertextBlob === undefined) throw new Error('KMS Encrypt returned no ciphertext.');
+    // Never a plain Error: every failure of the key must let the request degrade, not fail.
+    if (answer.CiphertextBlob === undefined) throw new StateUnavailableError('kms', 'encrypt');
     return answer.CiphertextBlob;
   }
 
