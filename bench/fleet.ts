@@ -38,7 +38,7 @@ export interface FleetOptions {
 
 /** One configuration's figures. */
 export interface FleetConfigResult {
-  /** Box token calls for the cold burst (every environment × every key at once). */
+  /** Box token calls for the cold bursts (for each key, every environment misses at once). */
   burstBoxGrants: number;
   /** Wall time of the burst, ms. */
   burstMs: number;
@@ -116,7 +116,10 @@ function environment(
   const logger = new RequestLogger({
     namespace: config.metricsNamespace,
     service: config.serviceName,
-    sink: () => undefined,
+    sink: (line) => {
+      if (process.env.BENCH_FLEET_DEBUG !== undefined)
+        process.stderr.write(`${line.slice(0, 2000)}\n`);
+    },
   });
   const handler = createHandler({
     broker,
@@ -145,7 +148,6 @@ async function burstAndCold(
   upstreams: Upstreams,
   fleet: { state: LocalFleetState; dynamodb: CommandCount } | undefined,
 ): Promise<Measured> {
-  const events = keyEvents(options.keys);
   const envs = Array.from({ length: options.environments }, () => environment(upstreams, fleet));
   upstreams.box.injectFault(
     { kind: 'delay', ms: options.boxDelayMs, path: '/oauth2/token' },
@@ -154,14 +156,16 @@ async function burstAndCold(
 
   const before = upstreams.box.tokenCallCount();
   const burstStarted = performance.now();
-  await Promise.all(envs.flatMap((env) => events.map((prepared) => call(env, prepared))));
+  // Key after key, every environment misses on it at the same moment: the herd. Each environment
+  // has one request in flight, as Lambda gives it; a fresh event per invocation.
+  for (let k = 0; k < options.keys; k += 1) {
+    await Promise.all(envs.map((env) => call(env, keyEvent(k))));
+  }
   const burstMs = performance.now() - burstStarted;
   const burstBoxGrants = upstreams.box.tokenCallCount() - before;
 
   const fresh = environment(upstreams, fleet);
-  const coldFirst = await sampleLatencies(options.keys, (k) =>
-    call(fresh, events[k] as PreparedInvocation),
-  );
+  const coldFirst = await sampleLatencies(options.keys, (k) => call(fresh, keyEvent(k)));
   return {
     figures: { burstBoxGrants, burstMs, coldEnvironmentFirstAnswer: percentilesOf(coldFirst) },
     fresh,
@@ -189,11 +193,12 @@ export async function measureFleet(options: FleetOptions): Promise<FleetResult> 
     const kmsBefore = { ...state.kms.calls };
     const off = await burstAndCold(options, offUpstreams, undefined);
     const on = await burstAndCold(options, onUpstreams, { state, dynamodb });
-    // Warm hits of both new environments, in alternating rounds.
-    const events = keyEvents(options.keys);
+    // Warm hits of both new environments, in alternating rounds (fresh events each round: a
+    // Lambda context's remaining time runs down).
     const perRound = Math.ceil(options.warmRequests / WARM_ROUNDS);
     const samples = { off: [] as number[], on: [] as number[] };
     for (let round = 0; round < WARM_ROUNDS; round += 1) {
+      const events = keyEvents(options.keys);
       for (const [name, env] of [
         ['off', off.fresh],
         ['on', on.fresh],

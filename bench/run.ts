@@ -38,7 +38,12 @@ const settings = {
   coldProcesses: quick ? 5 : 31,
   memoryRequests: 10_000,
   multiTenant: { tenants: 1000, warmRequests: quick ? 10_000 : 50_000 },
-  fleet: { environments: 20, keys: 100, boxDelayMs: 300, warmRequests: quick ? 10_000 : 50_000 },
+  fleet: {
+    environments: 20,
+    keys: quick ? 20 : 100,
+    boxDelayMs: 300,
+    warmRequests: quick ? 10_000 : 50_000,
+  },
   lambdaMemorySizesMB: quick ? [256] : [128, 256],
 };
 

@@ -238,6 +238,11 @@ describe('Fleet state: revocation, dead tokens, suspension', () => {
     await state.controls.suspend('default', 'arn:aws:iam::111122223333:role/ops');
     clock.now += SYNC_MS;
     const suspended = await Promise.all(envs.map((env) => token(env)));
+    // Policy first: a request the policy refuses learns nothing of the suspension.
+    const refused = await token(
+      envs[0] as Harness,
+      JSON.stringify({ box_subject_type: 'user', box_subject_id: '42' }),
+    );
     await state.controls.resume('default', 'arn:aws:iam::111122223333:role/ops');
     clock.now += SYNC_MS;
     const resumed = await Promise.all(envs.map((env) => token(env)));
@@ -247,6 +252,7 @@ describe('Fleet state: revocation, dead tokens, suspension', () => {
       expect(answer.status).toBe(403);
       expect(answer.body).toMatchObject({ error: 'tenant_suspended', retryable: false });
     }
+    expect(refused.body.error).toBe('access_denied');
     expect(resumed.map((a) => a.status)).toEqual([200, 200, 200]);
   });
 
