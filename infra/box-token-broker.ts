@@ -64,6 +64,8 @@ export interface IBoxTokenBroker extends IConstruct {
   metricTenantsChecked(props?: MetricOptions): Metric;
   /** Canary runs: 1 = ok, 0 = failed (Minimum by default). */
   metricCanarySuccess(props?: MetricOptions): Metric;
+  /** Fleet state calls that failed (the broker degraded to v1.1 for them). */
+  metricStateErrors(props?: MetricOptions): Metric;
 }
 
 /**
@@ -234,5 +236,10 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
   /** Canary runs: 1 = ok, 0 = failed (Minimum by default). */
   public metricCanarySuccess(props: MetricOptions = {}): Metric {
     return this.metric(BROKER_METRIC_NAMES.canarySuccess, { statistic: 'Minimum', ...props });
+  }
+
+  /** Fleet state calls that failed (Sum by default): the table or the key, slow or refusing. */
+  public metricStateErrors(props?: MetricOptions): Metric {
+    return this.metric(BROKER_METRIC_NAMES.stateErrors, props);
   }
 }
