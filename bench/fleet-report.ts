@@ -100,9 +100,10 @@ export function renderFleet(result: FleetResult | undefined, line: Line, table: 
   line(`## Fleet state: ${environments} environments × ${keys} keys`);
   line();
   line(
-    `${environments} execution environments (separate brokers: their own caches and single flights) ask for ` +
-      `${keys} token keys (a user subject each) all at once, Box answering every token call after ${boxDelayMs} ms ` +
-      '(the simulator’s `delay`). Then a new environment asks for each key once (its first answers), then ' +
+    `${environments} execution environments (separate brokers: their own caches and single flights, one ` +
+      `request in flight each, as Lambda runs them) ask for ${keys} token keys (a user subject each), key after ` +
+      `key, every environment missing the same key at the same moment (the herd); Box answers every token call ` +
+      `after ${boxDelayMs} ms (the simulator’s \`delay\`). Then a new environment asks for each key once (its first answers), then ` +
       `${int(warmRequests)} warm hits, measured in alternating rounds with fleet state off and on. Fleet state on: ` +
       'one table (dynalite) and one key (the KMS stand-in) on loopback through the real SDK clients; in AWS a ' +
       'GetItem and a Decrypt each take a few ms in-region, so the cold figure here is a lower bound.',
@@ -135,6 +136,13 @@ export function renderFleet(result: FleetResult | undefined, line: Line, table: 
       ),
     ],
   );
+  if (result.on.stateErrors > 0) {
+    line(
+      `- ${int(result.on.stateErrors)} state call(s) failed during the run (on this loaded machine, a dynalite ` +
+        'call over the 400 ms state timeout); each such request was served as without fleet state, by a Box ' +
+        'grant of its own: the grants above one per key.',
+    );
+  }
   const per = perKeyEnvironment(result);
   const cost = monthlyCost(result);
   const c = result.stateCalls;

@@ -46,6 +46,8 @@ export interface FleetConfigResult {
   coldEnvironmentFirstAnswer: RunPercentiles;
   /** Warm hits (memory), µs. */
   warmHit: RunPercentiles;
+  /** State calls that failed (timed out on this machine, …): each made its request mint itself. */
+  stateErrors: number;
 }
 
 export interface FleetResult {
@@ -94,6 +96,7 @@ interface Environment {
 function environment(
   upstreams: Upstreams,
   fleet: { state: LocalFleetState; dynamodb: CommandCount } | undefined,
+  stateErrors: { n: number },
 ): Environment {
   const env: Record<string, string> = {
     BOX_CREDENTIALS_SECRET: upstreams.env().BOX_CREDENTIALS_SECRET ?? '',
@@ -117,8 +120,8 @@ function environment(
     namespace: config.metricsNamespace,
     service: config.serviceName,
     sink: (line) => {
-      if (process.env.BENCH_FLEET_DEBUG !== undefined)
-        process.stderr.write(`${line.slice(0, 2000)}\n`);
+      const match = /"StateErrors":(\d+)/.exec(line);
+      if (match !== null) stateErrors.n += Number(match[1]);
     },
   });
   const handler = createHandler({
@@ -139,8 +142,9 @@ function keyEvent(k: number): PreparedInvocation {
 
 /** What one configuration leaves for the warm comparison: its new environment, warmed up. */
 interface Measured {
-  figures: Omit<FleetConfigResult, 'warmHit'>;
+  figures: Omit<FleetConfigResult, 'warmHit' | 'stateErrors'>;
   fresh: Environment;
+  stateErrors: { n: number };
 }
 
 async function burstAndCold(
@@ -148,7 +152,10 @@ async function burstAndCold(
   upstreams: Upstreams,
   fleet: { state: LocalFleetState; dynamodb: CommandCount } | undefined,
 ): Promise<Measured> {
-  const envs = Array.from({ length: options.environments }, () => environment(upstreams, fleet));
+  const stateErrors = { n: 0 };
+  const envs = Array.from({ length: options.environments }, () =>
+    environment(upstreams, fleet, stateErrors),
+  );
   upstreams.box.injectFault(
     { kind: 'delay', ms: options.boxDelayMs, path: '/oauth2/token' },
     (options.environments + 1) * options.keys,
@@ -164,11 +171,12 @@ async function burstAndCold(
   const burstMs = performance.now() - burstStarted;
   const burstBoxGrants = upstreams.box.tokenCallCount() - before;
 
-  const fresh = environment(upstreams, fleet);
+  const fresh = environment(upstreams, fleet, stateErrors);
   const coldFirst = await sampleLatencies(options.keys, (k) => call(fresh, keyEvent(k)));
   return {
     figures: { burstBoxGrants, burstMs, coldEnvironmentFirstAnswer: percentilesOf(coldFirst) },
     fresh,
+    stateErrors,
   };
 }
 
@@ -211,8 +219,8 @@ export async function measureFleet(options: FleetOptions): Promise<FleetResult> 
     }
     return {
       options,
-      off: { ...off.figures, warmHit: percentilesOf(samples.off) },
-      on: { ...on.figures, warmHit: percentilesOf(samples.on) },
+      off: { ...off.figures, warmHit: percentilesOf(samples.off), stateErrors: off.stateErrors.n },
+      on: { ...on.figures, warmHit: percentilesOf(samples.on), stateErrors: on.stateErrors.n },
       stateCalls: {
         dynamodbReads: dynamodb.reads,
         dynamodbWrites: dynamodb.writes,

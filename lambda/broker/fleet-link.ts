@@ -123,7 +123,19 @@ export class FleetLink {
         this.options.tokens.lease(key, this.options.holder, this.options.leaseMs, deadline),
       );
       if (leased === undefined) return mint();
-      if (leased) return this.mintAndShare(key, scope, mint);
+      if (leased) {
+        // Checked again under the lease: a holder may have written its token and released the
+        // lease between this environment's read and its lease.
+        const again = await this.readUsable(tenant, key, minTtlSeconds, deadSha256, scope);
+        if (again.kind === 'token') {
+          await this.guard(trace, () =>
+            this.options.tokens.release(key, this.options.holder, deadline),
+          );
+          return this.shared(again.token, trace, startedMs);
+        }
+        if (again.kind === 'down') return mint();
+        return this.mintAndShare(key, scope, mint);
+      }
       // Another environment mints: wait for its token until its lease ends, then take over.
       const leaseEndMs = this.options.now() + this.options.leaseMs;
       while (this.options.now() < leaseEndMs) {
@@ -193,13 +205,13 @@ export class FleetLink {
     if (lookup === undefined) return { kind: 'down' };
     if (lookup.kind === 'rejected') {
       // Moved, altered or sealed under another key: never served; a fresh mint overwrites it.
-      scope.trace.stateItemsRejected = (scope.trace.stateItemsRejected ?? 0) + 1;
+      scope.trace.stateItemsRejected = 1;
       return { kind: 'none' };
     }
     if (lookup.kind === 'miss') return { kind: 'none' };
     const token = deserialize(lookup.token.payload, lookup.token.expiresAtMs);
     if (token === undefined) {
-      scope.trace.stateItemsRejected = (scope.trace.stateItemsRejected ?? 0) + 1;
+      scope.trace.stateItemsRejected = 1;
       return { kind: 'none' };
     }
     const remainingMs = token.expiresAtMs - this.options.now();

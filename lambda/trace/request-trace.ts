@@ -58,7 +58,7 @@ export interface RequestTrace {
   stateErrors?: number;
   /** Fleet state: how the last failed call failed (`throttled`, `denied`, `timeout` …). */
   stateError?: string;
-  /** Fleet state: table items refused because they did not decrypt under this key's context. */
+  /** Fleet state: 1 when the request met a table item that did not decrypt under its key's context. */
   stateItemsRejected?: number;
   /** Fleet state: ms spent waiting for another environment's mint (its lease). */
   stateWaitMs?: number;
