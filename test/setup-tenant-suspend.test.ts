@@ -63,11 +63,13 @@ describe('box-token-broker tenant suspend / resume', () => {
     expect(document.tenants[0]).not.toHaveProperty('suspended');
   });
 
-  it('shows a suspended tenant that has no secret', async () => {
+  it('shows a suspended tenant that has no secret, the default tenant included', async () => {
     await run(['tenant', 'suspend', 'globex']);
+    expect((await run(['tenant', 'suspend', 'default'])).code).toBe(SETUP_EXIT.ok);
 
     const listed = await run(['tenant', 'list']);
 
+    expect(listed.stdout).toMatch(/^default\t\(no secret under /m);
     expect(listed.stdout).toMatch(
       /^globex\t\(no secret under box-token-broker\/tenants\/\)\tSUSPENDED since .* by os-user:/m,
     );

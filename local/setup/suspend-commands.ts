@@ -5,11 +5,13 @@
  * callers get `403 tenant_suspended` until `resume`.
  */
 import { userInfo } from 'node:os';
+import { DEFAULT_TENANT } from '../../lambda/contract.js';
 import type { FleetControlStore, Suspension } from '../../lambda/state/ports.js';
 import { StateUnavailableError } from '../../lambda/state/state-call.js';
 import { awsFailure } from './aws-failure.js';
 import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import type { SetupInvocation } from './invocation.js';
+import { tenantIdProblem } from './tenant-registry.js';
 
 const TABLE_PERMISSION =
   'dynamodb:PutItem, DeleteItem and Query on the BOX_STATE_TABLE table, for partition key "fleet#" (docs/fleet-state.md "Permissions")';
@@ -29,7 +31,11 @@ async function setSuspended(
   tenantId: string,
   suspended: boolean,
 ): Promise<number> {
-  invocation.registryFor(tenantId); // validates the ID
+  // Any tenant ID, `default` included: the default tenant can be suspended too.
+  if (tenantId !== DEFAULT_TENANT) {
+    const problem = tenantIdProblem(tenantId);
+    if (problem !== undefined) throw new SetupCliFailure(SETUP_EXIT.usage, problem);
+  }
   const controls = fleetControls(invocation);
   const by = byOf(invocation);
   const verb = suspended ? 'suspending' : 'resuming';
@@ -39,12 +45,11 @@ async function setSuspended(
   } catch (error) {
     throw stateFailure(invocation, `${verb} tenant ${tenantId}`, error);
   }
-  const sync = invocation.io.env.BOX_STATE_SYNC_SECONDS?.trim() || '5';
   if (invocation.options.json === true) {
     invocation.printJson({ tenant: tenantId, suspended, by });
   } else {
     invocation.io.stdout(
-      `tenant ${tenantId} ${suspended ? 'suspended' : 'resumed'} (by ${by}): every environment ${suspended ? 'answers 403 tenant_suspended' : 'serves it again'} within BOX_STATE_SYNC_SECONDS (${sync} s by default configuration)\n`,
+      `tenant ${tenantId} ${suspended ? 'suspended' : 'resumed'} (by ${by}): every environment ${suspended ? 'answers 403 tenant_suspended' : 'serves it again'} within the function's BOX_STATE_SYNC_SECONDS (default 5 s)\n`,
     );
   }
   return SETUP_EXIT.ok;
