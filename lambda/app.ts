@@ -7,6 +7,7 @@ import { CONFIG_DEFAULTS } from './config.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
 import { ANSWER_MARGIN_MS, startDeadline } from './deadline.js';
 import { BrokerError, toBrokerError } from './errors.js';
+import type { TenantHealth } from './health/tenant-health.js';
 import { ApiEntryKey, type ApiEntrySecret } from './http/api-entry-key.js';
 import { entryOf } from './http/entries.js';
 import {
@@ -56,6 +57,8 @@ export interface HandlerDependencies {
   apiEntrySecret?: ApiEntrySecret;
   /** The `api` entry's key check itself (the local server's); takes precedence over the secret. */
   apiEntryKey?: ApiEntryKey;
+  /** Tenant health events (`BOX_EVENT_BUS`): judged by the setup checks and by live traffic. */
+  health?: TenantHealth;
   now?: () => number;
 }
 
@@ -88,6 +91,7 @@ export function createHandler(deps: HandlerDependencies) {
       : ApiEntryKey.fromSecret(deps.apiEntrySecret, now));
   entryKey?.prefetch();
   return middy<unknown, BrokerResult, Error, BrokerContext>()
+    .use(settleHealth(deps.health))
     .use(requestLog(deps.logger))
     .use(openTrace(now, entryKey))
     .handler(async (event, context) => {
@@ -161,21 +165,25 @@ async function scheduled(
   }
   let summary: SetupRunSummary | undefined;
   if (deps.setupChecks !== undefined) {
-    const run = await deps.setupChecks.run(
-      // Whatever the function has left after the canary; the budget only applies off Lambda.
-      startDeadline({
-        budgetMs: SETUP_RUN_BUDGET_MS,
-        remainingMs: remainingMs(),
-        answerMarginMs: ANSWER_MARGIN_MS,
-        now,
-      }),
-    );
+    // Whatever the function has left after the canary; the budget only applies off Lambda.
+    const runDeadline = startDeadline({
+      budgetMs: SETUP_RUN_BUDGET_MS,
+      remainingMs: remainingMs(),
+      answerMarginMs: ANSWER_MARGIN_MS,
+      now,
+    });
+    const run = await deps.setupChecks.run(runDeadline);
     for (const line of runLogEvents(run, scope.trace.requestId)) deps.logger.writeEvent(line);
     summary = summarize(run);
+    // Only transitions become events; a tenant not judged now is judged on its next check.
+    await deps.health?.afterSetupRun(run, () => runDeadline.atMs - now() >= HEALTH_CHECK_START_MS);
   }
   if (result === undefined) throw failure;
   return summary === undefined ? result : { ...result, setup_checks: summary };
 }
+
+/** A tenant's health is not judged with less than this left of the run (a read, a write, a put). */
+const HEALTH_CHECK_START_MS = 3000;
 
 /** The setup checks' time when Lambda does not say how much is left (local runs, tests). */
 const SETUP_RUN_BUDGET_MS = 60_000;
@@ -296,6 +304,20 @@ function openTrace(
       }
     },
   };
+}
+
+/**
+ * Waits, bounded, for the health checks the request started (a rejection Box just answered)
+ * before the answer leaves: Lambda freezes the environment once it has answered, and an event
+ * still in flight would wait for the next invocation. The wait never fails the request.
+ */
+function settleHealth(
+  health: TenantHealth | undefined,
+): MiddlewareObj<unknown, BrokerResult, Error, BrokerContext> {
+  const settle = async () => {
+    await health?.settle();
+  };
+  return { name: 'settleHealth', after: settle, onError: settle };
 }
 
 /** Writes the request's one log line, success or failure, after the answer is shaped. */

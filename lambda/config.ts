@@ -1,6 +1,7 @@
 import {
   CONFIG_VARIABLES,
   type ConfigVariableName,
+  EVENT_BUS_PATTERN,
   MAX_METRICS_TENANTS,
   TENANT_SECRET_PREFIX_PATTERN,
 } from './config-variables.js';
@@ -13,6 +14,7 @@ export {
   type ConfigVariableDeploy,
   type ConfigVariableKind,
   type ConfigVariableName,
+  EVENT_BUS_PATTERN,
   MAX_METRICS_TENANTS,
   TENANT_SECRET_PREFIX_PATTERN,
 } from './config-variables.js';
@@ -68,6 +70,8 @@ export interface BrokerConfig {
   metricsTenantAllowlist: readonly string[];
   /** `BOX_API_ENTRY_SECRET`: the secret holding the `api` entry's key; undefined = no key check. */
   apiEntrySecretId: string | undefined;
+  /** `BOX_EVENT_BUS`: where tenant health events go (name or ARN); undefined = no events. */
+  eventBus: string | undefined;
 }
 
 /** Where the access policy comes from. */
@@ -168,6 +172,7 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     ...loadTelemetryConfig(env),
     metricsTenantAllowlist: tenantList(env, 'BOX_METRICS_TENANT_ALLOWLIST'),
     apiEntrySecretId: nonEmpty(env, 'BOX_API_ENTRY_SECRET'),
+    eventBus: eventBus(env, 'BOX_EVENT_BUS'),
   };
 }
 
@@ -316,4 +321,14 @@ function accessPolicySource(env: Env): AccessPolicySource {
   if (inline !== undefined) return { kind: 'inline', json: inline };
   if (file !== undefined) return { kind: 'file', path: file };
   return { kind: 'default' };
+}
+
+function eventBus(env: Env, name: 'BOX_EVENT_BUS'): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined || EVENT_BUS_PATTERN.test(raw)) return raw;
+  throw new ConfigVariableError(
+    [name],
+    `Environment variable ${name} must be an EventBridge bus name or ARN ` +
+      '(arn:aws:events:REGION:ACCOUNT:event-bus/NAME).',
+  );
 }

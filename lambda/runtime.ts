@@ -1,3 +1,4 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BoxOAuthClient } from './box/oauth-client.js';
 import { BoxUserProbe } from './box/user-probe.js';
@@ -15,11 +16,16 @@ import { DEFAULT_TENANT_ID, TenantRegistry, type TenantUnits } from './broker/te
 import { TokenCache } from './broker/token-cache.js';
 import { type BoxTokenApi, TokenMinter } from './broker/token-minter.js';
 import { TokenSupply } from './broker/token-supply.js';
-import type { IssuedToken } from './broker/types.js';
+import type { CredentialHealthSignals, IssuedToken } from './broker/types.js';
 import { type BrokerConfig, loadConfig } from './config.js';
 import { BrokerError, TenantNotFoundError } from './errors.js';
+import type { HealthEventPublisher } from './health/event-publisher.js';
+import { TenantHealth } from './health/tenant-health.js';
 import { loadPolicy } from './policy/load-policy.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
+import type { TenantHealthStore } from './state/ports.js';
+import { MemoryTenantHealthStore } from './state/tenant-health-memory.js';
+import type { LogEvent } from './trace/request-logger.js';
 
 /** What a deployment may swap out: tests and the local server inject fakes here. */
 export interface RuntimeOverrides {
@@ -38,6 +44,17 @@ export interface RuntimeOverrides {
   now?: () => number;
   /** Overrides BOX_BACKOFF_WINDOW_MS (tests). */
   backoffWindowMs?: number;
+  /** The EventBridge client of the health events (tests: a mocked one). */
+  eventBridge?: EventBridgeClient;
+  /** Instead of EventBridge: where health events go (local mode). */
+  healthPublisher?: HealthEventPublisher;
+  /**
+   * The tenant health store, shared by the environments a test runs (treated as fleet-wide, so
+   * live traffic reports too). Default: the fleet-state table, else this environment's memory.
+   */
+  healthStore?: TenantHealthStore;
+  /** Where health log lines (and their metrics) go; the handler passes its logger. */
+  log?: (event: LogEvent) => void;
 }
 
 /**
@@ -51,7 +68,11 @@ const TENANT_NEGATIVE_CALLER_ENTRIES = 32;
  * named tenant's on its first request, by {@link TenantRegistry} with the recipe below). Throws a
  * BrokerError naming what is wrong.
  */
-export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = {}): Broker {
+export function buildBroker(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides = {},
+  health?: CredentialHealthSignals,
+): Broker {
   const now = overrides.now ?? Date.now;
   const box =
     overrides.box ??
@@ -107,6 +128,7 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
       forced,
       unknownRevokes,
       verifyIntervalMs: config.secretRereadIntervalMs,
+      health,
       now,
     });
   };
@@ -197,6 +219,28 @@ export function buildSetupChecks(
   });
 }
 
+/**
+ * The tenant health events of a configuration with `BOX_EVENT_BUS`; undefined without one.
+ * Without a fleet-wide store only the scheduled setup check judges (see TenantHealth).
+ */
+export function buildTenantHealth(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides = {},
+): TenantHealth | undefined {
+  if (config.eventBus === undefined) return undefined;
+  const shared = overrides.healthStore;
+  return new TenantHealth({
+    eventBus: config.eventBus,
+    // The standard chain supplies region, credentials and AWS_ENDPOINT_URL_EVENTBRIDGE.
+    client: overrides.eventBridge ?? new EventBridgeClient({}),
+    store: shared ?? new MemoryTenantHealthStore(),
+    fleetWide: shared !== undefined,
+    log: overrides.log ?? (() => {}),
+    ...(overrides.healthPublisher === undefined ? {} : { publisher: overrides.healthPublisher }),
+    ...(overrides.now === undefined ? {} : { now: overrides.now }),
+  });
+}
+
 /** The broker and its canary probe, or the error that kept them from being built. */
 export interface Runtime {
   broker: Broker | BrokerError;
@@ -210,6 +254,8 @@ export interface Runtime {
   requestBudgetMs?: number;
   /** Where the `api` entry's key is kept (`BOX_API_ENTRY_SECRET`); absent = no key check. */
   apiEntrySecret?: { client: SecretsManagerClient; secretId: string };
+  /** Tenant health events; absent without `BOX_EVENT_BUS`. */
+  health?: TenantHealth;
 }
 
 /**
@@ -235,20 +281,25 @@ export function buildRuntime(
   // Built even when the broker cannot be: a deployment this version cannot serve still has its
   // tenants checked on schedule.
   const setupChecks = buildSetupChecks(config, shared);
+  const health = buildTenantHealth(config, shared);
+  const healthParts = health === undefined ? {} : { health };
   const apiEntrySecret =
     config.apiEntrySecretId === undefined || shared.secretsManager === undefined
       ? {}
       : { apiEntrySecret: { client: shared.secretsManager, secretId: config.apiEntrySecretId } };
   try {
     return {
-      broker: buildBroker(config, shared),
+      broker: buildBroker(config, shared, health?.signals),
       probe: buildProbe(config, shared),
       requestBudgetMs: config.boxRetryBudgetMs,
       setupChecks,
       ...apiEntrySecret,
+      ...healthParts,
     };
   } catch (error) {
-    if (error instanceof BrokerError) return { broker: error, setupChecks, ...apiEntrySecret };
+    if (error instanceof BrokerError) {
+      return { broker: error, setupChecks, ...apiEntrySecret, ...healthParts };
+    }
     throw error;
   }
 }

@@ -27,6 +27,7 @@ import { untilDeadline } from './shared-flight.js';
 import type { TokenCache } from './token-cache.js';
 import { isOutage, saysSecretWrong, type TokenMinter } from './token-minter.js';
 import {
+  type CredentialHealthSignals,
   fullTokenHash,
   hashToken,
   type IssuedToken,
@@ -63,6 +64,8 @@ export interface TokenSupplyOptions {
   forced: ForcedRefreshWindow;
   /** Revokes of tokens this supply does not know: one Box call per caller per window (shared). */
   unknownRevokes: ForcedRefreshWindow;
+  /** Told when Box rejects every version of the secret, and when it accepts one (health events). */
+  health?: CredentialHealthSignals | undefined;
   now?: () => number;
 }
 
@@ -211,7 +214,11 @@ export class TokenSupply {
           tried < MAX_VERSIONS_PER_REQUEST
             ? await selector.rejected(credentials, scope.deadline, scope.trace)
             : undefined;
-        if (next === undefined) throw error.rejection;
+        if (next === undefined) {
+          // Box refused the current version, the re-read and the previous one: the tenant is down.
+          this.options.health?.rejected(this.options.tenant, error.rejection.boxError);
+          throw error.rejection;
+        }
         credentials = next;
       }
     }
@@ -461,6 +468,7 @@ export class TokenSupply {
    * tenant's tokens of any other version suspect, so they go (other tenants' tokens stay).
    */
   private accepted(credentials: BoxCredentials): void {
+    this.options.health?.accepted(this.options.tenant);
     if (!this.options.selector.accepted(credentials)) return;
     const versionId = credentials.versionId;
     this.options.cache.deleteWhere((token, key) => this.owns(key) && token.versionId !== versionId);
