@@ -106,7 +106,7 @@ export class HealthMonitor {
       return undefined;
     }
     for (const record of records) {
-      if (!record.announced) await this.#retry(record);
+      if (!record.announced && (await this.#retry(record)) === 'retried') record.announced = true;
     }
     return records;
   }
