@@ -11,7 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, expect } from 'vitest';
 import { createHandler } from '../../lambda/app.js';
-import { buildRuntime } from '../../lambda/runtime.js';
+import { buildRuntime, type RuntimeOverrides } from '../../lambda/runtime.js';
 import { RequestLogger } from '../../lambda/trace/request-logger.js';
 import {
   apiGatewayEvent,
@@ -69,6 +69,10 @@ export interface HarnessOptions {
   secrets?: FakeSecrets;
   /** Tenants whose metrics also carry a `tenant` dimension (the logger's allow-list). */
   tenantMetrics?: readonly string[];
+  /** Further runtime overrides (an EventBridge client, a shared health store …). */
+  overrides?: RuntimeOverrides;
+  /** A clock another harness runs: a second execution environment at the same time. */
+  sharedClock?: { now: number };
 }
 
 export interface Harness {
@@ -121,7 +125,7 @@ export function secretJson(clientSecret: string, overrides: Record<string, unkno
 let requestCounter = 0;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const clock = { now: Date.UTC(2026, 10, 28, 12, 0, 0) };
+  const clock = options.sharedClock ?? { now: Date.UTC(2026, 10, 28, 12, 0, 0) };
   const now = () => clock.now;
   const simulator =
     options.sharedSimulator ??
@@ -158,8 +162,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     BOX_API_URL: simulator.url,
     ...options.env,
   };
+  const logger = new RequestLogger({
+    namespace: 'BoxTokenBroker',
+    service: 'box-token-broker',
+    sink: (line) => logLines.push(line),
+    now,
+    ...(options.tenantMetrics === undefined ? {} : { tenantMetrics: options.tenantMetrics }),
+  });
   const handler = createHandler({
     ...buildRuntime(env, {
+      log: (event) => logger.writeEvent(event),
+      ...options.overrides,
       secretsManager: client,
       now,
       ...(options.backoffWindowMs === undefined
@@ -171,13 +184,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         clock.now += ms;
       },
     }),
-    logger: new RequestLogger({
-      namespace: 'BoxTokenBroker',
-      service: 'box-token-broker',
-      sink: (line) => logLines.push(line),
-      now,
-      ...(options.tenantMetrics === undefined ? {} : { tenantMetrics: options.tenantMetrics }),
-    }),
+    logger,
     now,
   });
 
