@@ -12,16 +12,18 @@ import {
 import { ForcedRefreshWindow } from './broker/forced-refresh.js';
 import { NegativeCache } from './broker/negative-cache.js';
 import { RefreshBackoff } from './broker/refresh-backoff.js';
-import { DEFAULT_TENANT_ID, TenantRegistry, type TenantUnits } from './broker/tenants.js';
+import { TenantRegistry, type TenantUnits } from './broker/tenants.js';
 import { TokenCache } from './broker/token-cache.js';
 import { type BoxTokenApi, TokenMinter } from './broker/token-minter.js';
 import { TokenSupply } from './broker/token-supply.js';
 import type { CredentialHealthSignals, IssuedToken } from './broker/types.js';
 import { type BrokerConfig, loadConfig } from './config.js';
+import { DEFAULT_TENANT } from './contract.js';
 import { BrokerError, TenantNotFoundError } from './errors.js';
 import type { HealthEventPublisher } from './health/event-publisher.js';
 import { TenantHealth } from './health/tenant-health.js';
 import { loadPolicy } from './policy/load-policy.js';
+import { tenantSecretName } from './secret-format.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
 import type { TenantHealthStore } from './state/ports.js';
 import { MemoryTenantHealthStore } from './state/tenant-health-memory.js';
@@ -161,7 +163,7 @@ export function buildBroker(
     tenantCredentials !== undefined
       ? (tenant: string) => tenantCredentials(tenant) ?? new MissingTenantCredentials(tenant)
       : prefix !== undefined
-        ? (tenant: string) => secretOf(`${prefix}${tenant}`, tenant)
+        ? (tenant: string) => secretOf(tenantSecretName(prefix, tenant), tenant)
         : undefined;
   const newTenant =
     credentialsOf === undefined
@@ -175,9 +177,7 @@ export function buildBroker(
         };
   const tenants = new TenantRegistry({
     defaultSupply:
-      defaultCredentials === undefined
-        ? undefined
-        : supplyOf(DEFAULT_TENANT_ID, defaultCredentials),
+      defaultCredentials === undefined ? undefined : supplyOf(DEFAULT_TENANT, defaultCredentials),
     newTenant,
     maxTenants: config.tenantCacheMaxEntries,
     notFoundMs: config.tenantNotFoundMs,

@@ -6,13 +6,14 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { cleanDescription } from '../box/error-answers.js';
+import { DEFAULT_TENANT } from '../contract.js';
 import { type Deadline, startDeadline } from '../deadline.js';
 import { describeSecretProblem, readSecretValue } from '../secret-format.js';
 import { runBounded } from './concurrency.js';
 import { planRun } from './run-plan.js';
 import { runSetupCheck } from './setup-check.js';
 import type { SetupCheckResult, StepEvidence } from './setup-check-types.js';
-import { DEFAULT_TENANT_ID, listTenants } from './tenant-listing.js';
+import { listTenants } from './tenant-listing.js';
 
 /** A check is not started with less than this left of the run: it could not finish. */
 export const MIN_CHECK_START_MS = 300;
@@ -131,7 +132,7 @@ export class ScheduledSetupChecks {
     const options = this.#options;
     const targets: Target[] = [];
     if (options.defaultSecretId !== undefined) {
-      targets.push({ tenant: DEFAULT_TENANT_ID, secretId: options.defaultSecretId });
+      targets.push({ tenant: DEFAULT_TENANT, secretId: options.defaultSecretId });
     }
     const run: SetupCheckRun = {
       registered: undefined,
