@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { STEPS } from '../../lambda/setup/steps.js';
 import type { TenantHealthStore } from '../../lambda/state/ports.js';
 import { MemoryTenantHealthStore } from '../../lambda/state/tenant-health-memory.js';
@@ -75,10 +75,6 @@ afterEach(async () => {
   fleet.eventBridge.restore();
   for (const h of fleet.environments) await h.close();
   await fleet.simulator.close();
-});
-
-beforeEach(() => {
-  requests = 0;
 });
 
 /** Several environments of one deployment; `store` shared = the fleet-state table. */
@@ -156,8 +152,6 @@ async function fleetOf(count: number, store: TenantHealthStore | undefined): Pro
   return fleet;
 }
 
-let requests = 0;
-
 function entriesOf(fleet: Fleet): PutEventsRequestEntry[] {
   return fleet.eventBridge
     .commandCalls(PutEventsCommand)
@@ -168,7 +162,6 @@ const detailOf = (entry: PutEventsRequestEntry | undefined) =>
   JSON.parse(entry?.Detail ?? 'null') as Record<string, unknown>;
 
 const acmeToken = (h: Harness | undefined) => {
-  requests += 1;
   if (h === undefined) throw new Error('no such environment');
   return h.api('POST', '/token', { body: JSON.stringify({ tenant: 'acme' }) });
 };
