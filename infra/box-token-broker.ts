@@ -22,10 +22,12 @@ import type { BoxTokenBrokerProps } from './broker-props.js';
 import { brokerSecrets } from './broker-secrets.js';
 import { brokerRuntime, brokerSettings } from './broker-settings.js';
 import type { BrokerCanary } from './canary.js';
+import { BrokerHealthEvents } from './health-events.js';
 
 export type {
   BoxTokenBrokerProps,
   BrokerApiOptions,
+  BrokerHealthEventsOptions,
   BrokerMonitoringOptions,
   BrokerTuning,
 } from './broker-props.js';
@@ -61,6 +63,10 @@ export interface IBoxTokenBroker extends IConstruct {
   metricTenantsFailing(props?: MetricOptions): Metric;
   /** Tenants the scheduled setup check decided (Sum by default). */
   metricTenantsChecked(props?: MetricOptions): Metric;
+  /** Unhealthy tenants, fleet-wide, as the scheduled run counts them (Maximum by default). */
+  metricTenantsUnhealthy(props?: MetricOptions): Metric;
+  /** Health events PutEvents did not take (each is retried on the tenant's next check). */
+  metricHealthEventFailures(props?: MetricOptions): Metric;
   /** Canary runs: 1 = ok, 0 = failed (Minimum by default). */
   metricCanarySuccess(props?: MetricOptions): Metric;
 }
@@ -89,6 +95,8 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
   public readonly accessLogGroup: LogGroup;
   /** The alarms. */
   public readonly alarms: BrokerAlarms;
+  /** Where tenant health events go; undefined when `healthEvents.enabled` is false. */
+  public readonly healthEvents: BrokerHealthEvents | undefined;
   /** The scheduled canary; undefined when `monitoring.canaryEnabled` is false. */
   public readonly canary: BrokerCanary | undefined;
   /** The CloudWatch dashboard; undefined when `monitoring.dashboard` is false. */
@@ -108,7 +116,18 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
     this.secret = secrets.secret;
     this.secretConsoleUrl = secrets.consoleUrl;
     const entryKey = addApiEntryKey(this);
-    const runtime = brokerRuntime(this, props, settings, secrets, entryKey.secret.secretArn);
+    this.healthEvents =
+      props.healthEvents?.enabled === false
+        ? undefined
+        : new BrokerHealthEvents(this, 'HealthEvents', props.healthEvents ?? {});
+    const runtime = brokerRuntime(
+      this,
+      props,
+      settings,
+      secrets,
+      entryKey.secret.secretArn,
+      this.healthEvents?.eventBusEnvironmentValue,
+    );
 
     this.functionLogGroup = addAuditLog(this, 'FunctionLogs', settings.retention);
     this.accessLogGroup = addAuditLog(this, 'AccessLogs', settings.retention);
@@ -120,6 +139,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
       logGroup: this.functionLogGroup,
     });
     this.function = this.functionParts.function;
+    this.healthEvents?.grantPut(this.functionParts.role);
     this.directEntry = this.functionParts.directAlias;
     this.brokerApi = addBrokerApi(this, props, {
       settings,
@@ -135,6 +155,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
       api: this.api,
       functionLogGroup: this.functionLogGroup,
       tenantsRegistered: secrets.tenantSecretPrefix !== undefined,
+      healthEvents: this.healthEvents !== undefined,
     });
     this.metrics = monitoring.metrics;
     this.canary = monitoring.canary;
@@ -213,6 +234,16 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
   /** Tenants the scheduled setup check decided (Sum by default). */
   public metricTenantsChecked(props?: MetricOptions): Metric {
     return this.metric(BROKER_METRIC_NAMES.tenantsChecked, props);
+  }
+
+  /** Unhealthy tenants, fleet-wide, as the scheduled run counts them (Maximum by default). */
+  public metricTenantsUnhealthy(props: MetricOptions = {}): Metric {
+    return this.metric(BROKER_METRIC_NAMES.tenantsUnhealthy, { statistic: 'Maximum', ...props });
+  }
+
+  /** Health events PutEvents did not take (each is retried on the tenant's next check). */
+  public metricHealthEventFailures(props?: MetricOptions): Metric {
+    return this.metric(BROKER_METRIC_NAMES.healthEventFailures, props);
   }
 
   /** Canary runs: 1 = ok, 0 = failed (Minimum by default). */

@@ -18,6 +18,8 @@ export interface MonitoredBroker {
   readonly functionLogGroup: ILogGroup;
   /** Whether tenants are registered under a prefix (the canary then lists them). */
   readonly tenantsRegistered: boolean;
+  /** Whether tenant health events are on. */
+  readonly healthEvents?: boolean | undefined;
 }
 
 /** The broker's monitoring parts. */
@@ -72,6 +74,7 @@ export function addBrokerMonitoring(
           metrics,
           alarms: alarms.all,
           canary: canary !== undefined,
+          healthEvents: watched.healthEvents,
         }).dashboard
       : undefined;
   return { metrics, canary, alarms, dashboard };

@@ -5,8 +5,10 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { AccessPolicyDocument } from '../lambda/policy/document.js';
 import type { BrokerTuning } from './broker-environment.js';
+import type { BrokerHealthEventsOptions } from './health-events.js';
 
 export type { BrokerTuning } from './broker-environment.js';
+export type { BrokerHealthEventsOptions } from './health-events.js';
 
 /** Who may call the API, and how much. */
 export interface BrokerApiOptions {
@@ -145,6 +147,12 @@ export interface BoxTokenBrokerProps {
   readonly api?: BrokerApiOptions | undefined;
   /** Alarms, canary, dashboard. @default - all on, no alarm topic */
   readonly monitoring?: BrokerMonitoringOptions | undefined;
+  /**
+   * Tenant health events (`BOX_EVENT_BUS`, docs/tenants.md "Health events"): the bus, and an SNS
+   * topic or other targets that get them through an EventBridge rule.
+   * @default - events on the account's default bus; no rule
+   */
+  readonly healthEvents?: BrokerHealthEventsOptions | undefined;
   /**
    * X-Ray tracing of the API stage and the function. Off by default so that the function's role
    * holds nothing but its secrets and its logs (X-Ray writes cannot be scoped to a resource).

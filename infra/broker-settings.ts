@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type { Schedule } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
@@ -84,6 +84,7 @@ export function brokerRuntime(
   settings: BrokerSettings,
   secrets: BrokerSecrets,
   apiEntrySecretId?: string,
+  eventBus?: string,
 ): BrokerRuntime {
   const shippedPolicy = loadAccessPolicy({
     accessPolicy: props.accessPolicy,
@@ -93,6 +94,7 @@ export function brokerRuntime(
     secretId: secrets.secretId,
     tenantSecretPrefix: secrets.tenantSecretPrefix,
     apiEntrySecretId,
+    eventBus,
     accessPolicyFile: shippedPolicy === undefined ? undefined : ACCESS_POLICY_RUNTIME_PATH,
     // The scheduled setup check picks its slice of the tenants from the time and this.
     setupCheckIntervalSeconds: settings.canaryInterval?.toSeconds(),
@@ -115,7 +117,13 @@ function checkedConfig(
   environment: Record<string, string>,
 ): ReturnType<typeof loadConfig> {
   try {
-    return loadConfig(environment);
+    // A bus defined in the app is known by its ARN only at deploy time: its shape is CDK's.
+    const bus = environment.BOX_EVENT_BUS;
+    const checked =
+      bus !== undefined && Token.isUnresolved(bus)
+        ? { ...environment, BOX_EVENT_BUS: 'default' }
+        : environment;
+    return loadConfig(checked);
   } catch (error) {
     if (!(error instanceof MisconfiguredError)) throw error;
     throw new ConfigError(`BoxTokenBroker ${broker.node.path}: ${error.message}`, {

@@ -14,9 +14,9 @@ import { type HealthObservation, judge } from './health-judge.js';
 
 /** The metrics the monitor writes (Embedded Metric Format, `service` dimension). */
 export const HEALTH_METRICS = {
-  published: 'HealthEventsPublished',
-  failures: 'HealthEventFailures',
-  storeErrors: 'HealthStoreErrors',
+  healthEventsPublished: 'HealthEventsPublished',
+  healthEventFailures: 'HealthEventFailures',
+  healthStoreErrors: 'HealthStoreErrors',
   tenantsUnhealthy: 'TenantsUnhealthy',
 } as const;
 
@@ -163,7 +163,9 @@ export class HealthMonitor {
         failed_steps: event.detail.steps?.map((step) => step.id),
         error: failure,
       },
-      metrics: [[published ? HEALTH_METRICS.published : HEALTH_METRICS.failures, 1]],
+      metrics: [
+        [published ? HEALTH_METRICS.healthEventsPublished : HEALTH_METRICS.healthEventFailures, 1],
+      ],
     });
     return published;
   }
@@ -173,7 +175,7 @@ export class HealthMonitor {
       level: 'ERROR',
       message: `tenant health store failed: ${codeOf(error)}`,
       fields: { operation: HEALTH_OPERATION, tenant, error: codeOf(error) },
-      metrics: [[HEALTH_METRICS.storeErrors, 1]],
+      metrics: [[HEALTH_METRICS.healthStoreErrors, 1]],
     });
     return 'failed';
   }
