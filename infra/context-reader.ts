@@ -38,6 +38,9 @@ const APP_CONTEXT_KEYS = [
   'canaryEnabled',
   'canarySchedule',
   'dashboard',
+  'healthEvents',
+  'healthEventBusArn',
+  'healthEventTopicArn',
 ] as const;
 
 /** A context key of this app. A name that is not one is a compile error wherever it is read. */
