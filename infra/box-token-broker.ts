@@ -22,6 +22,7 @@ import type { BoxTokenBrokerProps } from './broker-props.js';
 import { brokerSecrets } from './broker-secrets.js';
 import { brokerRuntime, brokerSettings } from './broker-settings.js';
 import type { BrokerCanary } from './canary.js';
+import { BrokerFleetState } from './fleet-state.js';
 import { BrokerHealthEvents } from './health-events.js';
 
 export type {
@@ -95,6 +96,11 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
   public readonly accessLogGroup: LogGroup;
   /** The alarms. */
   public readonly alarms: BrokerAlarms;
+  /**
+   * Fleet state (contract v1.2): the shared table and its key; undefined when `fleetState` is
+   * false. Grant operators the `tenant suspend/resume/list` rights with `grantTenantAdmin`.
+   */
+  public readonly fleetState: BrokerFleetState | undefined;
   /** Where tenant health events go; undefined when `healthEvents.enabled` is false. */
   public readonly healthEvents: BrokerHealthEvents | undefined;
   /** The scheduled canary; undefined when `monitoring.canaryEnabled` is false. */
@@ -116,6 +122,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
     this.secret = secrets.secret;
     this.secretConsoleUrl = secrets.consoleUrl;
     const entryKey = addApiEntryKey(this);
+    this.fleetState = props.fleetState === false ? undefined : new BrokerFleetState(this, 'State');
     this.healthEvents =
       props.healthEvents?.enabled === false
         ? undefined
@@ -126,6 +133,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
       settings,
       secrets,
       entryKey.secret.secretArn,
+      this.fleetState?.environmentNames(),
       this.healthEvents?.eventBusEnvironmentValue,
     );
 
@@ -139,6 +147,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
       logGroup: this.functionLogGroup,
     });
     this.function = this.functionParts.function;
+    this.fleetState?.grantFunction(this.functionParts.role);
     this.healthEvents?.grantPut(this.functionParts.role);
     this.directEntry = this.functionParts.directAlias;
     this.brokerApi = addBrokerApi(this, props, {
@@ -155,6 +164,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
       api: this.api,
       functionLogGroup: this.functionLogGroup,
       tenantsRegistered: secrets.tenantSecretPrefix !== undefined,
+      fleetState: this.fleetState !== undefined,
       healthEvents: this.healthEvents !== undefined,
     });
     this.metrics = monitoring.metrics;

@@ -84,6 +84,7 @@ export function brokerRuntime(
   settings: BrokerSettings,
   secrets: BrokerSecrets,
   apiEntrySecretId?: string,
+  fleetState?: { table: string; kmsKey: string },
   eventBus?: string,
 ): BrokerRuntime {
   const shippedPolicy = loadAccessPolicy({
@@ -94,6 +95,7 @@ export function brokerRuntime(
     secretId: secrets.secretId,
     tenantSecretPrefix: secrets.tenantSecretPrefix,
     apiEntrySecretId,
+    fleetState,
     eventBus,
     accessPolicyFile: shippedPolicy === undefined ? undefined : ACCESS_POLICY_RUNTIME_PATH,
     // The scheduled setup check picks its slice of the tenants from the time and this.
@@ -117,19 +119,32 @@ function checkedConfig(
   environment: Record<string, string>,
 ): ReturnType<typeof loadConfig> {
   try {
-    // A bus defined in the app is known by its ARN only at deploy time: its shape is CDK's.
-    const bus = environment.BOX_EVENT_BUS;
-    const checked =
-      bus !== undefined && Token.isUnresolved(bus)
-        ? { ...environment, BOX_EVENT_BUS: 'default' }
-        : environment;
-    return loadConfig(checked);
+    return loadConfig(withTokensResolved(environment));
   } catch (error) {
     if (!(error instanceof MisconfiguredError)) throw error;
     throw new ConfigError(`BoxTokenBroker ${broker.node.path}: ${error.message}`, {
       cause: error,
     });
   }
+}
+
+/**
+ * The environment with the names CloudFormation decides at deploy time (the table's name, the
+ * key's ARN, the event bus's ARN) replaced by valid stand-ins, so the function's parser checks everything else.
+ */
+function withTokensResolved(environment: Record<string, string>): Record<string, string> {
+  const stand = {
+    BOX_STATE_TABLE: 'synth-check-table',
+    BOX_STATE_KMS_KEY: 'alias/synth-check',
+    // A bus defined in the app is known by its ARN only at deploy time: its shape is CDK's.
+    BOX_EVENT_BUS: 'default',
+  };
+  const checked = { ...environment };
+  for (const [name, value] of Object.entries(stand)) {
+    const current = checked[name];
+    if (current !== undefined && Token.isUnresolved(current)) checked[name] = value;
+  }
+  return checked;
 }
 
 /** Who the resource policy admits: the configured callers, else the deploying account. */

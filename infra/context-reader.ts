@@ -41,6 +41,7 @@ const APP_CONTEXT_KEYS = [
   'healthEvents',
   'healthEventBusArn',
   'healthEventTopicArn',
+  'fleetState',
 ] as const;
 
 /** A context key of this app. A name that is not one is a compile error wherever it is read. */

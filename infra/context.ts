@@ -170,6 +170,7 @@ export function readContext(get: ContextReader): AppSettings {
     reservedConcurrency: reader.integer('reservedConcurrency', 1),
     memorySize: reader.integer('memorySize', 128, 10_240),
     tracing: reader.boolean('tracing'),
+    fleetState: reader.boolean('fleetState'),
     healthEvents: healthEvents === undefined ? undefined : { enabled: healthEvents },
   });
   return {

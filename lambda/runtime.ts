@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BoxOAuthClient } from './box/oauth-client.js';
+import { abortableSleep } from './box/retry.js';
 import { BoxUserProbe } from './box/user-probe.js';
 import { Broker } from './broker/broker.js';
 import { CredentialSelector } from './broker/credential-selection.js';
@@ -9,6 +13,7 @@ import {
   MissingTenantCredentials,
   SecretsManagerCredentials,
 } from './broker/credentials.js';
+import { FleetLink } from './broker/fleet-link.js';
 import { ForcedRefreshWindow } from './broker/forced-refresh.js';
 import { NegativeCache } from './broker/negative-cache.js';
 import { RefreshBackoff } from './broker/refresh-backoff.js';
@@ -25,6 +30,7 @@ import { TenantHealth } from './health/tenant-health.js';
 import { loadPolicy } from './policy/load-policy.js';
 import { tenantSecretName } from './secret-format.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
+import { buildFleetState, type FleetState } from './state/fleet-state.js';
 import type { TenantHealthStore } from './state/ports.js';
 import { MemoryTenantHealthStore } from './state/tenant-health-memory.js';
 import type { LogEvent } from './trace/request-logger.js';
@@ -57,6 +63,15 @@ export interface RuntimeOverrides {
   healthStore?: TenantHealthStore;
   /** Where health log lines (and their metrics) go; the handler passes its logger. */
   log?: (event: LogEvent) => void;
+  /**
+   * Fleet state's stores (tests: in-memory twins or a test table), used when BOX_STATE_TABLE is
+   * set; default: the table and key the configuration names.
+   */
+  fleetState?: FleetState;
+  /** Fleet state's clients (tests: endpoints of their own); default: the standard chain. */
+  stateClients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
+  /** Waits between polls for another environment's token (tests advance a fake clock). */
+  fleetSleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -106,6 +121,7 @@ export function buildBroker(
     });
   const forced = forcedWindow();
   const unknownRevokes = forcedWindow();
+  const fleet = buildFleetLink(config, overrides, now);
   /** One tenant's supply: its rotation state and negative cache over the shared cache. */
   const supplyOf = (
     tenant: string,
@@ -129,6 +145,7 @@ export function buildBroker(
       backoff,
       forced,
       unknownRevokes,
+      fleet,
       verifyIntervalMs: config.secretRereadIntervalMs,
       health,
       now,
@@ -184,7 +201,42 @@ export function buildBroker(
     secretTtlMs: config.secretTtlMs,
     now,
   });
-  return new Broker({ policy: loadPolicy(config.accessPolicy), tenants, now });
+  return new Broker({ policy: loadPolicy(config.accessPolicy), tenants, fleet, now });
+}
+
+/**
+ * This environment's link to the fleet state, when BOX_STATE_TABLE names one (contract v1.2).
+ * Its clients connect lazily: a cold start makes no call. A lease lasts one Box attempt's
+ * timeout: a healthy mint fits in it, and a dead holder blocks the others no longer than that.
+ */
+function buildFleetLink(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides,
+  now: () => number,
+): FleetLink | undefined {
+  const settings = config.fleetState;
+  if (settings === undefined) return undefined;
+  const state =
+    overrides.fleetState ??
+    buildFleetState({
+      tableName: settings.table,
+      kmsKeyId: settings.kmsKeyId,
+      now,
+      ...(overrides.stateClients?.dynamodb === undefined
+        ? {}
+        : { dynamodb: overrides.stateClients.dynamodb }),
+      ...(overrides.stateClients?.kms === undefined ? {} : { kms: overrides.stateClients.kms }),
+    });
+  return new FleetLink({
+    tokens: state.tokens,
+    controls: state.controls,
+    holder: randomUUID(),
+    leaseMs: config.boxAttemptTimeoutMs,
+    syncMs: settings.syncMs,
+    refreshMarginMs: config.refreshMarginSeconds * 1000,
+    now,
+    sleep: overrides.fleetSleep ?? abortableSleep,
+  });
 }
 
 /** The canary's Box API probe, with the same Box origin and attempt timeout as the broker. */

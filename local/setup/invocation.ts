@@ -1,6 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { boxApiOrigin, ConfigVariableError } from '../../lambda/config.js';
 import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
+import type { FleetControlStore } from '../../lambda/state/ports.js';
 import type { SetupOptions } from './arguments.js';
 import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import { formatSetupReport } from './report.js';
@@ -22,11 +23,17 @@ export interface SetupCliDeps {
   secretsManager: () => SecretsManagerClient;
   fetch?: typeof fetch;
   now?: () => number;
+  /**
+   * The fleet state controls on the table `tableName` (BOX_STATE_TABLE), built on first use;
+   * undefined when the deployment has no fleet state.
+   */
+  fleetControls?: (tableName: string) => FleetControlStore;
 }
 
 /** One invocation's state: its options, where it writes, and the tenant registry built on first use. */
 export class SetupInvocation {
   #registry: TenantRegistry | undefined;
+  #controls: FleetControlStore | undefined;
 
   constructor(
     readonly options: SetupOptions,
@@ -44,6 +51,16 @@ export class SetupInvocation {
       this.#registry = new TenantRegistry(this.deps.secretsManager(), prefix);
     }
     return this.#registry;
+  }
+
+  /** Suspensions in the fleet state table (BOX_STATE_TABLE); undefined when it is not set. */
+  fleetControls(): FleetControlStore | undefined {
+    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
+    if (tableName === undefined || tableName === '' || this.deps.fleetControls === undefined) {
+      return undefined;
+    }
+    this.#controls ??= this.deps.fleetControls(tableName);
+    return this.#controls;
   }
 
   /**

@@ -11,6 +11,7 @@ import { runCheck } from './check-command.js';
 import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
 import { exitCodeFor, SETUP_EXIT } from './exit-codes.js';
 import type { SetupInvocation } from './invocation.js';
+import { suspensionsOf } from './suspend-commands.js';
 import type { TenantRegistry } from './tenant-registry.js';
 
 /** `tenant add ID`: checks the credentials and stores them only when the check passes. */
@@ -96,14 +97,35 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
     );
   }
   const { prefix } = invocation.registry();
+  const suspensions = await suspensionsOf(invocation);
+  const suspended = new Map((suspensions ?? []).map((s) => [s.tenant, s]));
   if (invocation.options.json === true) {
-    io.stdout(`${JSON.stringify({ prefix, tenants })}\n`);
+    const listed = tenants.map((t) => {
+      const s = suspended.get(t.tenantId);
+      return s === undefined
+        ? t
+        : { ...t, suspended: { by: s.by, since: new Date(s.sinceMs).toISOString() } };
+    });
+    io.stdout(
+      `${JSON.stringify({ prefix, tenants: listed, ...(suspensions === undefined ? {} : { suspensions: [...suspended.values()].map((s) => ({ tenant: s.tenant, by: s.by, since: new Date(s.sinceMs).toISOString() })) }) })}\n`,
+    );
     return SETUP_EXIT.ok;
   }
   if (tenants.length === 0) io.stdout(`no tenants under ${prefix}\n`);
   for (const t of tenants) {
+    const s = suspended.get(t.tenantId);
+    const note =
+      s === undefined ? '' : `\tSUSPENDED since ${new Date(s.sinceMs).toISOString()} by ${s.by}`;
     io.stdout(
-      `${t.tenantId}\tlast check: ${t.lastCheck ?? 'never'}\tadded by: ${t.addedBy ?? 'unknown'}\n`,
+      `${t.tenantId}\tlast check: ${t.lastCheck ?? 'never'}\tadded by: ${t.addedBy ?? 'unknown'}${note}\n`,
+    );
+  }
+  // Suspended IDs without a secret (removed, or the default tenant) are shown too.
+  const listedIds = new Set(tenants.map((t) => t.tenantId));
+  for (const s of suspended.values()) {
+    if (listedIds.has(s.tenant)) continue;
+    io.stdout(
+      `${s.tenant}\t(no secret under ${prefix})\tSUSPENDED since ${new Date(s.sinceMs).toISOString()} by ${s.by}\n`,
     );
   }
   return SETUP_EXIT.ok;

@@ -114,7 +114,7 @@ async function fleetOf(count: number, store: TenantHealthStore | undefined): Pro
     const h = await startHarness({
       secrets,
       sharedSimulator: simulator,
-      sharedClock: clock,
+      clock,
       env: {
         BOX_TENANT_SECRET_PREFIX: PREFIX,
         BOX_EVENT_BUS: 'default',
@@ -130,7 +130,7 @@ async function fleetOf(count: number, store: TenantHealthStore | undefined): Pro
           ],
         }),
       },
-      overrides: { eventBridge: client, ...(store === undefined ? {} : { healthStore: store }) },
+      runtime: { eventBridge: client, ...(store === undefined ? {} : { healthStore: store }) },
     });
     h.secretsManager.on(ListSecretsCommand).resolves({ SecretList: [{ Name: `${PREFIX}acme` }] });
     environments.push(h);

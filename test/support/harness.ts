@@ -69,10 +69,16 @@ export interface HarnessOptions {
   secrets?: FakeSecrets;
   /** Tenants whose metrics also carry a `tenant` dimension (the logger's allow-list). */
   tenantMetrics?: readonly string[];
-  /** Further runtime overrides (an EventBridge client, a shared health store …). */
-  overrides?: RuntimeOverrides;
-  /** A clock another harness runs: a second execution environment at the same time. */
-  sharedClock?: { now: number };
+  /**
+   * The fake clock, shared by harnesses that are environments of one deployment (fleet state).
+   * @default a clock of its own
+   */
+  clock?: { now: number };
+  /** More of the runtime's overrides (fleet state's stores or clients, health events'). */
+  runtime?: Pick<
+    RuntimeOverrides,
+    'fleetState' | 'stateClients' | 'fleetSleep' | 'eventBridge' | 'healthStore' | 'healthPublisher'
+  >;
 }
 
 export interface Harness {
@@ -125,7 +131,7 @@ export function secretJson(clientSecret: string, overrides: Record<string, unkno
 let requestCounter = 0;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const clock = options.sharedClock ?? { now: Date.UTC(2026, 10, 28, 12, 0, 0) };
+  const clock = options.clock ?? { now: Date.UTC(2026, 10, 28, 12, 0, 0) };
   const now = () => clock.now;
   const simulator =
     options.sharedSimulator ??
@@ -172,7 +178,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const handler = createHandler({
     ...buildRuntime(env, {
       log: (event) => logger.writeEvent(event),
-      ...options.overrides,
       secretsManager: client,
       now,
       ...(options.backoffWindowMs === undefined
@@ -183,6 +188,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         sleeps.push(ms);
         clock.now += ms;
       },
+      // So do the polls for another environment's token (fleet state).
+      fleetSleep: async (ms) => {
+        clock.now += ms;
+      },
+      ...options.runtime,
     }),
     logger,
     now,
