@@ -32,6 +32,7 @@ import { tenantSecretName } from './secret-format.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
 import { buildFleetState, type FleetState } from './state/fleet-state.js';
 import type { TenantHealthStore } from './state/ports.js';
+import { TableTenantHealth } from './state/table-tenant-health.js';
 import { MemoryTenantHealthStore } from './state/tenant-health-memory.js';
 import type { LogEvent } from './trace/request-logger.js';
 
@@ -216,17 +217,7 @@ function buildFleetLink(
 ): FleetLink | undefined {
   const settings = config.fleetState;
   if (settings === undefined) return undefined;
-  const state =
-    overrides.fleetState ??
-    buildFleetState({
-      tableName: settings.table,
-      kmsKeyId: settings.kmsKeyId,
-      now,
-      ...(overrides.stateClients?.dynamodb === undefined
-        ? {}
-        : { dynamodb: overrides.stateClients.dynamodb }),
-      ...(overrides.stateClients?.kms === undefined ? {} : { kms: overrides.stateClients.kms }),
-    });
+  const state = fleetStateOf(config, overrides, now) as FleetState;
   return new FleetLink({
     tokens: state.tokens,
     controls: state.controls,
@@ -237,6 +228,28 @@ function buildFleetLink(
     now,
     sleep: overrides.fleetSleep ?? abortableSleep,
   });
+}
+
+/** The fleet state's stores when BOX_STATE_TABLE names a table: the override, else built. */
+function fleetStateOf(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides,
+  now: () => number,
+): FleetState | undefined {
+  const settings = config.fleetState;
+  if (settings === undefined) return undefined;
+  return (
+    overrides.fleetState ??
+    buildFleetState({
+      tableName: settings.table,
+      kmsKeyId: settings.kmsKeyId,
+      now,
+      ...(overrides.stateClients?.dynamodb === undefined
+        ? {}
+        : { dynamodb: overrides.stateClients.dynamodb }),
+      ...(overrides.stateClients?.kms === undefined ? {} : { kms: overrides.stateClients.kms }),
+    })
+  );
 }
 
 /** The canary's Box API probe, with the same Box origin and attempt timeout as the broker. */
@@ -272,15 +285,19 @@ export function buildSetupChecks(
 }
 
 /**
- * The tenant health events of a configuration with `BOX_EVENT_BUS`; undefined without one.
- * Without a fleet-wide store only the scheduled setup check judges (see TenantHealth).
+ * The tenant health events of a configuration with `BOX_EVENT_BUS`; undefined without one. With
+ * the fleet state table each tenant's health is remembered there (fleet-wide, so live traffic
+ * reports too); without it only the scheduled setup check judges (see TenantHealth).
  */
 export function buildTenantHealth(
   config: BrokerConfig,
   overrides: RuntimeOverrides = {},
 ): TenantHealth | undefined {
   if (config.eventBus === undefined) return undefined;
-  const shared = overrides.healthStore;
+  const fleetState = fleetStateOf(config, overrides, overrides.now ?? Date.now);
+  const shared =
+    overrides.healthStore ??
+    (fleetState === undefined ? undefined : new TableTenantHealth(fleetState.table));
   return new TenantHealth({
     eventBus: config.eventBus,
     // The standard chain supplies region, credentials and AWS_ENDPOINT_URL_EVENTBRIDGE.
@@ -325,10 +342,13 @@ export function buildRuntime(
     if (error instanceof BrokerError) return { broker: error };
     throw error;
   }
-  // One Secrets Manager client for the broker and the scheduled checks.
+  // One Secrets Manager client for the broker and the scheduled checks; one fleet state (its
+  // clients) for the broker and the health events.
+  const fleetState = fleetStateOf(config, overrides, overrides.now ?? Date.now);
   const shared: RuntimeOverrides = {
     ...overrides,
     secretsManager: overrides.secretsManager ?? new SecretsManagerClient({}),
+    ...(fleetState === undefined ? {} : { fleetState }),
   };
   // Built even when the broker cannot be: a deployment this version cannot serve still has its
   // tenants checked on schedule.

@@ -3,14 +3,27 @@
  * transition, a recovery from a live rejection only from that reason, one claim at a time on an
  * announcement, settled by the transition's own time.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantHealthRecord, TenantHealthStore } from '../lambda/state/ports.js';
+import { readString } from '../lambda/state/state-table.js';
+import { TableTenantHealth } from '../lambda/state/table-tenant-health.js';
 import { MemoryTenantHealthStore } from '../lambda/state/tenant-health-memory.js';
+import { startTestFleetState, type TestFleetState } from './support/fleet-state.js';
 
 const T0 = Date.UTC(2026, 11, 7, 9, 0, 0);
 
+let fleet: TestFleetState;
+beforeAll(async () => {
+  fleet = await startTestFleetState();
+});
+afterAll(async () => {
+  await fleet?.close();
+});
+
 const STORES: [string, () => Promise<TenantHealthStore>][] = [
   ['MemoryTenantHealthStore', async () => new MemoryTenantHealthStore()],
+  // Each environment its own client on one dynalite table, through the real SDK.
+  ['TableTenantHealth', async () => new TableTenantHealth((await fleet.newState()).table)],
 ];
 
 const unhealthy = (tenant: string, sinceMs: number, reason = 'credentials_rejected') =>
@@ -98,5 +111,31 @@ describe.each(STORES)('Port: TenantHealthStore (%s)', (_name, open) => {
     await store.transition(unhealthy('constructor', T0));
     expect((await store.get('__proto__'))?.tenant).toBe('__proto__');
     expect(await store.get('toString')).toBeUndefined();
+  });
+});
+
+describe('Class: TableTenantHealth', () => {
+  it('keeps one item per tenant, health#<tenant>, which several environments share', async () => {
+    const state = await fleet.newState();
+    const [a, b] = [
+      new TableTenantHealth(state.table),
+      new TableTenantHealth(fleet.attach(state.tableName).table),
+    ];
+    expect(await a.transition(unhealthy('acme', T0))).toBe(true);
+    expect(await b.transition(unhealthy('acme', T0 + 1))).toBe(false);
+    expect((await b.get('acme'))?.sinceMs).toBe(T0);
+    const items = await state.scan();
+    expect(items.map((item) => [readString(item, 'pk'), readString(item, 'sk')])).toEqual([
+      ['health#acme', 'health'],
+    ]);
+    expect(items[0]).not.toHaveProperty('ttl');
+  });
+
+  it('lists health items only, not the other families of the table', async () => {
+    const state = await fleet.newState();
+    await state.controls.suspend('acme', 'arn:aws:iam::111122223333:user/ops');
+    const store = new TableTenantHealth(state.table);
+    await store.transition(unhealthy('globex', T0));
+    expect((await store.list()).map((record) => record.tenant)).toEqual(['globex']);
   });
 });
