@@ -13,12 +13,16 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STEPS } from '../../lambda/setup/steps.js';
-import type { TenantHealthStore } from '../../lambda/state/ports.js';
-import { MemoryTenantHealthStore } from '../../lambda/state/tenant-health-memory.js';
+import { readString } from '../../lambda/state/state-table.js';
 import { type BoxSimulator, startBoxSimulator } from '../../local/box-simulator/index.js';
 import { FakeSecrets } from '../support/fake-secrets.js';
+import {
+  startTestFleetState,
+  type TestFleetState,
+  type TestState,
+} from '../support/fleet-state.js';
 import {
   CLIENT_ID,
   ENTERPRISE_ID,
@@ -54,16 +58,33 @@ interface Fleet {
   secrets: FakeSecrets;
   /** Every log line of every environment. */
   lines(): Record<string, unknown>[];
+  /** The fleet state table the environments share; undefined without one. */
+  state: TestState | undefined;
 }
 
 let open: Fleet | undefined;
+let tables: TestFleetState;
+
+beforeAll(async () => {
+  tables = await startTestFleetState();
+});
+afterAll(async () => {
+  await tables?.close();
+});
 
 afterEach(async () => {
   const fleet = open;
   open = undefined;
   if (fleet === undefined) return;
-  // No secret, token or full client ID in any event, nor a secret or token in any log line.
+  // No secret, token or full client ID in any event, nor a secret or token in any log line or
+  // health item.
   const events = JSON.stringify(entriesOf(fleet));
+  const health = JSON.stringify(
+    (await fleet.state?.scan())?.filter((item) => readString(item, 'pk')?.startsWith('health#')),
+  );
+  for (const value of [...fleet.secrets.clientSecretsServed(), ACME.clientId, CLIENT_ID]) {
+    expect(health ?? '').not.toContain(value);
+  }
   const logs = fleet.environments.flatMap((h) => h.logLines).join('\n');
   const tokens = fleet.simulator.issuedTokens().map((token) => token.accessToken);
   for (const value of [...fleet.secrets.clientSecretsServed(), SECRET_V1, ...tokens]) {
@@ -77,9 +98,14 @@ afterEach(async () => {
   await fleet.simulator.close();
 });
 
-/** Several environments of one deployment; `store` shared = the fleet-state table. */
-async function fleetOf(count: number, store: TenantHealthStore | undefined): Promise<Fleet> {
+/**
+ * Several environments of one deployment, each its own handler (runtime, caches, clients); with
+ * `table`, all on one fleet state table (dynalite), which remembers each tenant's health.
+ */
+async function fleetOf(count: number, withTable: 'table' | 'no table'): Promise<Fleet> {
   const clock = { now: T0 };
+  const now = () => clock.now;
+  const state = withTable === 'table' ? await tables.newState({ now }) : undefined;
   const simulator = await startBoxSimulator({
     enterpriseId: ENTERPRISE_ID,
     credentials: [{ clientId: CLIENT_ID, clientSecret: SECRET_V1 }],
@@ -118,6 +144,9 @@ async function fleetOf(count: number, store: TenantHealthStore | undefined): Pro
       env: {
         BOX_TENANT_SECRET_PREFIX: PREFIX,
         BOX_EVENT_BUS: 'default',
+        ...(state === undefined
+          ? {}
+          : { BOX_STATE_TABLE: state.tableName, BOX_STATE_KMS_KEY: tables.local.kms.alias }),
         BOX_ACCESS_POLICY: JSON.stringify({
           version: 1,
           rules: [
@@ -130,12 +159,17 @@ async function fleetOf(count: number, store: TenantHealthStore | undefined): Pro
           ],
         }),
       },
-      runtime: { eventBridge: client, ...(store === undefined ? {} : { healthStore: store }) },
+      runtime: {
+        eventBridge: client,
+        // Each environment its own clients on the one table.
+        ...(state === undefined ? {} : { fleetState: tables.attach(state.tableName, { now }) }),
+      },
     });
     h.secretsManager.on(ListSecretsCommand).resolves({ SecretList: [{ Name: `${PREFIX}acme` }] });
     environments.push(h);
   }
   const fleet: Fleet = {
+    state,
     delivered,
     deliver,
     environments,
@@ -175,7 +209,7 @@ const metric = (fleet: Fleet, name: string) =>
 describe('Scenario: live traffic sees Box refuse a tenant', () => {
   it('puts exactly one Unhealthy across environments, before the answer, and one Recovered after the fix', async () => {
     // Prepare: three environments serve acme.
-    const fleet = await fleetOf(3, new MemoryTenantHealthStore());
+    const fleet = await fleetOf(3, 'table');
     const [a, b, c] = fleet.environments;
     for (const h of fleet.environments) expect((await acmeToken(h)).status).toBe(200);
     expect(entriesOf(fleet)).toHaveLength(0);
@@ -229,7 +263,7 @@ describe('Scenario: live traffic sees Box refuse a tenant', () => {
 
   it('never lets a failing PutEvents change an answer; counts it and retries on the next check', async () => {
     // Prepare: EventBridge is down.
-    const fleet = await fleetOf(2, new MemoryTenantHealthStore());
+    const fleet = await fleetOf(2, 'table');
     const [a, b] = fleet.environments;
     fleet.eventBridge
       .on(PutEventsCommand)
@@ -262,11 +296,13 @@ describe('Scenario: live traffic sees Box refuse a tenant', () => {
     fleet.simulator.app(ACME.clientId)?.setMisconfigurations([]);
     fleet.clock.now += PAST_NEGATIVE_CACHE_MS;
     expect((await acmeToken(b)).status).toBe(200);
-    expect(metric(fleet, 'HealthEventFailures')).toEqual([1, 1]);
+    // Counted each time it is tried (every grant is a check), never put, never in the answer.
+    expect(metric(fleet, 'HealthEventFailures').length).toBeGreaterThanOrEqual(2);
+    expect(fleet.delivered.map((entry) => entry.DetailType)).toEqual(['Box Tenant Unhealthy']);
   });
 
   it('puts nothing from live traffic without a fleet-wide store (only the scheduled check judges)', async () => {
-    const fleet = await fleetOf(1, undefined);
+    const fleet = await fleetOf(1, 'no table');
     fleet.simulator.app(ACME.clientId)?.misconfigure('secret_reset');
     expect((await acmeToken(fleet.environments[0])).status).toBe(502);
     expect(entriesOf(fleet)).toHaveLength(0);
@@ -276,7 +312,7 @@ describe('Scenario: live traffic sees Box refuse a tenant', () => {
 describe('Scenario: the scheduled setup check judges a tenant', () => {
   it('puts one Unhealthy with the failed step and its fix, none on the next runs, one Recovered after the fix', async () => {
     // Prepare: no table; the schedule's environment remembers between runs.
-    const fleet = await fleetOf(1, undefined);
+    const fleet = await fleetOf(1, 'no table');
     const h = fleet.environments[0] as Harness;
     const schedule = () => h.invoke(SCHEDULED_EVENT, 'schedule');
     expect((await schedule()).error).toBeUndefined();
@@ -312,5 +348,42 @@ describe('Scenario: the scheduled setup check judges a tenant', () => {
       'Box Tenant Recovered',
     ]);
     expect(metric(fleet, 'TenantsUnhealthy')).toEqual([0, 1, 1, 0]);
+  });
+});
+
+describe('Scenario: every environment runs the scheduled check, one table', () => {
+  it('puts one Unhealthy and one Recovered however many environments judge the tenant', async () => {
+    // Prepare: three environments (say, overlapping schedule invocations) share the table.
+    const fleet = await fleetOf(3, 'table');
+    const scheduleAll = () =>
+      Promise.all(fleet.environments.map((h) => h.invoke(SCHEDULED_EVENT, 'schedule')));
+    fleet.simulator.app(ACME.clientId)?.misconfigure('not_authorized');
+
+    // Act: all judge it at once, then again on the next run.
+    await scheduleAll();
+    fleet.clock.now += 300_000;
+    await scheduleAll();
+
+    // Assess
+    expect(fleet.delivered.map((entry) => entry.DetailType)).toEqual(['Box Tenant Unhealthy']);
+    expect(metric(fleet, 'TenantsUnhealthy')).toEqual([1, 1, 1, 1, 1, 1]);
+
+    fleet.simulator.app(ACME.clientId)?.setMisconfigurations([]);
+    fleet.clock.now += 300_000;
+    await scheduleAll();
+    expect(fleet.delivered.map((entry) => entry.DetailType)).toEqual([
+      'Box Tenant Unhealthy',
+      'Box Tenant Recovered',
+    ]);
+    // Runs that overlapped the recovery may count it still; the next ones count none.
+    fleet.clock.now += 300_000;
+    await scheduleAll();
+    const lastCount = (h: Harness) =>
+      h.logLines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => typeof line.TenantsUnhealthy === 'number')
+        .at(-1)?.TenantsUnhealthy;
+    expect(fleet.environments.map(lastCount)).toEqual([0, 0, 0]);
+    expect(fleet.delivered).toHaveLength(2);
   });
 });
