@@ -115,7 +115,7 @@ describe.each(STORES)('Port: TenantHealthStore (%s)', (_name, open) => {
 });
 
 describe('Class: TableTenantHealth', () => {
-  it('keeps one item per tenant, health#<tenant>, which several environments share', async () => {
+  it('keeps one item per tenant in the health# partition, which several environments share', async () => {
     const state = await fleet.newState();
     const [a, b] = [
       new TableTenantHealth(state.table),
@@ -126,7 +126,7 @@ describe('Class: TableTenantHealth', () => {
     expect((await b.get('acme'))?.sinceMs).toBe(T0);
     const items = await state.scan();
     expect(items.map((item) => [readString(item, 'pk'), readString(item, 'sk')])).toEqual([
-      ['health#acme', 'health'],
+      ['health#', 'acme'],
     ]);
     expect(items[0]).not.toHaveProperty('ttl');
   });

@@ -8,7 +8,8 @@
  * Item families (partition key prefixes), one owner each:
  * - `token#<tenant>` / `lease#<tenant>`: shared tokens and their single-flight leases;
  * - `fleet#`: revocations, dead tokens and suspensions (what every environment syncs);
- * - `health#<tenant>`: a tenant's last judged health (transitions only);
+ * - `health#` (sort key: the tenant ID): a tenant's last judged health (transitions only; one
+ *   partition, so listing them is a Query, never a Scan);
  * - `invite#<code hash>`: onboarding invitations.
  *
  * Every call takes the request's deadline (or a short timeout of its own) and rejects with a

@@ -16,7 +16,6 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type Deadline, noDeadline } from '../deadline.js';
@@ -183,43 +182,7 @@ export class StateTable {
     } while (start !== undefined);
     return items;
   }
-
-  /**
-   * Every live item whose `pk` starts with `pkPrefix`, across the table, following pages: for
-   * item families listed as a whole (tenant health, invitations), read by a scheduled run or an
-   * operator, never on a request's path. A Scan reads every item of the table (and is billed
-   * for it); the filter only trims what comes back.
-   */
-  async scan(
-    pkPrefix: string,
-    options: { deadline?: Deadline; nowMs?: number } = {},
-  ): Promise<StateItem[]> {
-    const items: StateItem[] = [];
-    let start: StateItem | undefined;
-    do {
-      const page = await stateCall('scan', options.deadline ?? noDeadline(), this.timeoutMs, (s) =>
-        this.client.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            FilterExpression: 'begins_with(#pk, :prefix)',
-            ExpressionAttributeNames: { '#pk': 'pk' },
-            ExpressionAttributeValues: { ':prefix': { S: pkPrefix } },
-            Limit: SCAN_PAGE_ITEMS,
-            ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-          }),
-          { abortSignal: s },
-        ),
-      );
-      const nowMs = options.nowMs ?? Date.now();
-      items.push(...(page.Items ?? []).filter((item) => isLive(item, nowMs)));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
-  }
 }
-
-/** `scan`'s page size: health and invitation items are small, a page is one round trip. */
-const SCAN_PAGE_ITEMS = 500;
 
 function keyOf(key: StateKey): StateItem {
   return { pk: { S: key.pk }, sk: { S: key.sk } };

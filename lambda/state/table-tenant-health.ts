@@ -1,9 +1,14 @@
 /**
- * Tenant health in the fleet state table: one item per tenant, `pk` = `health#<tenant>`,
- * `sk` = `health`, without `ttl` (a tenant's health is kept until it changes). Every change is a
- * conditional write, so of all the environments that see a tenant go bad (or recover) exactly
- * one makes the transition and announces it; the announcement's claim is a conditional update
- * too, so a failed PutEvents is retried by one environment at a time.
+ * Tenant health in the fleet state table: one item per tenant in one partition, `pk` =
+ * `health#`, `sk` = the tenant ID, without `ttl` (a tenant's health is kept until it changes).
+ * One partition, so that listing every tenant's health is a Query: a Scan would read every item
+ * of the table (the sealed tokens too), and IAM cannot hold a Scan to a key prefix the way
+ * `dynamodb:LeadingKeys` holds GetItem, PutItem, UpdateItem and Query. A tenant's item changes
+ * only on a transition, and is read once per Box grant: far below one partition's limits.
+ *
+ * Every change is a conditional write, so of all the environments that see a tenant go bad (or
+ * recover) exactly one makes the transition and announces it; the announcement's claim is a
+ * conditional update too, so a failed PutEvents is retried by one environment at a time.
  *
  * Attributes: `state` (`healthy` | `unhealthy`), `reason`, `since_ms`, `announced` (BOOL),
  * `event` (the event to announce, until it is on the bus; no secret or token ever), and
@@ -20,9 +25,8 @@ import {
   str,
 } from './state-table.js';
 
-/** The partition key prefix of tenant health items (lambda/state/ports.ts). */
-export const HEALTH_PK_PREFIX = 'health#';
-const HEALTH_SK = 'health';
+/** The partition of tenant health items (prefix `health#`, lambda/state/ports.ts). */
+export const HEALTH_PK = 'health#';
 
 const NAMES = {
   '#state': 'state',
@@ -43,9 +47,8 @@ export class TableTenantHealth implements TenantHealthStore {
 
   async transition(next: TenantHealthRecord, fromReason?: string): Promise<boolean> {
     const item: StateItem & { pk: AttributeValue; sk: AttributeValue } = {
-      pk: str(HEALTH_PK_PREFIX + next.tenant),
-      sk: str(HEALTH_SK),
-      tenant: str(next.tenant),
+      pk: str(HEALTH_PK),
+      sk: str(next.tenant),
       state: str(next.state),
       since_ms: num(next.sinceMs),
       announced: { BOOL: next.announced },
@@ -124,7 +127,7 @@ export class TableTenantHealth implements TenantHealthStore {
   }
 
   async list(): Promise<TenantHealthRecord[]> {
-    const items = await this.table.scan(HEALTH_PK_PREFIX);
+    const items = await this.table.query(HEALTH_PK, { consistent: true });
     return items
       .flatMap((item) => {
         const record = recordOf(item);
@@ -135,21 +138,20 @@ export class TableTenantHealth implements TenantHealthStore {
 }
 
 function keyOf(tenant: string): { pk: string; sk: string } {
-  return { pk: HEALTH_PK_PREFIX + tenant, sk: HEALTH_SK };
+  return { pk: HEALTH_PK, sk: tenant };
 }
 
 /** An item as a record; undefined for an item this version cannot read. */
 function recordOf(item: StateItem): TenantHealthRecord | undefined {
   const pk = readString(item, 'pk');
+  const tenant = readString(item, 'sk');
   const state = readString(item, 'state');
   const sinceMs = readNumber(item, 'since_ms');
-  if (pk === undefined || !pk.startsWith(HEALTH_PK_PREFIX) || sinceMs === undefined) {
-    return undefined;
-  }
+  if (pk !== HEALTH_PK || tenant === undefined || sinceMs === undefined) return undefined;
   if (state !== 'healthy' && state !== 'unhealthy') return undefined;
   const announcedValue = Object.hasOwn(item, 'announced') ? item.announced : undefined;
   const record: TenantHealthRecord = {
-    tenant: pk.slice(HEALTH_PK_PREFIX.length),
+    tenant,
     state: state satisfies TenantHealthState,
     sinceMs,
     announced:
