@@ -7,6 +7,7 @@
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { operatorFleetControls } from '../lambda/state/fleet-state.js';
+import { operatorTenantHealth } from '../lambda/state/table-tenant-health.js';
 import { runSetupCli } from './setup/cli.js';
 import { terminalPrompt } from './setup/secret-prompt.js';
 import { main as validatePolicy } from './validate-policy.js';
@@ -31,6 +32,7 @@ if (command === 'validate-policy') {
     {
       secretsManager: () => new SecretsManagerClient({}),
       fleetControls: (tableName) => operatorFleetControls(tableName),
+      tenantHealth: (tableName) => operatorTenantHealth(tableName),
     },
   );
 }

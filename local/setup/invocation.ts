@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { boxApiOrigin, ConfigVariableError } from '../../lambda/config.js';
 import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
-import type { FleetControlStore } from '../../lambda/state/ports.js';
+import type { FleetControlStore, TenantHealthStore } from '../../lambda/state/ports.js';
 import type { SetupOptions } from './arguments.js';
 import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import { formatSetupReport } from './report.js';
@@ -28,12 +28,15 @@ export interface SetupCliDeps {
    * undefined when the deployment has no fleet state.
    */
   fleetControls?: (tableName: string) => FleetControlStore;
+  /** Each tenant's health in the table `tableName` (BOX_STATE_TABLE), for `tenant list`. */
+  tenantHealth?: (tableName: string) => TenantHealthStore;
 }
 
 /** One invocation's state: its options, where it writes, and the tenant registry built on first use. */
 export class SetupInvocation {
   #registry: TenantRegistry | undefined;
   #controls: FleetControlStore | undefined;
+  #health: TenantHealthStore | undefined;
 
   constructor(
     readonly options: SetupOptions,
@@ -61,6 +64,16 @@ export class SetupInvocation {
     }
     this.#controls ??= this.deps.fleetControls(tableName);
     return this.#controls;
+  }
+
+  /** Tenant health in the fleet state table (BOX_STATE_TABLE); undefined when it is not set. */
+  tenantHealth(): TenantHealthStore | undefined {
+    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
+    if (tableName === undefined || tableName === '' || this.deps.tenantHealth === undefined) {
+      return undefined;
+    }
+    this.#health ??= this.deps.tenantHealth(tableName);
+    return this.#health;
   }
 
   /**

@@ -2,7 +2,7 @@
  * Runs `box-token-broker check|tenant …` in-process against a Box simulator, capturing output.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { FleetControlStore } from '../../lambda/state/ports.js';
+import type { FleetControlStore, TenantHealthStore } from '../../lambda/state/ports.js';
 import type { BoxSimulator } from '../../local/box-simulator/index.js';
 import { runSetupCli } from '../../local/setup/cli.js';
 import type { Prompt } from '../../local/setup/secret-prompt.js';
@@ -20,6 +20,8 @@ export interface SetupRunOptions {
   secretsManager?: SecretsManagerClient;
   /** The fleet state controls `tenant suspend|resume|list` use (a test table). */
   fleetControls?: FleetControlStore;
+  /** The tenant health store `tenant list` reads (a test table). */
+  tenantHealth?: TenantHealthStore;
 }
 
 /** Credentials env for an app the simulator serves. */
@@ -57,6 +59,9 @@ export async function runSetup(args: string[], options: SetupRunOptions = {}): P
       ...(options.fleetControls === undefined
         ? {}
         : { fleetControls: () => options.fleetControls as FleetControlStore }),
+      ...(options.tenantHealth === undefined
+        ? {}
+        : { tenantHealth: () => options.tenantHealth as TenantHealthStore }),
     },
   );
   return { code, stdout, stderr };
