@@ -55,7 +55,8 @@ export function tenantHealthQuery(): string[] {
     `fields ${LOG_FIELDS.tenant}`,
     `filter ${LOG_FIELDS.operation} = "${HEALTH_OPERATION}" and ispresent(health)`,
     `stats latest(health) as state, latest(reason) as why, latest(since) as since_when by ${LOG_FIELDS.tenant}`,
-    'sort state desc, since_when desc',
+    // `unhealthy` sorts after `healthy`: descending puts the unhealthy tenants first.
+    'sort state desc',
     'limit 100',
   ];
 }

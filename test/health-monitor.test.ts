@@ -85,6 +85,18 @@ describe('Class: HealthMonitor', () => {
     expect(entries()[0]?.Time).toEqual(new Date(T0));
   });
 
+  it("writes the fields the dashboard's tenant health query reads", async () => {
+    const lines: LogEvent[] = [];
+    await environment(new MemoryTenantHealthStore(), { now: T0 }, lines).check(rejected);
+    expect(lines[0]?.fields).toMatchObject({
+      operation: 'tenant_health',
+      tenant: 'acme',
+      health: 'unhealthy',
+      reason: 'credentials_rejected',
+      since: new Date(T0).toISOString(),
+    });
+  });
+
   it('announces a transition once across environments sharing one store, however many see it', async () => {
     const store = new MemoryTenantHealthStore();
     const clock = { now: T0 };
