@@ -295,7 +295,7 @@ describe('Construct: BoxTokenBroker observability (default context)', () => {
     expect(queries).toHaveLength(3);
     const [issued, errors, health] = queries.map((w) => (w.properties ?? {}) as Json);
     expect(String(health?.query)).toBe(
-      'SOURCE \'<token>\' | fields tenant\n' +
+      "SOURCE '<token>' | fields tenant\n" +
         '| filter operation = "tenant_health" and ispresent(health)\n' +
         '| stats latest(health) as state, latest(reason) as why, latest(since) as since_when by tenant\n' +
         '| sort state desc\n' +

@@ -301,6 +301,26 @@ describe('Scenario: live traffic sees Box refuse a tenant', () => {
     expect(fleet.delivered.map((entry) => entry.DetailType)).toEqual(['Box Tenant Unhealthy']);
   });
 
+  it('answers as without events when the table fails too: the health check is counted, not felt', async () => {
+    const fleet = await fleetOf(1, 'table');
+    const [a] = fleet.environments;
+    fleet.simulator.app(ACME.clientId)?.misconfigure('secret_reset');
+    tables.dynamodbProxy.fault = { kind: 'throttled' };
+    try {
+      const refused = await acmeToken(a);
+      expect(refused.status).toBe(502);
+      expect(refused.body.error).toBe('box_credentials_rejected');
+    } finally {
+      tables.dynamodbProxy.fault = undefined;
+    }
+    expect(metric(fleet, 'HealthStoreErrors')).toEqual([1]);
+    expect(entriesOf(fleet)).toHaveLength(0);
+    // The table is back: the next request that sees the rejection announces it.
+    fleet.clock.now += PAST_NEGATIVE_CACHE_MS;
+    expect((await acmeToken(a)).body.error).toBe('box_credentials_rejected');
+    expect(fleet.delivered.map((entry) => entry.DetailType)).toEqual(['Box Tenant Unhealthy']);
+  });
+
   it('puts nothing from live traffic without a fleet-wide store (only the scheduled check judges)', async () => {
     const fleet = await fleetOf(1, 'no table');
     fleet.simulator.app(ACME.clientId)?.misconfigure('secret_reset');
