@@ -166,24 +166,37 @@ async function scheduled(
   let summary: SetupRunSummary | undefined;
   if (deps.setupChecks !== undefined) {
     // Whatever the function has left after the canary; the budget only applies off Lambda.
-    const runDeadline = startDeadline({
+    const endDeadline = startDeadline({
       budgetMs: SETUP_RUN_BUDGET_MS,
       remainingMs: remainingMs(),
       answerMarginMs: ANSWER_MARGIN_MS,
+      now,
+    });
+    // With health events, the checks leave time to judge what they found.
+    const reserveMs = deps.health === undefined ? 0 : HEALTH_RESERVE_MS;
+    const runDeadline = startDeadline({
+      budgetMs: endDeadline.atMs - now() - reserveMs,
+      remainingMs: undefined,
+      answerMarginMs: 0,
       now,
     });
     const run = await deps.setupChecks.run(runDeadline);
     for (const line of runLogEvents(run, scope.trace.requestId)) deps.logger.writeEvent(line);
     summary = summarize(run);
     // Only transitions become events; a tenant not judged now is judged on its next check.
-    await deps.health?.afterSetupRun(run, () => runDeadline.atMs - now() >= HEALTH_CHECK_START_MS);
+    await deps.health?.afterSetupRun(run, () => endDeadline.atMs - now() >= HEALTH_CHECK_START_MS);
   }
   if (result === undefined) throw failure;
   return summary === undefined ? result : { ...result, setup_checks: summary };
 }
 
-/** A tenant's health is not judged with less than this left of the run (a read, a write, a put). */
+/**
+ * A tenant's health is not judged with less than this left of the invocation: a read, a write,
+ * a claim (a few hundred ms each at most) and a PutEvents (2 s at most).
+ */
 const HEALTH_CHECK_START_MS = 3000;
+/** What the setup checks leave of the invocation for judging health (a little over one judgement). */
+const HEALTH_RESERVE_MS = 3500;
 
 /** The setup checks' time when Lambda does not say how much is left (local runs, tests). */
 const SETUP_RUN_BUDGET_MS = 60_000;
