@@ -3,7 +3,8 @@
  * publisher, the live signals the broker reports to, and the scheduled run's hook. With the
  * fleet-state table every environment shares one memory of each tenant's health, so live traffic
  * reports too; without it the only judge is the scheduled setup check, remembered by the
- * environment that runs it (a cold start may announce an unhealthy tenant again).
+ * environment that runs it (a run in another environment, or after a cold start, may announce a
+ * still-unhealthy tenant again).
  */
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { SetupCheckRun } from '../setup/scheduled-checks.js';
