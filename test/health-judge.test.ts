@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConfigVariableError, loadConfig } from '../lambda/config.js';
 import { HEALTH_DETAIL_TYPES, healthEvent } from '../lambda/health/health-event.js';
 import { type HealthObservation, judge } from '../lambda/health/health-judge.js';
 import type { TenantHealthRecord } from '../lambda/state/ports.js';
@@ -145,5 +146,26 @@ describe('Function: healthEvent', () => {
       ],
     });
     expect(event.detail.steps?.map((step) => step.id)).toEqual(['scope:item_upload']);
+  });
+});
+
+describe('Variable: BOX_EVENT_BUS', () => {
+  it('takes a bus name or ARN, and refuses anything else without quoting it', () => {
+    const base = { BOX_CREDENTIALS_SECRET: 'box/ccg' };
+    expect(loadConfig(base).eventBus).toBeUndefined();
+    expect(loadConfig({ ...base, BOX_EVENT_BUS: 'default' }).eventBus).toBe('default');
+    const arn = 'arn:aws:events:eu-west-1:111122223333:event-bus/vendor-health';
+    expect(loadConfig({ ...base, BOX_EVENT_BUS: arn }).eventBus).toBe(arn);
+    for (const bad of ['two words', 'arn:aws:sns:eu-west-1:111122223333:topic', 'x'.repeat(257)]) {
+      let caught: unknown;
+      try {
+        loadConfig({ ...base, BOX_EVENT_BUS: bad });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigVariableError);
+      expect((caught as ConfigVariableError).variables).toEqual(['BOX_EVENT_BUS']);
+      expect((caught as Error).message).not.toContain(bad);
+    }
   });
 });

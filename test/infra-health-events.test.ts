@@ -14,7 +14,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BoxTokenBroker, type BoxTokenBrokerProps } from '../infra/box-token-broker.js';
-import { propertiesOf, resourcesOf } from './infra-synth.js';
+import { ContextError, readContext } from '../infra/context.js';
+import { createApp } from '../infra/create-app.js';
+import { propertiesOf, resourcesOf, STACK_NAME } from './infra-synth.js';
 
 type Json = Record<string, unknown>;
 
@@ -119,5 +121,59 @@ describe('BoxTokenBroker: tenant health events', () => {
     expect(functionEnvironment(template)).not.toHaveProperty('BOX_EVENT_BUS');
     expect(eventStatements(template)).toEqual([]);
     expect(dashboardText(template)).not.toContain('Unhealthy tenants');
+  });
+});
+
+describe('Context: healthEvents, healthEventBusArn, healthEventTopicArn', () => {
+  const read = (context: Record<string, unknown>) => readContext((key) => context[key]);
+
+  it('reads a bus and a topic by ARN, and turns events off', () => {
+    const settings = read({
+      healthEventBusArn: 'arn:aws:events:eu-west-1:111122223333:event-bus/vendor',
+      healthEventTopicArn: 'arn:aws:sns:eu-west-1:111122223333:box-oncall',
+    });
+    expect(settings.healthEventBusArn).toBe(
+      'arn:aws:events:eu-west-1:111122223333:event-bus/vendor',
+    );
+    expect(settings.healthEventTopicArn).toBe('arn:aws:sns:eu-west-1:111122223333:box-oncall');
+    expect(read({ healthEvents: 'false' }).broker.healthEvents).toEqual({ enabled: false });
+  });
+
+  it.each([
+    [{ healthEventBusArn: 'vendor' }, 'healthEventBusArn'],
+    [{ healthEventTopicArn: 'arn:aws:sqs:eu-west-1:111122223333:q' }, 'healthEventTopicArn'],
+    [
+      { healthEvents: 'false', healthEventTopicArn: 'arn:aws:sns:eu-west-1:111122223333:t' },
+      'healthEvents',
+    ],
+  ])('refuses %j, naming %s', (context, key) => {
+    expect(() => read(context)).toThrow(ContextError);
+    expect(() => read(context)).toThrow(key);
+  });
+
+  it('wires the stack: the topic gets a rule on the given bus, PutEvents on that bus only', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'box-token-broker-health-ctx-'));
+    outdirs.push(outdir);
+    const app = createApp({
+      outdir,
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        healthEventBusArn: 'arn:aws:events:us-east-1:111122223333:event-bus/vendor',
+        healthEventTopicArn: 'arn:aws:sns:us-east-1:111122223333:box-oncall',
+      },
+    });
+    const template = Template.fromJSON(app.synth().getStackByName(STACK_NAME).template as Json);
+    const busArn = 'arn:aws:events:us-east-1:111122223333:event-bus/vendor';
+    expect(functionEnvironment(template).BOX_EVENT_BUS).toBe(busArn);
+    expect(eventStatements(template).map((s) => [s.Action, s.Resource])).toEqual([
+      ['events:PutEvents', busArn],
+    ]);
+    const [rule] = resourcesOf(template, 'AWS::Events::Rule')
+      .map(propertiesOf)
+      .filter((props) => props.EventPattern !== undefined);
+    expect(rule?.EventBusName).toBe('vendor');
+    expect(rule?.Targets).toEqual([
+      expect.objectContaining({ Arn: 'arn:aws:sns:us-east-1:111122223333:box-oncall' }),
+    ]);
   });
 });
