@@ -192,7 +192,7 @@ async function scheduled(
 
 /**
  * A tenant's health is not judged with less than this left of the invocation: a read, a write,
- * a claim (a few hundred ms each at most) and a PutEvents (2 s at most).
+ * a claim (a few hundred ms each at most) and a PutEvents (1 s at most).
  */
 const HEALTH_CHECK_START_MS = 3000;
 /** What the setup checks leave of the invocation for judging health (a little over one judgement). */

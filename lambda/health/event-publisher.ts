@@ -35,7 +35,7 @@ export interface EventBridgePublisherOptions {
 }
 
 /** The default timeout of one PutEvents call (EventBridge answers in tens of ms). */
-export const PUT_EVENTS_TIMEOUT_MS = 2000;
+export const PUT_EVENTS_TIMEOUT_MS = 1000;
 
 export class EventBridgePublisher implements HealthEventPublisher {
   constructor(private readonly options: EventBridgePublisherOptions) {}

@@ -10,7 +10,7 @@
 import type { HealthCheckOutcome, HealthMonitor } from './health-monitor.js';
 
 /** Longest the handler waits for pending checks before it answers anyway. */
-export const SETTLE_MAX_MS = 3000;
+export const SETTLE_MAX_MS = 1500;
 
 /** Implements the broker's `CredentialHealthSignals` (structurally: health never imports broker). */
 export class LiveHealthSignals {
