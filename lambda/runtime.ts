@@ -18,8 +18,11 @@ import { TokenSupply } from './broker/token-supply.js';
 import type { IssuedToken } from './broker/types.js';
 import { type BrokerConfig, loadConfig } from './config.js';
 import { BrokerError, TenantNotFoundError } from './errors.js';
+import { Onboarding } from './onboard/onboarding.js';
+import { SecretsManagerTenantSecrets, type TenantSecretWriter } from './onboard/tenant-secrets.js';
 import { loadPolicy } from './policy/load-policy.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
+import type { InvitationStore } from './state/ports.js';
 
 /** What a deployment may swap out: tests and the local server inject fakes here. */
 export interface RuntimeOverrides {
@@ -38,6 +41,13 @@ export interface RuntimeOverrides {
   now?: () => number;
   /** Overrides BOX_BACKOFF_WINDOW_MS (tests). */
   backoffWindowMs?: number;
+  /** Onboarding invitations (instead of the fleet-state table): tests and local mode. */
+  invitations?: InvitationStore;
+  /**
+   * Where onboarding stores a tenant (instead of `<BOX_TENANT_SECRET_PREFIX><tenant>` in Secrets
+   * Manager): local mode's in-process store.
+   */
+  tenantSecrets?: TenantSecretWriter;
 }
 
 /**
@@ -197,6 +207,32 @@ export function buildSetupChecks(
   });
 }
 
+/**
+ * Contract v1.3 onboarding, when the configuration allows it: tenants are stored under
+ * `BOX_TENANT_SECRET_PREFIX` and invitations are read from the fleet-state table. Undefined
+ * otherwise (`/onboard` is then not served).
+ */
+export function buildOnboarding(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides = {},
+): Onboarding | undefined {
+  const prefix = config.tenantSecretPrefix;
+  const invitations = overrides.invitations;
+  if (prefix === undefined || invitations === undefined) return undefined;
+  return new Onboarding({
+    invitations,
+    secrets:
+      overrides.tenantSecrets ??
+      new SecretsManagerTenantSecrets(
+        overrides.secretsManager ?? new SecretsManagerClient({}),
+        prefix,
+      ),
+    boxApiUrl: config.boxApiUrl,
+    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+    ...(overrides.now === undefined ? {} : { now: overrides.now }),
+  });
+}
+
 /** The broker and its canary probe, or the error that kept them from being built. */
 export interface Runtime {
   broker: Broker | BrokerError;
@@ -210,6 +246,8 @@ export interface Runtime {
   requestBudgetMs?: number;
   /** Where the `api` entry's key is kept (`BOX_API_ENTRY_SECRET`); absent = no key check. */
   apiEntrySecret?: { client: SecretsManagerClient; secretId: string };
+  /** Contract v1.3 onboarding; absent when the configuration does not turn it on. */
+  onboarding?: Onboarding;
 }
 
 /**
@@ -239,6 +277,7 @@ export function buildRuntime(
     config.apiEntrySecretId === undefined || shared.secretsManager === undefined
       ? {}
       : { apiEntrySecret: { client: shared.secretsManager, secretId: config.apiEntrySecretId } };
+  const onboarding = buildOnboarding(config, shared);
   try {
     return {
       broker: buildBroker(config, shared),
@@ -246,6 +285,7 @@ export function buildRuntime(
       requestBudgetMs: config.boxRetryBudgetMs,
       setupChecks,
       ...apiEntrySecret,
+      ...(onboarding === undefined ? {} : { onboarding }),
     };
   } catch (error) {
     if (error instanceof BrokerError) return { broker: error, setupChecks, ...apiEntrySecret };

@@ -128,6 +128,12 @@ export class RequestLogger {
       dead_token_dropped: trace.deadTokenDropped,
       fallback_recheck_failed: trace.fallbackRecheckFailed,
       token_sha256: trace.tokenHash,
+      onboard_outcome: trace.onboardOutcome,
+      failed_steps:
+        trace.failedSteps === undefined || trace.failedSteps.length === 0
+          ? undefined
+          : trace.failedSteps,
+      source_ip: trace.sourceIp,
       duration_ms: timestamp - trace.startedAtMs,
       failure: trace.failure,
     };

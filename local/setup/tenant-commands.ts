@@ -4,7 +4,7 @@
  * exit code; an AWS failure says what failed, AWS's error and what to configure (aws-failure.ts).
  */
 import { userInfo } from 'node:os';
-import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
+import { lastCheckTag } from '../../lambda/setup/tenant-secret.js';
 import { checkRunOptions, recoveryDaysOf } from './arguments.js';
 import { awsFailure } from './aws-failure.js';
 import { runCheck } from './check-command.js';
@@ -141,12 +141,6 @@ export async function removeTenant(invocation: SetupInvocation, tenantId: string
     `tenant ${tenantId}: secret ${secretName} scheduled for deletion${deletionDate === undefined ? '' : ` on ${deletionDate.toISOString()}`} (${days}-day recovery window; undo with: ${undo})\n`,
   );
   return SETUP_EXIT.ok;
-}
-
-/** The tag value recording a check: `<outcome> <ISO time>[ <failed steps>]`. */
-export function lastCheckTag(result: SetupCheckResult): string {
-  const failed = result.failedSteps.length === 0 ? '' : ` ${result.failedSteps.join(',')}`;
-  return `${result.outcome} ${result.checkedAt}${failed}`.slice(0, 256);
 }
 
 /**
