@@ -8,6 +8,8 @@ export const SETUP_USAGE = `Usage:
   box-token-broker check [--secret NAME | --tenant ID] [--as-user ID] [--require SCOPE]... [--json]
   box-token-broker tenant add ID [--as-user ID] [--require SCOPE]... [--added-by WHO] [--json]
   box-token-broker tenant check ID [--as-user ID] [--require SCOPE]... [--json]
+  box-token-broker tenant invite ID --url BROKER_URL [--expires HOURS] [--require SCOPE]... [--json]
+  box-token-broker tenant invite --revoke ID [--json]
   box-token-broker tenant list [--json]
   box-token-broker tenant remove ID [--recovery-days N] [--json]
   box-token-broker --help
@@ -20,6 +22,9 @@ Box: BOX_API_URL (default https://api.box.com). Tenant secrets: <prefix><ID>, pr
 --require: Box scopes, e.g. root_readonly (alias read_all_files), root_readwrite, manage_managed_users.
 --timeout SECONDS: the whole check's budget (default 30).
 --json: every outcome is one JSON document on stdout, failures too ({"error","message","exitCode"}).
+tenant invite: a one-time link BROKER_URL/onboard#CODE for the customer's Box admin (docs/onboarding.md),
+valid --expires hours (default 72, at most 168); needs BOX_STATE_TABLE. tenant list also shows
+pending invitations when BOX_STATE_TABLE is set.
 validate-policy: checks an access policy file as cdk synth and the function do (docs/access-policy.md).
 
 Exit codes: 0 pass, 1 a required step failed (validate-policy: the policy is invalid), 2 usage,
@@ -39,6 +44,9 @@ export function parseSetupArguments(args: readonly string[]) {
       require: { type: 'string', multiple: true },
       'added-by': { type: 'string' },
       'recovery-days': { type: 'string' },
+      url: { type: 'string' },
+      expires: { type: 'string' },
+      revoke: { type: 'boolean' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -1,6 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { boxApiOrigin, ConfigVariableError } from '../../lambda/config.js';
 import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
+import type { InvitationStore } from '../../lambda/state/ports.js';
 import type { SetupOptions } from './arguments.js';
 import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import { formatSetupReport } from './report.js';
@@ -20,6 +21,11 @@ export interface SetupCliIo {
 export interface SetupCliDeps {
   /** Built on first use, so `check` from env never needs AWS. */
   secretsManager: () => SecretsManagerClient;
+  /**
+   * Onboarding invitations (the fleet-state table), built on first use; undefined = no table
+   * configured (`tenant invite` then says what to set, `tenant list` shows tenants only).
+   */
+  invitations?: () => InvitationStore | undefined;
   fetch?: typeof fetch;
   now?: () => number;
 }

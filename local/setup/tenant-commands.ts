@@ -10,6 +10,7 @@ import { awsFailure } from './aws-failure.js';
 import { runCheck } from './check-command.js';
 import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
 import { exitCodeFor, SETUP_EXIT } from './exit-codes.js';
+import { pendingInvitations } from './invite-commands.js';
 import type { SetupInvocation } from './invocation.js';
 import type { TenantRegistry } from './tenant-registry.js';
 
@@ -82,7 +83,10 @@ export async function checkTenant(invocation: SetupInvocation, tenantId: string)
   return invocation.report(result, { tenant: tenantId });
 }
 
-/** `tenant list`: the tenants under the prefix with their last check and who added them. */
+/**
+ * `tenant list`: the tenants under the prefix with their last check and who added them, then the
+ * pending invitations when the fleet-state table is configured.
+ */
 export async function listTenants(invocation: SetupInvocation): Promise<number> {
   const { io } = invocation;
   let tenants: Awaited<ReturnType<TenantRegistry['list']>>;
@@ -96,14 +100,29 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
     );
   }
   const { prefix } = invocation.registry();
+  const pending = await pendingInvitations(invocation);
+  const invitations = pending?.map((invitation) => ({
+    tenant: invitation.tenant,
+    expires_at: new Date(invitation.expiresAtMs).toISOString(),
+    required_scopes: invitation.requiredScopes,
+    invited_by: invitation.invitedBy,
+    created_at: new Date(invitation.createdAtMs).toISOString(),
+  }));
   if (invocation.options.json === true) {
-    io.stdout(`${JSON.stringify({ prefix, tenants })}\n`);
+    io.stdout(
+      `${JSON.stringify({ prefix, tenants, ...(invitations === undefined ? {} : { invitations }) })}\n`,
+    );
     return SETUP_EXIT.ok;
   }
   if (tenants.length === 0) io.stdout(`no tenants under ${prefix}\n`);
   for (const t of tenants) {
     io.stdout(
       `${t.tenantId}\tlast check: ${t.lastCheck ?? 'never'}\tadded by: ${t.addedBy ?? 'unknown'}\n`,
+    );
+  }
+  for (const invitation of invitations ?? []) {
+    io.stdout(
+      `${invitation.tenant}\tinvited, pending until ${invitation.expires_at}\tinvited by: ${invitation.invited_by}\n`,
     );
   }
   return SETUP_EXIT.ok;
@@ -147,7 +166,7 @@ export async function removeTenant(invocation: SetupInvocation, tenantId: string
  * Who adds the tenant, for the tag. Taken from --added-by or BOX_TENANT_ADDED_BY; otherwise the
  * local OS user, marked as such: it is not verified (no STS call; see docs/setup-check.md).
  */
-function addedByOf(invocation: SetupInvocation): string {
+export function addedByOf(invocation: SetupInvocation): string {
   const given = invocation.options['added-by'] ?? invocation.io.env.BOX_TENANT_ADDED_BY;
   if (given !== undefined && given.trim() !== '') return given.trim();
   return `os-user:${userInfo().username}`;

@@ -2,6 +2,7 @@
  * Runs `box-token-broker check|tenant …` in-process against a Box simulator, capturing output.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { InvitationStore } from '../../lambda/state/ports.js';
 import type { BoxSimulator } from '../../local/box-simulator/index.js';
 import { runSetupCli } from '../../local/setup/cli.js';
 import type { Prompt } from '../../local/setup/secret-prompt.js';
@@ -17,6 +18,8 @@ export interface SetupRunOptions {
   prompt?: Prompt;
   /** The (mocked) Secrets Manager client. */
   secretsManager?: SecretsManagerClient;
+  /** The invitation store (`tenant invite`, `tenant list`); none = no table configured. */
+  invitations?: InvitationStore;
 }
 
 /** Credentials env for an app the simulator serves. */
@@ -51,6 +54,7 @@ export async function runSetup(args: string[], options: SetupRunOptions = {}): P
       secretsManager: () =>
         options.secretsManager ?? new SecretsManagerClient({ region: 'eu-west-1' }),
       now: () => Date.UTC(2026, 10, 30, 9, 0, 0),
+      ...(options.invitations === undefined ? {} : { invitations: () => options.invitations }),
     },
   );
   return { code, stdout, stderr };
