@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 const SLOW = [
   'test/infra-*.test.ts',
   'test/cli.test.ts',
-  'test/setup-check.test.ts',
+  'test/setup-check-bin.test.ts',
   'test/local-host-guard.test.ts',
   'test/validate-policy.test.ts',
   'test/python-example.test.ts',

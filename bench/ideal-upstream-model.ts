@@ -1,7 +1,7 @@
 /**
- * The design's caching rules as a tiny sequential model (DESIGN.md "Caching" and "Rotation"):
- * the fewest Box token calls and Secrets Manager reads any correct broker can make for a sequence
- * of requests. The bench compares the real broker's counts with this model's.
+ * The broker's caching and rotation rules (docs/operations.md "How the broker behaves") as a tiny
+ * sequential model: the fewest Box token calls and Secrets Manager reads any correct broker can
+ * make for a sequence of requests. The bench compares the real broker's counts with this model's.
  */
 
 /** One request of a scenario, as the cache sees it. */

@@ -9,7 +9,7 @@ import {
   PolicyValidationError,
   parsePolicyJson,
 } from '../lambda/policy/access-policy.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from './config-checks.js';
 
 /** Where the function finds the policy the construct ships inside its bundle. */
 export const ACCESS_POLICY_BUNDLE_FILE = 'access-policy.json';

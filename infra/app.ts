@@ -2,7 +2,7 @@
  * The CDK app (`cdk.json` runs `npx tsx infra/app.ts`). Configuration comes from context:
  * `cdk.json` or `-c key=value`; docs/deploy.md lists every key.
  */
-import { ConfigError } from './config-error.js';
+import { ConfigError } from './config-checks.js';
 import { createApp } from './create-app.js';
 
 try {

@@ -3,10 +3,8 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { AWS_IDENTIFIERS } from './aws-identifiers.js';
 import { BoxTokenBroker } from './box-token-broker.js';
-import { expectShape } from './broker-secrets.js';
-import { ConfigError } from './config-error.js';
+import { AWS_IDENTIFIERS, ConfigError, expectShape } from './config-checks.js';
 import type { ContextBrokerProps, SecretImport } from './context.js';
 
 /** Properties of {@link BoxTokenBrokerStack}: what context can say, as plain values. */

@@ -5,7 +5,7 @@ import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { Alias, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { ROUTES } from '../lambda/contract.js';
 import type { BrokerAlarms } from './alarms.js';
 import { addApiEntryKey } from './api-entry-key.js';
@@ -31,13 +31,48 @@ export type {
 } from './broker-props.js';
 
 /**
+ * What other constructs may use of a broker: the grants and the metrics, and nothing of how it is
+ * built (as aws-cdk-lib's `IFunction` is to `Function`). Depend on this in your own constructs.
+ */
+export interface IBoxTokenBroker extends IConstruct {
+  /** Lets `grantee` invoke the broker directly (`lambda:InvokeFunction` on the `direct` alias). */
+  grantInvoke(grantee: IGrantable): Grant;
+  /** Lets `grantee` call every route of the API (`execute-api:Invoke` on each method). */
+  grantCallApi(grantee: IGrantable): Grant;
+  /** One of the broker's own metrics (Embedded Metric Format, `service` dimension). */
+  metric(metricName: BrokerMetricName, props?: MetricOptions): Metric;
+  /** Tokens handed to callers (Sum over 5 minutes by default). */
+  metricTokensIssued(props?: MetricOptions): Metric;
+  /** Requests the access policy denied. */
+  metricAccessDenied(props?: MetricOptions): Metric;
+  /** Box errors of one `box_error` code (e.g. `invalid_client`, `box_timeout`). */
+  metricBoxErrors(code: string, props?: MetricOptions): Metric;
+  /** Token cache hits. */
+  metricCacheHits(props?: MetricOptions): Metric;
+  /** Token cache misses (each one a Box call). */
+  metricCacheMisses(props?: MetricOptions): Metric;
+  /** Latency of Box calls in ms (p99 by default). */
+  metricBoxLatency(props?: MetricOptions): Metric;
+  /** Broker request latency in ms (p99 by default). */
+  metricRequestLatency(props?: MetricOptions): Metric;
+  /** Fallbacks to the `AWSPREVIOUS` secret version. */
+  metricSecretFallbacks(props?: MetricOptions): Metric;
+  /** Tenants whose scheduled setup check failed, per run (Maximum by default). */
+  metricTenantsFailing(props?: MetricOptions): Metric;
+  /** Tenants the scheduled setup check decided (Sum by default). */
+  metricTenantsChecked(props?: MetricOptions): Metric;
+  /** Canary runs: 1 = ok, 0 = failed (Minimum by default). */
+  metricCanarySuccess(props?: MetricOptions): Metric;
+}
+
+/**
  * A Box token broker: the credentials secret, the function that trades them for Box tokens (one
  * alias per entry), the IAM-authorised REST API in front of it, its logs, its alarms, a
  * scheduled canary and a dashboard. The constructor only composes: the props are checked in
  * broker-settings.ts, the parts are added in broker-parts.ts and broker-monitoring.ts, each as a
  * direct child of the broker so the logical IDs stay put.
  */
-export class BoxTokenBroker extends Construct {
+export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
   /** The function (`$LATEST`). Callers use its aliases: see {@link grantInvoke}. */
   public readonly function: IFunction;
   /** The function, its role and its entry aliases. */

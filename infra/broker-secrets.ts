@@ -3,9 +3,8 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct, IConstruct } from 'constructs';
 import { secretTemplate, TENANT_SECRET_TAG } from '../lambda/secret-format.js';
-import { AWS_IDENTIFIERS } from './aws-identifiers.js';
 import type { BoxTokenBrokerProps } from './broker-props.js';
-import { ConfigError } from './config-error.js';
+import { AWS_IDENTIFIERS, ConfigError, expectShape } from './config-checks.js';
 import { checkDefaultSecretPlacement } from './default-secret-placement.js';
 
 /** The broker's secrets as the function and its role see them. */
@@ -204,11 +203,4 @@ function createSecret(scope: Construct): Secret {
       'when Box rejects the old one). Secrets Manager has no rotation function for Box.',
   });
   return secret;
-}
-
-/** Rejects a prop value of the wrong shape; tokens (deploy-time values) are let through. */
-export function expectShape(prop: string, value: string | undefined, shape: RegExp): void {
-  if (value !== undefined && !Token.isUnresolved(value) && !shape.test(value)) {
-    throw new ConfigError(`BoxTokenBroker prop ${prop}: "${value}" does not match ${shape}.`);
-  }
 }

@@ -9,12 +9,11 @@ import {
   loadAccessPolicy,
   type ShippedAccessPolicy,
 } from './access-policy-asset.js';
-import { AWS_IDENTIFIERS } from './aws-identifiers.js';
 import { brokerEnvironment } from './broker-environment.js';
 import type { BoxTokenBrokerProps } from './broker-props.js';
-import { type BrokerSecrets, expectShape } from './broker-secrets.js';
+import type { BrokerSecrets } from './broker-secrets.js';
 import { canaryInterval, DEFAULT_CANARY_SCHEDULE } from './canary.js';
-import { ConfigError } from './config-error.js';
+import { AWS_IDENTIFIERS, ConfigError, expectShape } from './config-checks.js';
 import type { AdmittedCallers } from './resource-policy.js';
 
 /** Headroom between the Box retry budget and the function timeout (secret read, response). */

@@ -4,7 +4,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from './config-checks.js';
 
 /** How often the canary runs unless told otherwise. */
 export const DEFAULT_CANARY_SCHEDULE = Schedule.rate(Duration.minutes(5));

@@ -1,6 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { TUNING_VARIABLES, type TuningKey } from './broker-environment.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from './config-checks.js';
 
 /** A context value that cannot be used; the message names the key. */
 export class ContextError extends ConfigError {

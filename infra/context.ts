@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigVariableError, loadConfig } from '../lambda/config.js';
-import { AWS_IDENTIFIERS } from './aws-identifiers.js';
 import {
   type BrokerTuning,
   brokerEnvironment,
@@ -11,7 +10,7 @@ import {
 } from './broker-environment.js';
 import type { BoxTokenBrokerProps, BrokerMonitoringOptions } from './broker-props.js';
 import { canaryInterval } from './canary.js';
-import { ConfigError } from './config-error.js';
+import { AWS_IDENTIFIERS, ConfigError } from './config-checks.js';
 import {
   ContextError,
   type ContextReader,

@@ -1,6 +1,6 @@
 import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from './config-checks.js';
 
 /**
  * The text a string is known to start with at synth: all of it for a plain string (or a token

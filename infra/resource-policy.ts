@@ -6,7 +6,7 @@ import {
   PolicyDocument,
   PolicyStatement,
 } from 'aws-cdk-lib/aws-iam';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from './config-checks.js';
 
 /** Who the API's resource policy lets in. At least one field is non-empty. */
 export interface AdmittedCallers {

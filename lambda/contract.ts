@@ -44,6 +44,9 @@ export interface TokenRequest {
  */
 export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
+/** Contract v1.1: the tenant a request names when it names none (the deployment's default secret). */
+export const DEFAULT_TENANT = 'default';
+
 /** The fields a token request may carry, in the order docs/api.md documents them. */
 export const TOKEN_REQUEST_FIELDS = [
   'box_subject_type',
@@ -62,8 +65,13 @@ export interface BoxResourceScope {
   object?: { type: string; id: string; [key: string]: unknown };
 }
 
-/** `issued_token_type` Box returns for a downscoped token. */
-export const DOWNSCOPED_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+/**
+ * RFC 8693's access-token type URN: the only `subject_token_type` Box accepts in a token exchange.
+ */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** `issued_token_type` Box returns for a downscoped token (the access-token URN). */
+export const DOWNSCOPED_TOKEN_TYPE = ACCESS_TOKEN_TYPE;
 
 /** A successful token response (HTTP 200, or the result of a direct invocation). */
 export interface TokenResponse {

@@ -20,6 +20,8 @@ export interface DeadlineOptions {
   /** Kept back from `remainingMs` to shape and log the answer. */
   answerMarginMs: number;
   now: () => number;
+  /** The timer behind the signal (tests inject one). @default AbortSignal.timeout */
+  timeout?: (ms: number) => AbortSignal;
 }
 
 /** Time kept back from the Lambda timeout to write the answer and the log line. */
@@ -38,7 +40,7 @@ export function startDeadline(options: DeadlineOptions): Deadline {
       ? options.budgetMs
       : Math.min(options.budgetMs, options.remainingMs - options.answerMarginMs);
   const ms = Math.max(1, Math.floor(left));
-  return new LazyDeadline(options.now() + ms, options.now);
+  return new LazyDeadline(options.now() + ms, options.now, options.timeout ?? AbortSignal.timeout);
 }
 
 /** A deadline whose timer starts on the first read of `signal` (a class: cheap to allocate). */
@@ -48,10 +50,11 @@ class LazyDeadline implements Deadline {
   constructor(
     readonly atMs: number,
     private readonly now: () => number,
+    private readonly timeout: (ms: number) => AbortSignal,
   ) {}
 
   get signal(): AbortSignal {
-    this.armed ??= AbortSignal.timeout(Math.max(1, this.atMs - this.now()));
+    this.armed ??= this.timeout(Math.max(1, this.atMs - this.now()));
     return this.armed;
   }
 }

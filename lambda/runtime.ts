@@ -11,16 +11,18 @@ import {
 import { ForcedRefreshWindow } from './broker/forced-refresh.js';
 import { NegativeCache } from './broker/negative-cache.js';
 import { RefreshBackoff } from './broker/refresh-backoff.js';
-import { DEFAULT_TENANT_ID, TenantRegistry, type TenantUnits } from './broker/tenants.js';
+import { TenantRegistry, type TenantUnits } from './broker/tenants.js';
 import { TokenCache } from './broker/token-cache.js';
 import { type BoxTokenApi, TokenMinter } from './broker/token-minter.js';
 import { TokenSupply } from './broker/token-supply.js';
 import type { IssuedToken } from './broker/types.js';
 import { type BrokerConfig, loadConfig } from './config.js';
+import { DEFAULT_TENANT } from './contract.js';
 import { BrokerError, TenantNotFoundError } from './errors.js';
 import { Onboarding } from './onboard/onboarding.js';
 import { SecretsManagerTenantSecrets, type TenantSecretWriter } from './onboard/tenant-secrets.js';
 import { loadPolicy } from './policy/load-policy.js';
+import { tenantSecretName } from './secret-format.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
 import type { InvitationStore } from './state/ports.js';
 
@@ -149,7 +151,7 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
     tenantCredentials !== undefined
       ? (tenant: string) => tenantCredentials(tenant) ?? new MissingTenantCredentials(tenant)
       : prefix !== undefined
-        ? (tenant: string) => secretOf(`${prefix}${tenant}`, tenant)
+        ? (tenant: string) => secretOf(tenantSecretName(prefix, tenant), tenant)
         : undefined;
   const newTenant =
     credentialsOf === undefined
@@ -163,9 +165,7 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
         };
   const tenants = new TenantRegistry({
     defaultSupply:
-      defaultCredentials === undefined
-        ? undefined
-        : supplyOf(DEFAULT_TENANT_ID, defaultCredentials),
+      defaultCredentials === undefined ? undefined : supplyOf(DEFAULT_TENANT, defaultCredentials),
     newTenant,
     maxTenants: config.tenantCacheMaxEntries,
     notFoundMs: config.tenantNotFoundMs,

@@ -21,6 +21,14 @@ export interface BoxSecretValue {
  */
 export const TENANT_SECRET_TAG = 'box-token-broker:tenant';
 
+/**
+ * The secret of tenant `tenantId` (contract v1.1): `<prefix><tenantId>`, e.g. tenant `acme` under
+ * `box-token-broker/tenants/` is `box-token-broker/tenants/acme`.
+ */
+export function tenantSecretName(prefix: string, tenantId: string): string {
+  return `${prefix}${tenantId}`;
+}
+
 /** Every key the secret must hold, in the order the docs list them. */
 export const SECRET_KEYS = [
   'clientId',

@@ -5,7 +5,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createHandler } from '../lambda/app.js';
 import type { CredentialsSource } from '../lambda/broker/credentials.js';
 import { loadTelemetryConfig } from '../lambda/config.js';
-import { TENANT_ID_PATTERN } from '../lambda/contract.js';
+import { DEFAULT_TENANT, TENANT_ID_PATTERN } from '../lambda/contract.js';
 import { API_ENTRY_STAGE_VARIABLE, ApiEntryKey } from '../lambda/http/api-entry-key.js';
 import { buildRuntime, type RuntimeOverrides } from '../lambda/runtime.js';
 import type { InvitationStore } from '../lambda/state/ports.js';
@@ -122,7 +122,7 @@ export function localTenants(
   if (raw === '') return [];
   const ids = [...new Set(raw.split(',').map((id) => id.trim()))].filter((id) => id !== '');
   for (const id of ids) {
-    if (!TENANT_ID_PATTERN.test(id) || id === 'default') {
+    if (!TENANT_ID_PATTERN.test(id) || id === DEFAULT_TENANT) {
       throw new Error(
         'BOX_LOCAL_TENANTS must list tenant IDs separated by commas (lowercase letters, digits ' +
           'and inner hyphens; `default` is the default tenant already).',
@@ -326,7 +326,7 @@ function hintingUnknownTenants(handler: ApiHandler, hint: (line: string) => void
     const result = await handler(event, context);
     const tenant = tenantNamed(event);
     const status = (result as { statusCode?: number } | undefined)?.statusCode ?? 0;
-    if (tenant !== undefined && tenant !== 'default' && status >= 400 && !hinted.has(tenant)) {
+    if (tenant !== undefined && tenant !== DEFAULT_TENANT && status >= 400 && !hinted.has(tenant)) {
       if (hinted.size < 100) hinted.add(tenant);
       // The tenant is the caller's text: shown only when it is a well-formed tenant ID.
       const id = TENANT_ID_PATTERN.test(tenant) ? tenant : undefined;

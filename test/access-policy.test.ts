@@ -1001,7 +1001,7 @@ describe('Function: compilePolicy — validation', () => {
     ]);
   });
 
-  it('accepts the format as DESIGN.md documents it', () => {
+  it('accepts the format as docs/access-policy.md documents it', () => {
     const policy = compilePolicy({
       version: 1,
       rules: [

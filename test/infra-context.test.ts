@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../infra/config-error.js';
+import { ConfigError } from '../infra/config-checks.js';
 import {
   CONTEXT_KEYS,
   ContextError,

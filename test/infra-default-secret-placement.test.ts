@@ -9,7 +9,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { brokerSecrets } from '../infra/broker-secrets.js';
-import { ConfigError } from '../infra/config-error.js';
+import { ConfigError } from '../infra/config-checks.js';
 import { knownHead, placement } from '../infra/default-secret-placement.js';
 
 const PREFIX = 'box-token-broker/tenants/';

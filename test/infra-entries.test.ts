@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AccountPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IBoxTokenBroker } from '../infra/box-token-broker.js';
 import type { BoxTokenBrokerStack } from '../infra/box-token-broker-stack.js';
 import { createApp } from '../infra/create-app.js';
 import {
@@ -56,8 +57,10 @@ beforeAll(() => {
   const apiCaller = new Role(stack, 'ApiCaller', {
     assumedBy: new AccountPrincipal('111122223333'),
   });
-  stack.broker.grantInvoke(direct);
-  stack.broker.grantCallApi(apiCaller);
+  // Through the interface a construct of the user's would depend on.
+  const broker: IBoxTokenBroker = stack.broker;
+  broker.grantInvoke(direct);
+  broker.grantCallApi(apiCaller);
   metrics = {
     issued: stack.resolve(stack.broker.metricTokensIssued().toMetricConfig()),
     denied: stack.resolve(

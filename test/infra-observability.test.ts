@@ -4,7 +4,7 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BoxTokenBroker } from '../infra/box-token-broker.js';
 import { canaryInterval } from '../infra/canary.js';
-import { ConfigError } from '../infra/config-error.js';
+import { ConfigError } from '../infra/config-checks.js';
 import { LOG_FIELDS } from '../infra/log-insights.js';
 import { RequestLogger } from '../lambda/trace/request-logger.js';
 import { startTrace } from '../lambda/trace/request-trace.js';

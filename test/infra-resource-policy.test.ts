@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { BoxTokenBrokerStack } from '../infra/box-token-broker-stack.js';
-import { ConfigError } from '../infra/config-error.js';
+import { ConfigError } from '../infra/config-checks.js';
 import {
   type AdmittedCallers,
   apiResourcePolicy,

@@ -1,6 +1,6 @@
 /**
  * The house's arrows, checked: which folder may import which. A wrong-way import fails here, so
- * the layering in DESIGN.md stays true as the code grows.
+ * the layering README.md's "Development" layout describes stays true as the code grows.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode } from '../lambda/contract.js';
 import { BrokerError, InvalidRequestError, toBrokerError } from '../lambda/errors.js';
@@ -14,7 +15,55 @@ const NO_STORE = {
   'Cache-Control': 'no-store',
   Pragma: 'no-cache',
 };
-const ALL_CODES = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/**
+ * The public contract's error codes, written out (docs/api.md "Errors"): the status each answers
+ * with and whether a caller may retry. Compared with ERROR_CODES and with the documented table, so
+ * a change to either is a deliberate change of the contract.
+ */
+const CONTRACT: Readonly<Record<ErrorCode, { status: number; retryable: boolean }>> = {
+  invalid_request: { status: 400, retryable: false },
+  invalid_scope: { status: 400, retryable: false },
+  access_denied: { status: 403, retryable: false },
+  not_found: { status: 404, retryable: false },
+  tenant_not_found: { status: 404, retryable: false },
+  method_not_allowed: { status: 405, retryable: false },
+  misconfigured: { status: 500, retryable: false },
+  credentials_unavailable: { status: 503, retryable: true },
+  box_credentials_rejected: { status: 502, retryable: false },
+  box_bad_response: { status: 502, retryable: true },
+  box_unavailable: { status: 503, retryable: true },
+  box_timeout: { status: 504, retryable: true },
+  server_error: { status: 500, retryable: false },
+  invitation_not_found: { status: 404, retryable: false },
+  rate_limited: { status: 429, retryable: true },
+  tenant_exists: { status: 409, retryable: false },
+};
+const ALL_CODES = Object.keys(CONTRACT) as ErrorCode[];
+
+describe('ERROR_CODES', () => {
+  it('is the contract table', () => {
+    expect(ERROR_CODES).toEqual(CONTRACT);
+  });
+
+  it('is the table docs/api.md documents, row for row', () => {
+    const doc = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| (\d{3}) \| `([a-z_]+)` \| .* \| (yes|no) \|$/gm)];
+    const documented = new Map<string, { statuses: Set<number>; retryable: Set<boolean> }>();
+    for (const [, status, code, retryable] of rows) {
+      const entry = documented.get(code ?? '') ?? { statuses: new Set(), retryable: new Set() };
+      entry.statuses.add(Number(status));
+      entry.retryable.add(retryable === 'yes');
+      documented.set(code ?? '', entry);
+    }
+    expect([...documented.keys()].sort()).toEqual([...ALL_CODES].sort());
+    for (const code of ALL_CODES) {
+      expect([...(documented.get(code)?.statuses ?? [])], code).toEqual([CONTRACT[code].status]);
+      // A code may document an exception (a non-retryable box_bad_response); its default is listed.
+      expect(documented.get(code)?.retryable.has(CONTRACT[code].retryable), code).toBe(true);
+    }
+  });
+});
 
 describe('Function: jsonResponse', () => {
   it('answers 200 with the JSON body and no-store headers', () => {
@@ -44,14 +93,14 @@ describe('Function: errorBody', () => {
 
 describe('Function: errorResponse', () => {
   for (const code of ALL_CODES) {
-    it(`answers ${code} with status ${ERROR_CODES[code].status} and no-store headers`, () => {
+    it(`answers ${code} with status ${CONTRACT[code].status} and no-store headers`, () => {
       const response = errorResponse(new BrokerError(code, 'why'), REQUEST_ID);
-      expect(response.statusCode).toBe(ERROR_CODES[code].status);
+      expect(response.statusCode).toBe(CONTRACT[code].status);
       expect(response.headers).toMatchObject({ ...NO_STORE, 'X-Request-Id': REQUEST_ID });
       expect(JSON.parse(response.body)).toEqual({
         error: code,
         error_description: 'why',
-        retryable: ERROR_CODES[code].retryable,
+        retryable: CONTRACT[code].retryable,
         request_id: REQUEST_ID,
       });
     });
@@ -63,7 +112,7 @@ describe('Function: errorResponse', () => {
         new BrokerError(code, 'x', { retryAfterSeconds: 5 }),
         REQUEST_ID,
       ).headers;
-      if (ERROR_CODES[code].retryable) expect(headers?.['Retry-After']).toBe('5');
+      if (CONTRACT[code].retryable) expect(headers?.['Retry-After']).toBe('5');
       else expect(headers).not.toHaveProperty('Retry-After');
     }
   });

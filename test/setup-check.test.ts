@@ -334,22 +334,3 @@ describe('runSetupCheck (the engine a scheduled Lambda runs)', () => {
     expect(step(result, 'credentials').note).toContain('did not answer in time');
   });
 });
-
-describe('the box-token-broker bin (spawned once)', () => {
-  it('runs check from the environment and exits 1 naming the failed step', async () => {
-    const { execFile } = await import('node:child_process');
-    const { join, resolve } = await import('node:path');
-    const root = resolve(import.meta.dirname, '..');
-    app.misconfigure('not_authorized');
-    const outcome = await new Promise<{ code: number; stdout: string }>((done) => {
-      execFile(
-        join(root, 'node_modules', '.bin', 'tsx'),
-        [join(root, 'local', 'box-token-broker-cli.ts'), 'check', '--json'],
-        { env: { PATH: process.env.PATH ?? '', ...appEnv(sim, APP) }, timeout: 20_000 },
-        (error, stdout) => done({ code: error === null ? 0 : Number(error.code), stdout }),
-      );
-    });
-    expect(outcome.code).toBe(SETUP_EXIT.failed);
-    expect((JSON.parse(outcome.stdout) as SetupCheckResult).failedSteps).toEqual(['authorized']);
-  });
-});

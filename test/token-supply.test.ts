@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BoxTokenApi } from '../lambda/broker/token-minter.js';
-import { RevokeRefused } from '../lambda/broker/token-supply.js';
 import {
   BoxCredentialsRejectedError,
   BoxUnavailableError,
@@ -210,20 +209,23 @@ describe('Unit: TokenSupply', () => {
     expect(calls.filter((call) => call.startsWith('grant'))).toHaveLength(3);
   });
 
-  it('refuses to revoke a token it minted for a target the caller may not have, and budgets unknown tokens', async () => {
+  it('finds the tokens it minted (for the broker to check) and budgets unknown tokens', async () => {
     const { src } = source(V1);
     const { box, calls } = fakeBox(new Set(['secret-v1']));
     const supply = supplyOf(src, box, clock());
     const minted = (await supply.token(enterprise, scope())).value.accessToken;
-    const denyAll = { callerKey: 'iam:a', mayHave: () => false };
-    await expect(supply.revoke(minted, scope(), denyAll)).rejects.toBeInstanceOf(RevokeRefused);
+    expect(supply.findMinted(minted)?.target).toMatchObject({ subject: { type: 'enterprise' } });
+    expect(supply.findMinted('junk-1')).toBeUndefined();
     expect(calls).not.toContain('revoke');
-    await supply.revoke('junk-1', scope(), denyAll);
-    await expect(supply.revoke('junk-2', scope(), denyAll)).rejects.toBeInstanceOf(
+    await supply.revoke('junk-1', scope(), 'iam:a');
+    await expect(supply.revoke('junk-2', scope(), 'iam:a')).rejects.toBeInstanceOf(
       BoxUnavailableError,
     );
     // Another caller has a budget of its own.
-    await supply.revoke('junk-3', scope(), { ...denyAll, callerKey: 'iam:b' });
-    expect(calls.filter((call) => call === 'revoke')).toHaveLength(2);
+    await supply.revoke('junk-3', scope(), 'iam:b');
+    // A token it minted is not budgeted, and is forgotten once revoked.
+    await supply.revoke(minted, scope(), 'iam:a');
+    expect(supply.findMinted(minted)).toBeUndefined();
+    expect(calls.filter((call) => call === 'revoke')).toHaveLength(3);
   });
 });

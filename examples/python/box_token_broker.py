@@ -55,7 +55,7 @@ __all__ = ["BoxTokenBroker", "BrokerError", "EXIT_CODES", "__version__"]
 __version__ = "1.1.0"
 USER_AGENT = f"box-token-broker-python/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
 
-# The broker's error codes and whether retrying can help (DESIGN.md, "Errors").
+# The broker's error codes and whether retrying can help (docs/api.md, "Errors").
 CONTRACT_CODES = {
     "invalid_request": False,
     "invalid_scope": False,

@@ -63,6 +63,33 @@ export function cleanDescription(raw: string, secrets: readonly string[] = []): 
     : text;
 }
 
+/** Box's reason for an error answer, as evidence (the setup check shows it as Box said it). */
+export interface BoxErrorEvidence {
+  /** Box's `error` / `code`, or the `error` of a `WWW-Authenticate` header. */
+  code: string | undefined;
+  /** Box's `error_description` / `message`, cleaned. */
+  message: string | undefined;
+}
+
+/**
+ * Reads any error answer's reason without classifying it: the body when Box sent one of its error
+ * shapes, else the `WWW-Authenticate` challenge (API errors without a body carry Box's reason
+ * there; observed on 401 and 403). `secrets` are masked in the message.
+ */
+export function readErrorEvidence(answer: BoxAnswer, secrets: readonly string[]): BoxErrorEvidence {
+  const error = parseErrorBody(answer.text);
+  if (error !== undefined) {
+    return { code: error.error, message: cleanDescription(error.description, secrets) };
+  }
+  const challenge = answer.wwwAuthenticate ?? '';
+  const code = /error="([A-Za-z0-9_]{1,64})"/.exec(challenge)?.[1];
+  const description = /error_description="([^"]{0,300})"/.exec(challenge)?.[1];
+  return {
+    code,
+    message: description === undefined ? undefined : cleanDescription(description, secrets),
+  };
+}
+
 /**
  * Why each credentials error happens and what the admin should check (docs/box.md "Token endpoint
  * errors"). Box documents a wrong or mismatched client secret as `invalid_grant` in its CCG guide

@@ -4,13 +4,12 @@
  * interpretation of the answer here (see retry.ts and answers.ts); a failure to get an answer is
  * thrown as `fetch` threw it, for the caller to classify.
  */
+import { ACCESS_TOKEN_TYPE } from '../contract.js';
 import type { BoxClientCredentials, BoxSubject, DownscopeRequest } from './types.js';
 import { BOX_USER_AGENT } from './user-agent.js';
 
 const GRANT_CLIENT_CREDENTIALS = 'client_credentials';
 const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-/** The only `subject_token_type` Box accepts. */
-const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** An answer Box gave, any status. */
 export interface BoxAnswer {
@@ -29,8 +28,10 @@ export interface BoxRequest {
   url: string;
   /** A url-encoded form (OAuth endpoints); sent as `application/x-www-form-urlencoded`. */
   form?: URLSearchParams;
-  /** A bearer token for the API (the canary's probe); never logged. */
+  /** A bearer token for the API (the canary's and the setup check's probes); never logged. */
   bearer?: string;
+  /** A user ID to act as (`As-User`), for API reads with a service-account token. */
+  asUser?: string;
 }
 
 /** Client Credentials Grant form: a token for the service account or a user. */
@@ -91,6 +92,7 @@ export async function sendToBox(
   };
   if (request.form !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
   if (request.bearer !== undefined) headers.authorization = `Bearer ${request.bearer}`;
+  if (request.asUser !== undefined) headers['as-user'] = request.asUser;
   const response = await fetchFn(request.url, {
     method: request.method,
     headers,

@@ -21,7 +21,12 @@
  * - bounded-map.ts        the one "oldest goes first" map every bounded memory above uses
  * - shared-flight.ts      one upstream call shared by concurrent requests, inside deadlines
  */
-import type { HealthResponse, RevokeResponse, TokenResponse } from '../contract.js';
+import {
+  DEFAULT_TENANT,
+  type HealthResponse,
+  type RevokeResponse,
+  type TokenResponse,
+} from '../contract.js';
 import { AccessDeniedError, InvalidRequestError } from '../errors.js';
 import {
   admitsCaller,
@@ -30,9 +35,10 @@ import {
   checkAccess,
 } from '../policy/access-policy.js';
 import { parseCallerArn } from '../policy/caller-match.js';
-import { DEFAULT_TENANT_ID, type TenantRegistry } from './tenants.js';
-import { type RevokeAccess, RevokeRefused, type TokenSupply } from './token-supply.js';
+import type { TenantRegistry } from './tenants.js';
+import type { TokenSupply } from './token-supply.js';
 import {
+  hashToken,
   type ParsedTokenRequest,
   type RequestScope,
   remainingSeconds,
@@ -102,20 +108,21 @@ export class Broker {
     const tenant = this.tenantFor(requestedTenant, scope);
     this.requireAdmitted(scope, tenant);
     const supply = await this.tenants.supplyFor(tenant, scope.deadline);
-    const access: RevokeAccess = {
-      callerKey: callerKeyOf(scope.caller),
-      mayHave: (target) => this.mayHave(scope.caller, tenant, target),
-    };
+    const minted = supply.findMinted(token);
+    if (
+      minted !== undefined &&
+      (minted.target === undefined || !this.mayHave(scope.caller, tenant, minted.target))
+    ) {
+      const reason =
+        'the token was issued for a subject, scopes or item no rule allows this caller';
+      scope.trace.tokenHash = hashToken(token);
+      scope.trace.decision = 'deny';
+      scope.trace.reason = reason;
+      throw new AccessDeniedError(`Access denied: ${reason}.`);
+    }
     try {
-      await supply.revoke(token, scope, access);
+      await supply.revoke(token, scope, callerKeyOf(scope.caller));
     } catch (error) {
-      if (error instanceof RevokeRefused) {
-        const reason =
-          'the token was issued for a subject, scopes or item no rule allows this caller';
-        scope.trace.decision = 'deny';
-        scope.trace.reason = reason;
-        throw new AccessDeniedError(`Access denied: ${reason}.`);
-      }
       this.tenants.failed(tenant, supply, error);
       throw error;
     }
@@ -162,9 +169,9 @@ export class Broker {
    * trace. A deployment without a default tenant needs the request to name one.
    */
   private tenantFor(requested: string | undefined, scope: RequestScope): string {
-    const tenant = requested ?? DEFAULT_TENANT_ID;
+    const tenant = requested ?? DEFAULT_TENANT;
     scope.trace.tenant = tenant;
-    if (tenant === DEFAULT_TENANT_ID && !this.tenants.hasDefault) {
+    if (tenant === DEFAULT_TENANT && !this.tenants.hasDefault) {
       throw new InvalidRequestError(
         'tenant is required: this broker has no default tenant; name one with the tenant field.',
       );
@@ -226,7 +233,7 @@ export class Broker {
   private requireAdmitted(scope: RequestScope, tenant: string): void {
     if (admitsCaller(this.policy, scope.caller, tenant)) return;
     const reason =
-      tenant === DEFAULT_TENANT_ID
+      tenant === DEFAULT_TENANT
         ? 'no rule admits this caller'
         : `no rule admits this caller for tenant ${tenant}`;
     scope.trace.decision = 'deny';

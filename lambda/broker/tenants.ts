@@ -12,6 +12,7 @@
  *
  * Lookups are one Map get: nothing per request grows with the number of tenants.
  */
+import { DEFAULT_TENANT } from '../contract.js';
 import type { Deadline } from '../deadline.js';
 import { TenantNotFoundError } from '../errors.js';
 import { BoundedMap } from './bounded-map.js';
@@ -19,7 +20,6 @@ import type { CredentialsSource } from './credentials.js';
 import type { TokenSupply } from './token-supply.js';
 
 /** The deployment's default tenant (`BOX_CREDENTIALS_SECRET`). */
-export const DEFAULT_TENANT_ID = 'default';
 
 /** A named tenant's units: its secret and the supply built on it. */
 export interface TenantUnits {
@@ -101,7 +101,7 @@ export class TenantRegistry {
    * found.
    */
   async supplyFor(tenant: string, deadline: Deadline): Promise<TokenSupply> {
-    if (tenant === DEFAULT_TENANT_ID) {
+    if (tenant === DEFAULT_TENANT) {
       const supply = this.options.defaultSupply;
       // The broker refuses a default-tenant request of a tenants-only deployment before here.
       if (supply === undefined) throw new TenantNotFoundError(tenant);
@@ -115,7 +115,7 @@ export class TenantRegistry {
    * turned out to be gone loses its tokens and is remembered as not found.
    */
   failed(tenant: string, supply: TokenSupply, error: unknown): void {
-    if (tenant === DEFAULT_TENANT_ID || !(error instanceof TenantNotFoundError)) return;
+    if (tenant === DEFAULT_TENANT || !(error instanceof TenantNotFoundError)) return;
     this.gone(tenant, supply);
   }
 

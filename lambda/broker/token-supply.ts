@@ -73,19 +73,9 @@ class CredentialsProvenWrong extends Error {
   }
 }
 
-/** `/revoke` of a token this broker minted for a target the caller could not have. */
-export class RevokeRefused extends Error {
-  constructor() {
-    super('the caller may not have this token');
-  }
-}
-
-/** Who revokes, as `/revoke`'s ownership rules need it. */
-export interface RevokeAccess {
-  /** The caller as one key (an assumed role's sessions are one caller): the budget's key. */
-  callerKey: string;
-  /** Whether the access policy would give the caller a token for exactly `target`. */
-  mayHave: (target: Target) => boolean;
+/** A token this supply minted and still holds: what it was minted for, when known. */
+export interface MintedToken {
+  target: Target | undefined;
 }
 
 /** One token of the cache-through path and whether the cache answered it. */
@@ -134,20 +124,29 @@ export class TokenSupply {
   }
 
   /**
-   * Revokes `token` at Box and forgets this tenant's copies of it. A token this supply minted is
-   * revoked only when the caller could have been given it ({@link RevokeRefused} otherwise). A
-   * token it does not know (junk, expired, another execution environment's) cannot be attributed,
-   * Box answering 200 for any token (docs/box.md "Revoke"), so it is forwarded at most once per
-   * window per caller; inside the window, 503 with `Retry-After`.
+   * The token, when this supply minted it and still holds it: the broker checks its target
+   * against the policy before {@link revoke}. Reads memory only.
    */
-  async revoke(token: string, scope: RequestScope, access: RevokeAccess): Promise<void> {
+  findMinted(token: string): MintedToken | undefined {
+    const known = this.options.cache.find(
+      (issued, key) => this.owns(key) && issued.accessToken === token,
+    );
+    return known === undefined ? undefined : { target: known.target };
+  }
+
+  /**
+   * Revokes `token` at Box and forgets this tenant's copies of it. The caller's right to a token
+   * this supply minted is the broker's to check first ({@link findMinted}). A token it does not
+   * know (junk, expired, another execution environment's) cannot be attributed, Box answering 200
+   * for any token (docs/box.md "Revoke"), so it is forwarded at most once per window per caller
+   * (`callerKey`: an assumed role's sessions are one caller); inside the window, 503 with
+   * `Retry-After`.
+   */
+  async revoke(token: string, scope: RequestScope, callerKey: string): Promise<void> {
     const { selector, minter, cache, unknownRevokes } = this.options;
     scope.trace.tokenHash = hashToken(token);
-    const known = cache.find((issued, key) => this.owns(key) && issued.accessToken === token);
-    if (known !== undefined) {
-      if (known.target === undefined || !access.mayHave(known.target)) throw new RevokeRefused();
-    } else {
-      const key = `${this.keyPrefix}revoke|${access.callerKey}`;
+    if (this.findMinted(token) === undefined) {
+      const key = `${this.keyPrefix}revoke|${callerKey}`;
       if (!unknownRevokes.tryOpen(key)) {
         scope.trace.forcedRefreshRefused = true;
         const seconds = unknownRevokes.retryAfterSeconds(key);

@@ -10,10 +10,11 @@
  * entries, what a caller pattern means) and the decision.
  */
 
+import { DEFAULT_TENANT } from '../contract.js';
 import type { CallerIdentity, CallerPrincipal } from './caller-match.js';
 import { callerMatches, parseCallerArn } from './caller-match.js';
 import type { CompiledPolicy, CompiledRule } from './compile.js';
-import { coversTenant, DEFAULT_TENANT } from './tenant-match.js';
+import { coversTenant } from './tenant-match.js';
 
 export type { CallerIdentity } from './caller-match.js';
 export {

@@ -6,10 +6,8 @@
  * `acmeevil`. Matching costs a set lookup plus one linear glob match per glob entry of the rule:
  * it grows with the rule, never with how many tenants the deployment serves.
  */
+import { DEFAULT_TENANT } from '../contract.js';
 import { globMatches, type SegmentGlob } from './caller-match.js';
-
-/** The tenant a request names when it names none. */
-export const DEFAULT_TENANT = 'default';
 
 /** A compiled `tenants` list. */
 export interface TenantCoverage {

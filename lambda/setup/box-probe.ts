@@ -4,8 +4,14 @@
  * wrong. `fetch` and the deadline are injected so a scheduled Lambda can run the same probes.
  */
 import { parseJsonObject } from '../box/answers.js';
-import { cleanDescription, parseErrorBody } from '../box/error-answers.js';
-import { BOX_USER_AGENT } from '../box/user-agent.js';
+import { readErrorEvidence } from '../box/error-answers.js';
+import {
+  type BoxAnswer,
+  type BoxRequest,
+  clientCredentialsForm,
+  sendToBox,
+  tokenExchangeForm,
+} from '../box/send.js';
 import type { Deadline } from '../deadline.js';
 
 /** What Box answered to one probe (code and message cleaned, secrets masked). */
@@ -52,11 +58,12 @@ export interface BoxProbeOptions {
   secrets: string[];
 }
 
-const CLIENT_CREDENTIALS = 'client_credentials';
-const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-
-/** The probes, bound to one Box origin, one deadline and one set of secrets. */
+/**
+ * The probes, bound to one Box origin, one deadline and one set of secrets. They are thin grants
+ * over the broker's own Box client pieces: the same forms (box/send.ts), the same single request
+ * (same User-Agent, no redirects, body read under the deadline) and the same reading of Box's
+ * error answers (box/error-answers.ts); only the verdict differs, evidence instead of errors.
+ */
 export class BoxProbe {
   constructor(private readonly options: BoxProbeOptions) {}
 
@@ -65,43 +72,31 @@ export class BoxProbe {
     credentials: { clientId: string; clientSecret: string },
     subject: { type: 'enterprise' | 'user'; id: string },
   ): Promise<ProbeResult> {
-    return this.#send(
-      `POST /oauth2/token (client_credentials, box_subject_type=${subject.type})`,
-      '/oauth2/token',
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: CLIENT_CREDENTIALS,
-          client_id: credentials.clientId,
-          client_secret: credentials.clientSecret,
-          box_subject_type: subject.type,
-          box_subject_id: subject.id,
-        }).toString(),
-      },
-    );
+    return this.#send(`POST /oauth2/token (client_credentials, box_subject_type=${subject.type})`, {
+      method: 'POST',
+      path: '/oauth2/token',
+      form: clientCredentialsForm(credentials, subject),
+    });
   }
 
   /** Token exchange of `token` down to one scope (documented: a scope not held is a 401). */
   exchange(token: string, scope: string): Promise<ProbeResult> {
-    return this.#send(`POST /oauth2/token (token exchange, scope=${scope})`, '/oauth2/token', {
+    return this.#send(`POST /oauth2/token (token exchange, scope=${scope})`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: TOKEN_EXCHANGE,
-        subject_token: token,
-        subject_token_type: ACCESS_TOKEN_TYPE,
-        scope,
-      }).toString(),
+      path: '/oauth2/token',
+      form: tokenExchangeForm(token, { scopes: [scope] }),
     });
   }
 
   /** An API read with `token`, optionally acting as a user (`As-User`). */
   get(path: string, token: string, asUserId?: string): Promise<ProbeResult> {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-    if (asUserId !== undefined) headers['as-user'] = asUserId;
     const label = `GET ${path.split('?')[0]}${asUserId === undefined ? '' : ` (As-User: ${asUserId})`}`;
-    return this.#send(label, path, { method: 'GET', headers });
+    return this.#send(label, {
+      method: 'GET',
+      path,
+      bearer: token,
+      ...(asUserId === undefined ? {} : { asUser: asUserId }),
+    });
   }
 
   /** Remembers a token so no message can echo it. */
@@ -109,50 +104,40 @@ export class BoxProbe {
     this.options.secrets.push(token);
   }
 
-  async #send(request: string, path: string, init: RequestInit): Promise<ProbeResult> {
-    let response: Response;
-    let text: string;
+  async #send(
+    request: string,
+    call: Omit<BoxRequest, 'url'> & { path: string },
+  ): Promise<ProbeResult> {
+    const { path, ...rest } = call;
+    const { deadline } = this.options;
+    let answer: BoxAnswer;
     try {
-      response = await this.options.fetch(`${this.options.apiUrl}${path}`, {
-        ...init,
-        // The same User-Agent as the broker's own calls, so Box's logs tell the check apart too.
-        headers: { ...(init.headers as Record<string, string>), 'user-agent': BOX_USER_AGENT },
-        redirect: 'manual',
-        signal: this.options.deadline.signal,
-      });
-      text = await response.text();
+      answer = await sendToBox(
+        this.options.fetch,
+        { ...rest, url: `${this.options.apiUrl}${path}` },
+        deadline.signal,
+      );
     } catch (error) {
       const timedOut =
-        this.options.deadline.signal.aborted ||
+        deadline.signal.aborted ||
         (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'));
       return { kind: 'unreachable', request, reason: timedOut ? 'timeout' : 'network' };
     }
-    const ok = response.status >= 200 && response.status < 300;
-    return { kind: 'answer', request, status: response.status, ok, ...this.#read(response, text) };
-  }
-
-  #read(response: Response, text: string): Pick<ProbeAnswer, 'code' | 'message' | 'body'> {
-    const secrets = this.options.secrets;
-    if (response.status >= 200 && response.status < 300) {
-      return { code: undefined, message: undefined, body: parseJsonObject(text) };
-    }
-    const error = parseErrorBody(text);
-    if (error !== undefined) {
+    const { status } = answer;
+    if (status >= 200 && status < 300) {
+      const body = parseJsonObject(answer.text);
       return {
-        code: error.error,
-        message: cleanDescription(error.description, secrets),
-        body: undefined,
+        kind: 'answer',
+        request,
+        status,
+        ok: true,
+        code: undefined,
+        message: undefined,
+        body,
       };
     }
-    // API errors without a body carry Box's reason in WWW-Authenticate (observed: 401, 403).
-    const challenge = response.headers.get('www-authenticate') ?? '';
-    const code = /error="([A-Za-z0-9_]{1,64})"/.exec(challenge)?.[1];
-    const description = /error_description="([^"]{0,300})"/.exec(challenge)?.[1];
-    return {
-      code,
-      message: description === undefined ? undefined : cleanDescription(description, secrets),
-      body: undefined,
-    };
+    const { code, message } = readErrorEvidence(answer, this.options.secrets);
+    return { kind: 'answer', request, status, ok: false, code, message, body: undefined };
   }
 }
 

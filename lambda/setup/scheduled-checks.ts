@@ -5,13 +5,14 @@
  * inside the run's. The result is data; lambda/setup/run-report.ts turns it into log lines.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DEFAULT_TENANT } from '../contract.js';
 import { type Deadline, startDeadline } from '../deadline.js';
 import { describeSecretProblem, readSecretValue } from '../secret-format.js';
 import { runBounded } from './concurrency.js';
 import { planRun } from './run-plan.js';
 import { runSetupCheck } from './setup-check.js';
 import type { SetupCheckResult } from './setup-check-types.js';
-import { DEFAULT_TENANT_ID, listTenants } from './tenant-listing.js';
+import { listTenants } from './tenant-listing.js';
 
 /** A check is not started with less than this left of the run: it could not finish. */
 export const MIN_CHECK_START_MS = 300;
@@ -105,7 +106,7 @@ export class ScheduledSetupChecks {
     const options = this.#options;
     const targets: Target[] = [];
     if (options.defaultSecretId !== undefined) {
-      targets.push({ tenant: DEFAULT_TENANT_ID, secretId: options.defaultSecretId });
+      targets.push({ tenant: DEFAULT_TENANT, secretId: options.defaultSecretId });
     }
     const run: SetupCheckRun = {
       registered: undefined,

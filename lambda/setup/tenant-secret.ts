@@ -5,7 +5,7 @@
  * through this one function, so both write exactly the same secret and tags.
  */
 import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { TENANT_SECRET_TAG } from '../secret-format.js';
+import { TENANT_SECRET_TAG, tenantSecretName } from '../secret-format.js';
 import type { SetupCheckResult, SetupCredentials } from './setup-check-types.js';
 
 /** Tag keys written on a tenant secret. */
@@ -38,7 +38,7 @@ export async function createTenantSecret(
   const { prefix, tenantId, credentials } = secret;
   const output = await client.send(
     new CreateSecretCommand({
-      Name: `${prefix}${tenantId}`,
+      Name: tenantSecretName(prefix, tenantId),
       Description: `Box app credentials of box-token-broker tenant ${tenantId}`,
       SecretString: JSON.stringify({
         clientId: credentials.clientId,

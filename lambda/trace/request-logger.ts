@@ -2,6 +2,7 @@
  * The request logger: writes each request's trace as its one JSON log line (access record, audit
  * event and CloudWatch Embedded Metric Format metrics in one object), with nothing secret in it.
  */
+import { DEFAULT_TENANT } from '../contract.js';
 import type { RequestTrace } from './request-trace.js';
 
 /** Where log lines go; Lambda ships stdout to CloudWatch Logs. */
@@ -38,9 +39,6 @@ export interface LogEvent {
   /** Counts to publish in Embedded Metric Format under the `service` dimension. */
   metrics?: readonly [name: string, value: number][];
 }
-
-/** The `tenant` field of a request that named none (or was refused before routing). */
-const DEFAULT_TENANT_FIELD = 'default';
 
 /**
  * Writes the one JSON line of a request: the access record, the audit event, and the CloudWatch
@@ -88,7 +86,7 @@ export class RequestLogger {
   write(trace: RequestTrace): void {
     const timestamp = this.now();
     const metrics = metricsOf(trace, timestamp);
-    const tenant = trace.tenant ?? DEFAULT_TENANT_FIELD;
+    const tenant = trace.tenant ?? DEFAULT_TENANT;
     const record: Record<string, unknown> = {
       level: levelOf(trace.status ?? 500),
       message: messageOf(trace),

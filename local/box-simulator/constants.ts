@@ -8,7 +8,7 @@ export const CLIENT_CREDENTIALS_GRANT = 'client_credentials';
 /** `grant_type` of a token exchange (downscope). */
 export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** The only `subject_token_type`, and the `issued_token_type` of a downscoped token. */
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+export { ACCESS_TOKEN_TYPE } from '../../lambda/contract.js';
 
 /** Defaults of {@link BoxSimulatorOptions}; fake values, safe to commit. */
 export const SIMULATOR_DEFAULTS = {

@@ -6,12 +6,14 @@
 import {
   DeleteSecretCommand,
   GetSecretValueCommand,
-  ListSecretsCommand,
   type SecretsManagerClient,
   TagResourceCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/broker/credentials.js';
+import { DEFAULT_TENANT, TENANT_ID_PATTERN } from '../../lambda/contract.js';
+import { tenantSecretName } from '../../lambda/secret-format.js';
 import type { SetupCredentials } from '../../lambda/setup/setup-check-types.js';
+import { listTenantSecrets } from '../../lambda/setup/tenant-listing.js';
 import { createTenantSecret, TENANT_TAGS } from '../../lambda/setup/tenant-secret.js';
 
 export { TENANT_TAGS } from '../../lambda/setup/tenant-secret.js';
@@ -19,16 +21,13 @@ export { TENANT_TAGS } from '../../lambda/setup/tenant-secret.js';
 /** The default `BOX_TENANT_SECRET_PREFIX`. */
 export const DEFAULT_TENANT_PREFIX = 'box-token-broker/tenants/';
 
-/** Contract v1.1 tenant ID; `default` is reserved for the deployment's default secret. */
-const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
-
 /** Recovery window bounds of DeleteSecret (days). */
 export const RECOVERY_DAYS = { min: 7, max: 30, default: 30 } as const;
 
 /** Why a tenant ID is unusable, or undefined when it is fine. */
 export function tenantIdProblem(id: string): string | undefined {
-  if (id === 'default') return 'the tenant ID "default" is reserved for the default secret';
-  if (!TENANT_ID.test(id)) {
+  if (id === DEFAULT_TENANT) return 'the tenant ID "default" is reserved for the default secret';
+  if (!TENANT_ID_PATTERN.test(id)) {
     return 'a tenant ID is 1-64 characters: lower-case letters, digits and inner hyphens';
   }
   return undefined;
@@ -52,7 +51,7 @@ export class TenantRegistry {
   ) {}
 
   secretName(tenantId: string): string {
-    return `${this.prefix}${tenantId}`;
+    return tenantSecretName(this.prefix, tenantId);
   }
 
   /** Reads and validates a secret's credentials (tenant or any named secret). */
@@ -93,33 +92,17 @@ export class TenantRegistry {
 
   /** Every tenant under the prefix (all pages), sorted by ID. */
   async list(): Promise<TenantEntry[]> {
-    const entries: TenantEntry[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListSecretsCommand({
-          Filters: [{ Key: 'name', Values: [this.prefix] }],
-          MaxResults: 100,
-          ...(nextToken === undefined ? {} : { NextToken: nextToken }),
-        }),
-      );
-      for (const secret of page.SecretList ?? []) {
-        const name = secret.Name ?? '';
-        // The name filter matches prefixes of words too; keep exact prefix matches only.
-        if (!name.startsWith(this.prefix)) continue;
-        const tenantId = name.slice(this.prefix.length);
-        if (tenantIdProblem(tenantId) !== undefined) continue;
-        const tag = (key: string) => secret.Tags?.find((t) => t.Key === key)?.Value ?? null;
-        entries.push({
-          tenantId,
-          secretName: name,
-          addedBy: tag(TENANT_TAGS.addedBy),
-          lastCheck: tag(TENANT_TAGS.lastCheck),
-          createdAt: secret.CreatedDate?.toISOString() ?? null,
-        });
-      }
-      nextToken = page.NextToken;
-    } while (nextToken !== undefined && nextToken !== '');
+    const { tenants } = await listTenantSecrets(this.client, this.prefix);
+    const entries = tenants.map(({ tenantId, secret }): TenantEntry => {
+      const tag = (key: string) => secret.Tags?.find((t) => t.Key === key)?.Value ?? null;
+      return {
+        tenantId,
+        secretName: secret.Name ?? tenantSecretName(this.prefix, tenantId),
+        addedBy: tag(TENANT_TAGS.addedBy),
+        lastCheck: tag(TENANT_TAGS.lastCheck),
+        createdAt: secret.CreatedDate?.toISOString() ?? null,
+      };
+    });
     return entries.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
   }
 

