@@ -18,6 +18,8 @@ import { MemoryInvitationStore } from '../lambda/state/memory-invitation-store.j
 import { LOCAL_CUSTOMER_APP, type LocalBroker, startLocalBroker } from '../local/local-broker.js';
 
 const CHROMIUM = process.env.BOX_CHROMIUM ?? '/usr/bin/chromium';
+/** Set to a folder to refresh docs/images/onboarding-*.png (docs/onboarding.md) from these runs. */
+const SCREENSHOTS = process.env.ONBOARDING_SCREENSHOTS_DIR;
 const available = existsSync(CHROMIUM);
 const required = process.env.CI === 'true';
 
@@ -112,6 +114,12 @@ describe.runIf(available)('Onboarding page in Chromium', () => {
 
   const outcome = () => page.locator('#result[data-outcome]');
 
+  async function shot(target: Page, name: string): Promise<void> {
+    if (SCREENSHOTS === undefined) return;
+    await target.setViewportSize({ width: 900, height: 1000 });
+    await target.screenshot({ path: join(SCREENSHOTS, `onboarding-${name}.png`), fullPage: true });
+  }
+
   it('fails the credentials row for a wrong secret, with the fix, and stores nothing', async () => {
     await page.goto(await invite());
     await fill('wrong-secret-W0RNG');
@@ -122,6 +130,7 @@ describe.runIf(available)('Onboarding page in Chromium', () => {
     expect(await row.getAttribute('data-status')).toBe('fail');
     expect(await row.textContent()).toContain('The client ID and client secret are right');
     expect(await row.locator('.fix').textContent()).toContain('Fetch Client Secret');
+    await shot(page, 'failed');
     expect(await page.locator('li[data-status]').count()).toBeGreaterThan(1);
     expect(broker.tenantSecrets?.has('acme')).toBe(false);
     // Focus moves to the result, and the form stays for another try.
@@ -139,6 +148,7 @@ describe.runIf(available)('Onboarding page in Chromium', () => {
 
     await expect.poll(() => outcome().getAttribute('data-outcome')).toBe('pass');
     expect(await page.locator('#result-heading').textContent()).toBe('Connected');
+    await shot(page, 'connected');
     expect(await page.locator('#result-summary').textContent()).toContain('acme');
     expect(await page.locator('li[data-status="fail"]').count()).toBe(0);
     const token = await fetch(`${broker.url}/token?tenant=acme`);
@@ -154,6 +164,7 @@ describe.runIf(available)('Onboarding page in Chromium', () => {
       .poll(() => again.locator('#problem').getAttribute('data-error'))
       .toBe('invitation_not_found');
     expect(await again.locator('#problem').textContent()).toContain('not valid any more');
+    await shot(again, 'link-used');
     expect(await again.locator('#result').getAttribute('data-outcome')).toBeNull();
     await again.close();
   });
@@ -185,6 +196,7 @@ describe.runIf(available)('Onboarding page in Chromium', () => {
 
   it('works with the keyboard alone', async () => {
     await page.goto(await invite());
+    await shot(page, 'form');
     // Tab into the first field, type, Tab on, and submit with Enter.
     await page.keyboard.press('Tab');
     expect(await page.evaluate<string | undefined>('document.activeElement?.id')).toBe('client-id');

@@ -65,9 +65,13 @@ export const PAGE_SCRIPT = `
     item.setAttribute('data-step', step.id);
     var title = element('p', 'step-title');
     title.appendChild(element('span', 'mark mark-' + step.status, MARKS[step.status] || step.status));
-    title.appendChild(element('span', 'name', step.title));
+    title.appendChild(element('span', 'name', step.title + (step.required ? '' : ' (optional)')));
     item.appendChild(title);
-    if (step.note) item.appendChild(element('p', 'note', step.note));
+    // An optional step this connection does not need: the check's own note is for the CLI.
+    var note = !step.required && step.status === 'skipped'
+      ? 'Not needed for this connection.'
+      : step.note;
+    if (note) item.appendChild(element('p', 'note', note));
     (step.evidence || []).forEach(function (evidence) {
       item.appendChild(element('p', 'evidence', 'Box answered ' + evidenceText(evidence)));
     });

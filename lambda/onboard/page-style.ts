@@ -31,7 +31,7 @@ button:disabled { background: #5f6670; cursor: progress; }
 .step[data-status="skipped"] { border-left-color: #5f6670; }
 .step p { margin: .25rem 0; }
 .step-title { font-weight: 600; }
-.mark { display: inline-block; min-width: 6.5rem; font-size: .85rem; text-transform: uppercase; letter-spacing: .03em; }
+.mark { display: inline-block; min-width: 8.5rem; margin-right: .5rem; font-size: .85rem; text-transform: uppercase; letter-spacing: .03em; }
 .mark-pass { color: #1e6b2f; }
 .mark-fail { color: #a1231b; }
 .mark-skipped { color: #4a525c; }
