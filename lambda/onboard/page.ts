@@ -92,6 +92,7 @@ export const PAGE_HTML = `<!doctype html>
 <li>When a step fails, nothing is stored: the page says which step, what Box answered and how to fix it, and you can try again.</li>
 <li>The link works once, and only until it expires.</li>
 </ul>
+<noscript><p>This page needs JavaScript to check your Box app and send the values securely; please turn it on for this page.</p></noscript>
 <div id="problem" role="alert" tabindex="-1" hidden></div>
 <form id="connect" method="post" autocomplete="off">
 <fieldset id="fields">
