@@ -20,7 +20,7 @@ export const EXIT_CODES = {
   usage: 2,
   /** The broker refused the request as asked: `invalid_request`, `invalid_scope`. */
   rejected: 3,
-  /** Not allowed or not there: `access_denied` (access policy), `not_authorized` (API Gateway: signature, IAM, resource policy), `tenant_not_found`. */
+  /** Not allowed or not there: `access_denied` (access policy), `not_authorized` (API Gateway: signature, IAM, resource policy), `tenant_not_found`, `tenant_suspended`. */
   denied: 4,
   /** Setup is wrong: `misconfigured`, `box_credentials_rejected`, `not_found`, `method_not_allowed`, `aws_credentials_unavailable`. */
   configuration: 5,
@@ -40,6 +40,7 @@ export function exitCodeFor(error: BrokerClientError): number {
     case 'access_denied':
     case 'not_authorized':
     case 'tenant_not_found':
+    case 'tenant_suspended':
       return EXIT_CODES.denied;
     case 'misconfigured':
     case 'box_credentials_rejected':
@@ -73,7 +74,7 @@ A loopback URL (npm start) is called unsigned when no AWS credentials are found,
 on stderr; any other URL must be https and is always signed.
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 request rejected (invalid_request,
-invalid_scope), 4 denied or no such tenant (access_denied, not_authorized, tenant_not_found),
+invalid_scope), 4 denied or no such tenant (access_denied, not_authorized, tenant_not_found, tenant_suspended),
 5 configuration (misconfigured, box_credentials_rejected, aws_credentials_unavailable, …),
 6 temporary: retry later.`;
 

@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { boxAlarms } from './box-alarms.js';
 import type { BrokerMetrics } from './broker-metrics.js';
 import { scheduleAlarms } from './schedule-alarms.js';
+import { stateErrorsAlarm } from './state-alarms.js';
 import { accessDeniedAlarm, trafficAlarms } from './traffic-alarms.js';
 
 export { FAILING_TENANT_WINDOW } from './schedule-alarms.js';
@@ -38,6 +39,11 @@ export interface BrokerAlarmsProps {
    * @default - no alarm: denials are the policy working, shown on the dashboard
    */
   readonly accessDeniedThreshold?: number | undefined;
+  /**
+   * Whether fleet state is on: adds the alarm on `StateErrors`.
+   * @default false
+   */
+  readonly fleetState?: boolean | undefined;
 }
 
 /**
@@ -69,6 +75,8 @@ export class BrokerAlarms extends Construct {
   public readonly tenantListing: Alarm | undefined;
   /** Requests denied by the access policy; undefined unless a threshold was given. */
   public readonly accessDenied: Alarm | undefined;
+  /** The fleet state table or key failing (the broker degrades); undefined without fleet state. */
+  public readonly stateErrors: Alarm | undefined;
   /** Every alarm above, for notifications and the dashboard. */
   public readonly all: readonly Alarm[];
 
@@ -100,6 +108,8 @@ export class BrokerAlarms extends Construct {
     this.tenantListing = schedule?.tenantListing;
 
     this.accessDenied = accessDeniedAlarm(this, props.metrics, props.accessDeniedThreshold);
+    this.stateErrors =
+      props.fleetState === true ? stateErrorsAlarm(this, props.metrics) : undefined;
 
     this.all = [
       this.functionErrors,
@@ -109,9 +119,13 @@ export class BrokerAlarms extends Construct {
       this.boxUnavailable,
       ...Object.values(this.boxCredentialsRejected),
       this.secretFallback,
-      ...[this.canary, this.tenantsFailing, this.tenantListing, this.accessDenied].filter(
-        (alarm): alarm is Alarm => alarm !== undefined,
-      ),
+      ...[
+        this.canary,
+        this.tenantsFailing,
+        this.tenantListing,
+        this.accessDenied,
+        this.stateErrors,
+      ].filter((alarm): alarm is Alarm => alarm !== undefined),
     ];
     if (props.topic !== undefined) notify(this.all, props.topic);
   }

@@ -73,6 +73,13 @@ export class BoxTokenBrokerStack extends Stack {
       description: 'For direct invocation: aws lambda invoke --function-name <this ARN> ...',
       value: this.broker.directEntry.functionArn,
     });
+    if (this.broker.fleetState !== undefined) {
+      new CfnOutput(this, 'StateTableName', {
+        description:
+          'Fleet state table: export as BOX_STATE_TABLE for `box-token-broker tenant suspend|resume|list`.',
+        value: this.broker.fleetState.table.tableName,
+      });
+    }
   }
 
   /** The imported default secret and key as CDK objects; nothing when the construct creates it. */

@@ -22,6 +22,7 @@ import type { BoxTokenBrokerProps } from './broker-props.js';
 import { brokerSecrets } from './broker-secrets.js';
 import { brokerRuntime, brokerSettings } from './broker-settings.js';
 import type { BrokerCanary } from './canary.js';
+import { BrokerFleetState } from './fleet-state.js';
 
 export type {
   BoxTokenBrokerProps,
@@ -89,6 +90,11 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
   public readonly accessLogGroup: LogGroup;
   /** The alarms. */
   public readonly alarms: BrokerAlarms;
+  /**
+   * Fleet state (contract v1.2): the shared table and its key; undefined when `fleetState` is
+   * false. Grant operators the `tenant suspend/resume/list` rights with `grantTenantAdmin`.
+   */
+  public readonly fleetState: BrokerFleetState | undefined;
   /** The scheduled canary; undefined when `monitoring.canaryEnabled` is false. */
   public readonly canary: BrokerCanary | undefined;
   /** The CloudWatch dashboard; undefined when `monitoring.dashboard` is false. */
@@ -108,7 +114,15 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
     this.secret = secrets.secret;
     this.secretConsoleUrl = secrets.consoleUrl;
     const entryKey = addApiEntryKey(this);
-    const runtime = brokerRuntime(this, props, settings, secrets, entryKey.secret.secretArn);
+    this.fleetState = props.fleetState === false ? undefined : new BrokerFleetState(this, 'State');
+    const runtime = brokerRuntime(
+      this,
+      props,
+      settings,
+      secrets,
+      entryKey.secret.secretArn,
+      this.fleetState?.environmentNames(),
+    );
 
     this.functionLogGroup = addAuditLog(this, 'FunctionLogs', settings.retention);
     this.accessLogGroup = addAuditLog(this, 'AccessLogs', settings.retention);
@@ -120,6 +134,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
       logGroup: this.functionLogGroup,
     });
     this.function = this.functionParts.function;
+    this.fleetState?.grantFunction(this.functionParts.role);
     this.directEntry = this.functionParts.directAlias;
     this.brokerApi = addBrokerApi(this, props, {
       settings,
@@ -135,6 +150,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
       api: this.api,
       functionLogGroup: this.functionLogGroup,
       tenantsRegistered: secrets.tenantSecretPrefix !== undefined,
+      fleetState: this.fleetState !== undefined,
     });
     this.metrics = monitoring.metrics;
     this.canary = monitoring.canary;

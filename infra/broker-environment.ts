@@ -63,6 +63,8 @@ export interface BrokerEnvironmentNames {
   readonly accessPolicyFile?: string | undefined;
   /** `BOX_SETUP_CHECK_INTERVAL_SECONDS`: the canary schedule's interval; undefined = no canary. */
   readonly setupCheckIntervalSeconds?: number | undefined;
+  /** `BOX_STATE_TABLE` and `BOX_STATE_KMS_KEY`; undefined = fleet state off. */
+  readonly fleetState?: { readonly table: string; readonly kmsKey: string } | undefined;
   readonly serviceName: string;
   readonly metricsNamespace: string;
 }
@@ -84,6 +86,10 @@ export function brokerEnvironment(
   }
   if (names.apiEntrySecretId !== undefined) env.BOX_API_ENTRY_SECRET = names.apiEntrySecretId;
   if (names.accessPolicyFile !== undefined) env.BOX_ACCESS_POLICY_FILE = names.accessPolicyFile;
+  if (names.fleetState !== undefined) {
+    env.BOX_STATE_TABLE = names.fleetState.table;
+    env.BOX_STATE_KMS_KEY = names.fleetState.kmsKey;
+  }
   if (names.setupCheckIntervalSeconds !== undefined) {
     env.BOX_SETUP_CHECK_INTERVAL_SECONDS = String(names.setupCheckIntervalSeconds);
   }

@@ -23,6 +23,10 @@ export const BROKER_METRIC_NAMES = {
   serverErrors: 'ServerErrors',
   requestLatency: 'RequestLatency',
   canarySuccess: 'CanarySuccess',
+  // Fleet state (contract v1.2): failed table/KMS calls, and items refused for their context.
+  stateErrors: 'StateErrors',
+  stateHits: 'StateHits',
+  stateItemsRejected: 'StateItemsRejected',
   // The scheduled setup check's summary line (lambda/setup/run-report.ts).
   ...SETUP_CHECK_METRICS,
 } as const;

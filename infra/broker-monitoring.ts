@@ -18,6 +18,8 @@ export interface MonitoredBroker {
   readonly functionLogGroup: ILogGroup;
   /** Whether tenants are registered under a prefix (the canary then lists them). */
   readonly tenantsRegistered: boolean;
+  /** Whether fleet state is on (adds the StateErrors alarm). */
+  readonly fleetState: boolean;
 }
 
 /** The broker's monitoring parts. */
@@ -61,6 +63,7 @@ export function addBrokerMonitoring(
     canaryInterval: canary?.interval,
     tenantsRegistered: watched.tenantsRegistered,
     accessDeniedThreshold: settings.accessDeniedThreshold,
+    fleetState: watched.fleetState,
   });
   const dashboard =
     (options.dashboard ?? true)

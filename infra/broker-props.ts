@@ -176,6 +176,14 @@ export interface BoxTokenBrokerProps {
    */
   readonly reservedConcurrency?: number | undefined;
   /**
+   * Fleet state (contract v1.2, docs/fleet-state.md): a DynamoDB table and a customer-managed KMS
+   * key shared by every execution environment, so a token minted in one serves all, concurrent
+   * misses cost one Box grant, and revocations and suspensions reach the whole fleet. `false`
+   * leaves each environment on its own (v1.1).
+   * @default true
+   */
+  readonly fleetState?: boolean | undefined;
+  /**
    * The handler module to bundle.
    * @default lambda/handler.ts of this repository
    */

@@ -46,6 +46,11 @@ export function brokerSecrets(scope: Construct, props: BoxTokenBrokerProps): Bro
       'BoxTokenBroker: onboarding needs tenantSecretPrefix; the onboarding page stores each tenant under it.',
     );
   }
+  if (props.onboarding === true && props.fleetState === false) {
+    throw new ConfigError(
+      'BoxTokenBroker: onboarding needs the fleet state table (invitations are stored there); drop fleetState: false.',
+    );
+  }
   const key = props.secretEncryptionKey ?? props.secret?.encryptionKey;
   if (
     props.secretEncryptionKey !== undefined &&

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type { Schedule } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
@@ -84,6 +84,7 @@ export function brokerRuntime(
   settings: BrokerSettings,
   secrets: BrokerSecrets,
   apiEntrySecretId?: string,
+  fleetState?: { table: string; kmsKey: string },
 ): BrokerRuntime {
   const shippedPolicy = loadAccessPolicy({
     accessPolicy: props.accessPolicy,
@@ -93,6 +94,7 @@ export function brokerRuntime(
     secretId: secrets.secretId,
     tenantSecretPrefix: secrets.tenantSecretPrefix,
     apiEntrySecretId,
+    fleetState,
     accessPolicyFile: shippedPolicy === undefined ? undefined : ACCESS_POLICY_RUNTIME_PATH,
     // The scheduled setup check picks its slice of the tenants from the time and this.
     setupCheckIntervalSeconds: settings.canaryInterval?.toSeconds(),
@@ -115,13 +117,27 @@ function checkedConfig(
   environment: Record<string, string>,
 ): ReturnType<typeof loadConfig> {
   try {
-    return loadConfig(environment);
+    return loadConfig(withTokensResolved(environment));
   } catch (error) {
     if (!(error instanceof MisconfiguredError)) throw error;
     throw new ConfigError(`BoxTokenBroker ${broker.node.path}: ${error.message}`, {
       cause: error,
     });
   }
+}
+
+/**
+ * The environment with the names CloudFormation decides at deploy time (the table's name, the
+ * key's ARN) replaced by valid stand-ins, so the function's parser checks everything else.
+ */
+function withTokensResolved(environment: Record<string, string>): Record<string, string> {
+  const stand = { BOX_STATE_TABLE: 'synth-check-table', BOX_STATE_KMS_KEY: 'alias/synth-check' };
+  const checked = { ...environment };
+  for (const [name, value] of Object.entries(stand)) {
+    const current = checked[name];
+    if (current !== undefined && Token.isUnresolved(current)) checked[name] = value;
+  }
+  return checked;
 }
 
 /** Who the resource policy admits: the configured callers, else the deploying account. */

@@ -50,6 +50,10 @@ function typeOf(variable: ConfigVariable): string {
       return 'secret name prefix';
     case 'tenant-list':
       return 'tenant IDs, comma-separated';
+    case 'table-name':
+      return 'DynamoDB table name or ARN';
+    case 'kms-key':
+      return 'KMS key ID, ARN or alias';
     case 'text':
       return 'text';
   }

@@ -39,6 +39,7 @@ const APP_CONTEXT_KEYS = [
   'canaryEnabled',
   'canarySchedule',
   'dashboard',
+  'fleetState',
 ] as const;
 
 /** A context key of this app. A name that is not one is a compile error wherever it is read. */

@@ -80,6 +80,12 @@ export function readContext(get: ContextReader): AppSettings {
       'true needs tenantSecretPrefix: the onboarding page stores each tenant under it.',
     );
   }
+  if (onboarding === true && reader.boolean('fleetState') === false) {
+    throw new ContextError(
+      'onboarding',
+      'true needs the fleet state table (invitations are stored there): drop fleetState=false.',
+    );
+  }
   if (defaultSecret === false) {
     if (tenantSecretPrefix === undefined) {
       throw new ContextError('defaultSecret', 'false needs tenantSecretPrefix: set both.');
@@ -155,6 +161,7 @@ export function readContext(get: ContextReader): AppSettings {
     reservedConcurrency: reader.integer('reservedConcurrency', 1),
     memorySize: reader.integer('memorySize', 128, 10_240),
     tracing: reader.boolean('tracing'),
+    fleetState: reader.boolean('fleetState'),
   });
   return {
     stackName:

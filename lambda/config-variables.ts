@@ -3,7 +3,14 @@
  * infra and docs derive from it). Data, no process.env.
  */
 /** How a variable's text is parsed. */
-export type ConfigVariableKind = 'integer' | 'origin' | 'secret-prefix' | 'tenant-list' | 'text';
+export type ConfigVariableKind =
+  | 'integer'
+  | 'origin'
+  | 'secret-prefix'
+  | 'tenant-list'
+  | 'table-name'
+  | 'kms-key'
+  | 'text';
 
 /**
  * How a deployment sets a variable: a `tuning` entry is the construct prop `tuning.<name>` and
@@ -231,6 +238,25 @@ export const CONFIG_VARIABLES = {
     doc: 'Work a caller can force is bounded: `dead_token_sha256` and `min_ttl` make at most one Box grant per token key per this window. Inside it, a request the current token cannot serve gets `503 box_unavailable` (retryable, with `Retry-After`), never the dead token; an impossible `min_ttl` is answered `400` from the lifetime Box last granted.',
     deploy: { tuning: 'forcedRefreshSeconds' },
   },
+  BOX_STATE_TABLE: {
+    kind: 'table-name',
+    doc: 'Fleet state (contract v1.2): name or ARN of the DynamoDB table (keys `pk`/`sk`, TTL attribute `ttl`) that every execution environment shares for encrypted tokens, single-flight leases, revocations, dead tokens and suspensions (docs/fleet-state.md). Needs BOX_STATE_KMS_KEY. Unset = each environment on its own (v1.1). The construct creates the table unless context `fleetState` is false.',
+    deploy: { props: ['fleetState'], contextKeys: ['fleetState'] },
+  },
+  BOX_STATE_KMS_KEY: {
+    kind: 'kms-key',
+    doc: 'Fleet state: ID, ARN or alias of the customer-managed KMS key that encrypts the shared tokens (with an encryption context binding each to its tenant and cache key). Required with BOX_STATE_TABLE, ignored without it. The construct creates the key.',
+    deploy: { props: ['fleetState'], contextKeys: ['fleetState'] },
+  },
+  BOX_STATE_SYNC_SECONDS: {
+    kind: 'integer',
+    default: 5,
+    min: 1,
+    max: 60,
+    unit: 'seconds',
+    doc: 'Fleet state: how stale an environment’s view of revocations, dead tokens and suspensions may be. After this long no environment serves a revoked or dead token or a suspended tenant; an environment reads them from the table at most once per this interval, never on every request.',
+    deploy: { tuning: 'stateSyncSeconds' },
+  },
 } as const satisfies Record<string, ConfigVariable>;
 
 /** The name of an environment variable the function reads. */
@@ -245,3 +271,11 @@ export const TENANT_SECRET_PREFIX_PATTERN = /^[A-Za-z0-9_+=.@-][A-Za-z0-9_+=.@/-
 
 /** Most tenants BOX_METRICS_TENANT_ALLOWLIST may name: each adds custom metrics to the bill. */
 export const MAX_METRICS_TENANTS = 20;
+
+/** A DynamoDB table name (3–255 of `[A-Za-z0-9_.-]`) or a table ARN. */
+export const STATE_TABLE_PATTERN =
+  /^(?:[A-Za-z0-9_.-]{3,255}|arn:[a-z-]+:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
+
+/** A KMS key ID, key ARN, alias name or alias ARN (what `KeyId` accepts). */
+export const STATE_KMS_KEY_PATTERN =
+  /^(?:[A-Za-z0-9-]{1,64}|alias\/[A-Za-z0-9/_-]{1,250}|arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:(?:key\/[A-Za-z0-9-]{1,64}|alias\/[A-Za-z0-9/_-]{1,250}))$/;

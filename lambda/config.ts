@@ -2,6 +2,8 @@ import {
   CONFIG_VARIABLES,
   type ConfigVariableName,
   MAX_METRICS_TENANTS,
+  STATE_KMS_KEY_PATTERN,
+  STATE_TABLE_PATTERN,
   TENANT_SECRET_PREFIX_PATTERN,
 } from './config-variables.js';
 import { TENANT_ID_PATTERN } from './contract.js';
@@ -68,6 +70,18 @@ export interface BrokerConfig {
   metricsTenantAllowlist: readonly string[];
   /** `BOX_API_ENTRY_SECRET`: the secret holding the `api` entry's key; undefined = no key check. */
   apiEntrySecretId: string | undefined;
+  /** Fleet state (v1.2); undefined = every environment on its own (v1.1). */
+  fleetState: FleetStateConfig | undefined;
+}
+
+/** Contract v1.2 fleet state: the shared table, its key and the sync bound. */
+export interface FleetStateConfig {
+  /** `BOX_STATE_TABLE`: table name or ARN. */
+  table: string;
+  /** `BOX_STATE_KMS_KEY`: key ID, ARN or alias. */
+  kmsKeyId: string;
+  /** `BOX_STATE_SYNC_SECONDS`, in ms. */
+  syncMs: number;
 }
 
 /** Where the access policy comes from. */
@@ -98,6 +112,7 @@ export const CONFIG_DEFAULTS = {
   setupCheckIntervalSeconds: V.BOX_SETUP_CHECK_INTERVAL_SECONDS.default,
   metricsNamespace: V.POWERTOOLS_METRICS_NAMESPACE.default,
   serviceName: V.POWERTOOLS_SERVICE_NAME.default,
+  stateSyncSeconds: V.BOX_STATE_SYNC_SECONDS.default,
 } as const;
 
 /** A configuration error that names the variables at fault (never their values). */
@@ -168,7 +183,36 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     ...loadTelemetryConfig(env),
     metricsTenantAllowlist: tenantList(env, 'BOX_METRICS_TENANT_ALLOWLIST'),
     apiEntrySecretId: nonEmpty(env, 'BOX_API_ENTRY_SECRET'),
+    fleetState: fleetState(env),
   };
+}
+
+/** `BOX_STATE_TABLE` with its key and sync bound; the key is required with the table. */
+function fleetState(env: Env): FleetStateConfig | undefined {
+  const syncMs = integer(env, 'BOX_STATE_SYNC_SECONDS') * 1000;
+  const table = nonEmpty(env, 'BOX_STATE_TABLE');
+  if (table === undefined) return undefined;
+  if (!STATE_TABLE_PATTERN.test(table)) {
+    throw new ConfigVariableError(
+      ['BOX_STATE_TABLE'],
+      'Environment variable BOX_STATE_TABLE must be a DynamoDB table name or table ARN.',
+    );
+  }
+  const kmsKeyId = nonEmpty(env, 'BOX_STATE_KMS_KEY');
+  if (kmsKeyId === undefined) {
+    throw new ConfigVariableError(
+      ['BOX_STATE_KMS_KEY'],
+      'Environment variable BOX_STATE_TABLE is set but BOX_STATE_KMS_KEY is not: fleet state ' +
+        'stores tokens only encrypted, so set the KMS key too (or unset BOX_STATE_TABLE).',
+    );
+  }
+  if (!STATE_KMS_KEY_PATTERN.test(kmsKeyId)) {
+    throw new ConfigVariableError(
+      ['BOX_STATE_KMS_KEY'],
+      'Environment variable BOX_STATE_KMS_KEY must be a KMS key ID, key ARN or alias.',
+    );
+  }
+  return { table, kmsKeyId, syncMs };
 }
 
 const SECRET_ARN = /^arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:(.+)$/;

@@ -123,6 +123,11 @@ export const ERROR_CODES = {
   not_found: { status: 404, retryable: false },
   /** Contract v1.1: the caller may use this tenant, but no such tenant is registered. */
   tenant_not_found: { status: 404, retryable: false },
+  /**
+   * Contract v1.2: the caller is admitted, but an operator suspended the tenant
+   * (`box-token-broker tenant suspend`); every environment within `BOX_STATE_SYNC_SECONDS`.
+   */
+  tenant_suspended: { status: 403, retryable: false },
   method_not_allowed: { status: 405, retryable: false },
   misconfigured: { status: 500, retryable: false },
   /** Extension of v1: Secrets Manager throttled or failed; the deployment itself is fine. */

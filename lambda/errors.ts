@@ -86,6 +86,23 @@ export class TenantNotFoundError extends BrokerError {
   }
 }
 
+/**
+ * 403 `tenant_suspended` (contract v1.2): the caller is admitted to the tenant, but an operator
+ * suspended it fleet-wide. Not retryable: only `tenant resume` lifts it.
+ */
+export class TenantSuspendedError extends BrokerError {
+  readonly tenant: string;
+
+  constructor(tenant: string) {
+    super(
+      'tenant_suspended',
+      `Tenant "${tenant}" is suspended by the broker's operator; its tokens are not served.`,
+    );
+    this.name = 'TenantSuspendedError';
+    this.tenant = tenant;
+  }
+}
+
 /** 404 / 405: a route the broker does not serve (local server and proxy integrations). */
 export class RouteError extends BrokerError {
   constructor(

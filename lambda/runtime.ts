@@ -1,5 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BoxOAuthClient } from './box/oauth-client.js';
+import { abortableSleep } from './box/retry.js';
 import { BoxUserProbe } from './box/user-probe.js';
 import { Broker } from './broker/broker.js';
 import { CredentialSelector } from './broker/credential-selection.js';
@@ -8,6 +12,7 @@ import {
   MissingTenantCredentials,
   SecretsManagerCredentials,
 } from './broker/credentials.js';
+import { FleetLink } from './broker/fleet-link.js';
 import { ForcedRefreshWindow } from './broker/forced-refresh.js';
 import { NegativeCache } from './broker/negative-cache.js';
 import { RefreshBackoff } from './broker/refresh-backoff.js';
@@ -24,7 +29,9 @@ import { SecretsManagerTenantSecrets, type TenantSecretWriter } from './onboard/
 import { loadPolicy } from './policy/load-policy.js';
 import { tenantSecretName } from './secret-format.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
+import { buildFleetState, buildStateTable, type FleetState } from './state/fleet-state.js';
 import type { InvitationStore } from './state/ports.js';
+import { TableInvitationStore } from './state/table-invitations.js';
 
 /** What a deployment may swap out: tests and the local server inject fakes here. */
 export interface RuntimeOverrides {
@@ -43,7 +50,16 @@ export interface RuntimeOverrides {
   now?: () => number;
   /** Overrides BOX_BACKOFF_WINDOW_MS (tests). */
   backoffWindowMs?: number;
-  /** Onboarding invitations (instead of the fleet-state table): tests and local mode. */
+  /**
+   * Fleet state's stores (tests: in-memory twins or a test table), used when BOX_STATE_TABLE is
+   * set; default: the table and key the configuration names.
+   */
+  fleetState?: FleetState;
+  /** Fleet state's clients (tests: endpoints of their own); default: the standard chain. */
+  stateClients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
+  /** Waits between polls for another environment's token (tests advance a fake clock). */
+  fleetSleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Onboarding invitations (instead of the fleet-state table's): tests. */
   invitations?: InvitationStore;
   /**
    * Where onboarding stores a tenant (instead of `<BOX_TENANT_SECRET_PREFIX><tenant>` in Secrets
@@ -95,6 +111,7 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
     });
   const forced = forcedWindow();
   const unknownRevokes = forcedWindow();
+  const fleet = buildFleetLink(config, overrides, now);
   /** One tenant's supply: its rotation state and negative cache over the shared cache. */
   const supplyOf = (
     tenant: string,
@@ -118,6 +135,7 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
       backoff,
       forced,
       unknownRevokes,
+      fleet,
       verifyIntervalMs: config.secretRereadIntervalMs,
       now,
     });
@@ -172,7 +190,42 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
     secretTtlMs: config.secretTtlMs,
     now,
   });
-  return new Broker({ policy: loadPolicy(config.accessPolicy), tenants, now });
+  return new Broker({ policy: loadPolicy(config.accessPolicy), tenants, fleet, now });
+}
+
+/**
+ * This environment's link to the fleet state, when BOX_STATE_TABLE names one (contract v1.2).
+ * Its clients connect lazily: a cold start makes no call. A lease lasts one Box attempt's
+ * timeout: a healthy mint fits in it, and a dead holder blocks the others no longer than that.
+ */
+function buildFleetLink(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides,
+  now: () => number,
+): FleetLink | undefined {
+  const settings = config.fleetState;
+  if (settings === undefined) return undefined;
+  const state =
+    overrides.fleetState ??
+    buildFleetState({
+      tableName: settings.table,
+      kmsKeyId: settings.kmsKeyId,
+      now,
+      ...(overrides.stateClients?.dynamodb === undefined
+        ? {}
+        : { dynamodb: overrides.stateClients.dynamodb }),
+      ...(overrides.stateClients?.kms === undefined ? {} : { kms: overrides.stateClients.kms }),
+    });
+  return new FleetLink({
+    tokens: state.tokens,
+    controls: state.controls,
+    holder: randomUUID(),
+    leaseMs: config.boxAttemptTimeoutMs,
+    syncMs: settings.syncMs,
+    refreshMarginMs: config.refreshMarginSeconds * 1000,
+    now,
+    sleep: overrides.fleetSleep ?? abortableSleep,
+  });
 }
 
 /** The canary's Box API probe, with the same Box origin and attempt timeout as the broker. */
@@ -217,7 +270,22 @@ export function buildOnboarding(
   overrides: RuntimeOverrides = {},
 ): Onboarding | undefined {
   const prefix = config.tenantSecretPrefix;
-  const invitations = overrides.invitations;
+  const table = config.fleetState?.table;
+  const invitations =
+    overrides.invitations ??
+    (table === undefined
+      ? undefined
+      : new TableInvitationStore({
+          table:
+            overrides.fleetState?.table ??
+            buildStateTable({
+              tableName: table,
+              ...(overrides.stateClients?.dynamodb === undefined
+                ? {}
+                : { dynamodb: overrides.stateClients.dynamodb }),
+            }),
+          ...(overrides.now === undefined ? {} : { now: overrides.now }),
+        }));
   if (prefix === undefined || invitations === undefined) return undefined;
   return new Onboarding({
     invitations,

@@ -6,6 +6,7 @@
  * docs/setup-check.md), which owns the usage text and the command table.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { operatorFleetControls, operatorInvitations } from '../lambda/state/fleet-state.js';
 import { runSetupCli } from './setup/cli.js';
 import { terminalPrompt } from './setup/secret-prompt.js';
 import { main as validatePolicy } from './validate-policy.js';
@@ -27,6 +28,10 @@ if (command === 'validate-policy') {
       env: process.env,
       prompt: terminalPrompt(),
     },
-    { secretsManager: () => new SecretsManagerClient({}) },
+    {
+      secretsManager: () => new SecretsManagerClient({}),
+      fleetControls: (tableName) => operatorFleetControls(tableName),
+      invitations: (tableName) => operatorInvitations(tableName),
+    },
   );
 }

@@ -155,8 +155,10 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   }
   checkEnvironmentCredentials(env, mode);
   if (options.checkPolicy !== false) checkAccessPolicy(env);
-  const invitations = options.invitations ?? localInvitations(env);
-  const onboarding = invitations !== undefined && Boolean(env.BOX_TENANT_SECRET_PREFIX?.trim());
+  // As deployed: onboarding needs the tenants' prefix and the table `tenant invite` writes to.
+  const onboarding =
+    Boolean(env.BOX_TENANT_SECRET_PREFIX?.trim()) &&
+    (options.invitations !== undefined || Boolean(env.BOX_STATE_TABLE?.trim()));
   let simulator: BoxSimulator | undefined;
   let credentials: CredentialsSource | undefined;
   let tenantSecrets: LocalTenantSecrets | undefined;
@@ -209,7 +211,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
           tenantCredentials: (tenant: string) => tenantSecrets.credentialsOf(tenant),
           tenantSecrets,
         }),
-    ...(onboarding && invitations !== undefined ? { invitations } : {}),
+    ...(options.invitations === undefined ? {} : { invitations: options.invitations }),
   };
   const handler = createHandler({
     ...buildRuntime(env, overrides),
@@ -264,14 +266,6 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * The invitations `tenant invite` wrote, when BOX_STATE_TABLE names the fleet-state table.
- * Undefined without it: local onboarding needs the table the CLI shares with the server.
- */
-function localInvitations(_env: Env): InvitationStore | undefined {
-  return undefined;
-}
 
 /** PORT (default 8787): a whole number 0-65535, 0 for a free port. */
 export function localPort(env: Env): number {

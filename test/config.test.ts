@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_DEFAULTS, loadConfig, loadTelemetryConfig } from '../lambda/config.js';
+import {
+  CONFIG_DEFAULTS,
+  type ConfigVariableError,
+  loadConfig,
+  loadTelemetryConfig,
+} from '../lambda/config.js';
 import { MisconfiguredError } from '../lambda/errors.js';
 
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:box-AbCdEf';
@@ -342,5 +347,44 @@ describe('Function: loadConfig (tenants)', () => {
     const error = configError(env({ BOX_TENANT_SECRET_PREFIX: prefix }));
     expect(error.message).toContain('BOX_TENANT_SECRET_PREFIX');
     expect(error.message).not.toContain(prefix);
+  });
+});
+
+describe('Function: loadConfig (fleet state)', () => {
+  it('is off without BOX_STATE_TABLE, whatever the other fleet variables say', () => {
+    expect(loadConfig(env({ BOX_STATE_KMS_KEY: 'alias/box' })).fleetState).toBeUndefined();
+  });
+
+  it('reads the table, the key and the sync bound (default 5 s)', () => {
+    expect(
+      loadConfig(env({ BOX_STATE_TABLE: 'box-state', BOX_STATE_KMS_KEY: 'alias/box-state' }))
+        .fleetState,
+    ).toEqual({ table: 'box-state', kmsKeyId: 'alias/box-state', syncMs: 5000 });
+    expect(
+      loadConfig(
+        env({
+          BOX_STATE_TABLE: 'arn:aws:dynamodb:eu-west-1:111122223333:table/box-state',
+          BOX_STATE_KMS_KEY:
+            'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          BOX_STATE_SYNC_SECONDS: '60',
+        }),
+      ).fleetState?.syncMs,
+    ).toBe(60_000);
+  });
+
+  it('requires the key with the table, naming the variable and no value', () => {
+    const error = configError(env({ BOX_STATE_TABLE: 'box-state' }));
+    expect((error as ConfigVariableError).variables).toEqual(['BOX_STATE_KMS_KEY']);
+    expect(error.message).not.toContain('box-state');
+  });
+
+  it.each([
+    ['BOX_STATE_TABLE', { BOX_STATE_TABLE: 'bad table!', BOX_STATE_KMS_KEY: 'alias/k' }],
+    ['BOX_STATE_KMS_KEY', { BOX_STATE_TABLE: 'box-state', BOX_STATE_KMS_KEY: 'not a key' }],
+    ['BOX_STATE_SYNC_SECONDS', { BOX_STATE_SYNC_SECONDS: '0' }],
+    ['BOX_STATE_SYNC_SECONDS', { BOX_STATE_SYNC_SECONDS: '61' }],
+  ])('refuses a bad %s', (name, vars) => {
+    const error = configError(env(vars));
+    expect((error as ConfigVariableError).variables).toEqual([name]);
   });
 });

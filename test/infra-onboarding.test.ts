@@ -107,6 +107,11 @@ describe('Onboarding: on (context key onboarding=true)', () => {
     );
   });
 
+  it('lets the function use the invitations in the fleet state table', () => {
+    const table = roleStatements(s.template).find((st) => st.Sid === 'FleetStateTable');
+    expect(JSON.stringify(table?.Condition)).toContain('invite#*');
+  });
+
   it('lets the function create and tag only tenant-tagged secrets under the prefix', () => {
     const store = roleStatements(s.template).find((st) => st.Sid === 'StoreOnboardedTenants');
     expect(asArray(store?.Action).sort()).toEqual([
@@ -132,6 +137,15 @@ describe('Onboarding: context', () => {
   it('needs tenantSecretPrefix', () => {
     const context: Record<string, unknown> = { onboarding: 'true' };
     expect(() => readContext((key) => context[key])).toThrow(/onboarding.*tenantSecretPrefix/s);
+  });
+
+  it('needs the fleet state table', () => {
+    const context: Record<string, unknown> = {
+      onboarding: 'true',
+      tenantSecretPrefix: PREFIX,
+      fleetState: 'false',
+    };
+    expect(() => readContext((key) => context[key])).toThrow(/onboarding.*fleet state/s);
   });
 
   it('reads onboarding as cdk.json JSON or a -c string', () => {

@@ -61,9 +61,12 @@ function assertSecurityFloor(get: () => Synthesized): void {
     expect(all?.ThrottlingBurstLimit).toBeGreaterThan(0);
   });
 
-  it('lets the function role read its secrets and nothing but its logs besides', () => {
+  it('lets the function role read its secrets and nothing but its logs and fleet state besides', () => {
     const statements = roleStatements(get().template);
-    const actions = statements.flatMap((s) => asArray(s.Action) as string[]);
+    // The fleet state table's statement is checked in test/infra-fleet-state.test.ts.
+    const actions = statements
+      .filter((s) => s.Sid !== 'FleetStateTable')
+      .flatMap((s) => asArray(s.Action) as string[]);
     for (const action of actions) {
       expect(action).toMatch(
         /^(logs:(CreateLogStream|PutLogEvents)|secretsmanager:(GetSecretValue|ListSecrets)|kms:Decrypt)$/,
@@ -124,8 +127,17 @@ function assertSecurityFloor(get: () => Synthesized): void {
     // A tenants-only broker has no default secret to show.
     const secretOutputs =
       env.BOX_CREDENTIALS_SECRET === undefined ? [] : ['SecretArn', 'SecretConsoleUrl'];
+    // Fleet state (on by default): the table the operator CLI's suspend/resume/list use.
+    const stateOutputs = env.BOX_STATE_TABLE === undefined ? [] : ['StateTableName'];
     expect(outputs).toEqual(
-      ['ApiUrl', 'DirectInvokeArn', 'FunctionName', ...secretOutputs, 'TokenUrl'].sort(),
+      [
+        'ApiUrl',
+        'DirectInvokeArn',
+        'FunctionName',
+        ...secretOutputs,
+        ...stateOutputs,
+        'TokenUrl',
+      ].sort(),
     );
   });
 }
@@ -190,6 +202,9 @@ describe('Construct: BoxTokenBroker (default context)', () => {
           NODE_OPTIONS: '--enable-source-maps',
           // The canary schedule's interval, for the scheduled setup check's slicing.
           BOX_SETUP_CHECK_INTERVAL_SECONDS: '300',
+          // Fleet state, on by default (test/infra-fleet-state.test.ts).
+          BOX_STATE_TABLE: { Ref: Match.stringLikeRegexp('StateTable') },
+          BOX_STATE_KMS_KEY: { 'Fn::GetAtt': [Match.stringLikeRegexp('StateKey'), 'Arn'] },
         }),
       },
       TracingConfig: Match.absent(),

@@ -27,6 +27,7 @@ const CONTRACT: Readonly<Record<ErrorCode, { status: number; retryable: boolean 
   access_denied: { status: 403, retryable: false },
   not_found: { status: 404, retryable: false },
   tenant_not_found: { status: 404, retryable: false },
+  tenant_suspended: { status: 403, retryable: false },
   method_not_allowed: { status: 405, retryable: false },
   misconfigured: { status: 500, retryable: false },
   credentials_unavailable: { status: 503, retryable: true },

@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { inviteCodeHash } from '../lambda/onboard/invite-code.js';
 import { MemoryInvitationStore } from '../lambda/state/memory-invitation-store.js';
+import { MemoryFleetControls } from '../lambda/state/memory-stores.js';
 import { runSetup } from './support/setup-cli.js';
 
 const NOW = Date.UTC(2026, 10, 30, 9, 0, 0);
@@ -19,8 +20,11 @@ beforeEach(() => {
   store = new MemoryInvitationStore();
 });
 
-const invite = (args: string[], env: Record<string, string> = {}) =>
-  runSetup(['tenant', 'invite', ...args], { invitations: store, env });
+/** The table name only selects the store the test injects. */
+const TABLE_ENV = { BOX_STATE_TABLE: 'box-token-broker-state' };
+
+const invite = (args: string[]) =>
+  runSetup(['tenant', 'invite', ...args], { invitations: store, env: TABLE_ENV });
 
 describe('box-token-broker tenant invite', () => {
   it('stores only the code’s hash and prints the link with the code in the fragment', async () => {
@@ -110,13 +114,18 @@ describe('box-token-broker tenant list (pending invitations)', () => {
 
     const text = await runSetup(['tenant', 'list'], {
       invitations: store,
+      fleetControls: new MemoryFleetControls(() => NOW),
+      env: TABLE_ENV,
       secretsManager: new SecretsManagerClient({}),
     });
     const json = await runSetup(['tenant', 'list', '--json'], {
       invitations: store,
+      fleetControls: new MemoryFleetControls(() => NOW),
+      env: TABLE_ENV,
       secretsManager: new SecretsManagerClient({}),
     });
 
+    expect(text.stderr).toBe('');
     expect(text.stdout).toContain(
       'acme\tinvited, pending until 2026-12-03T09:00:00.000Z\tinvited by: vendor-ops',
     );

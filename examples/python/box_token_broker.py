@@ -62,6 +62,7 @@ CONTRACT_CODES = {
     "access_denied": False,
     "not_found": False,
     "tenant_not_found": False,
+    "tenant_suspended": False,
     "method_not_allowed": False,
     "misconfigured": False,
     "credentials_unavailable": True,
@@ -538,7 +539,7 @@ def exit_code_for(error: BrokerError) -> int:
         return EXIT_CODES["usage"]
     if error.code in ("invalid_request", "invalid_scope"):
         return EXIT_CODES["rejected"]
-    if error.code in ("access_denied", "not_authorized", "tenant_not_found"):
+    if error.code in ("access_denied", "not_authorized", "tenant_not_found", "tenant_suspended"):
         return EXIT_CODES["denied"]
     if error.code in (
         "misconfigured",

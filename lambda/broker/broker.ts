@@ -27,7 +27,7 @@ import {
   type RevokeResponse,
   type TokenResponse,
 } from '../contract.js';
-import { AccessDeniedError, InvalidRequestError } from '../errors.js';
+import { AccessDeniedError, InvalidRequestError, TenantSuspendedError } from '../errors.js';
 import {
   admitsCaller,
   type CallerIdentity,
@@ -35,6 +35,7 @@ import {
   checkAccess,
 } from '../policy/access-policy.js';
 import { parseCallerArn } from '../policy/caller-match.js';
+import type { FleetLink } from './fleet-link.js';
 import type { TenantRegistry } from './tenants.js';
 import type { TokenSupply } from './token-supply.js';
 import {
@@ -54,6 +55,8 @@ export interface BrokerDependencies {
   policy: CompiledPolicy;
   /** The tenants served: the default tenant's supply and the named tenants'. */
   tenants: TenantRegistry;
+  /** Fleet state (contract v1.2): suspensions and revocations of every environment. */
+  fleet?: FleetLink | undefined;
   now?: () => number;
 }
 
@@ -68,11 +71,13 @@ export class Broker {
   private readonly now: () => number;
   private readonly policy: CompiledPolicy;
   private readonly tenants: TenantRegistry;
+  private readonly fleet: FleetLink | undefined;
 
   constructor(deps: BrokerDependencies) {
     this.now = deps.now ?? Date.now;
     this.policy = deps.policy;
     this.tenants = deps.tenants;
+    this.fleet = deps.fleet;
   }
 
   /** Issues a token for `request` if the policy allows the scope's caller to have it. */
@@ -80,6 +85,7 @@ export class Broker {
     recordRequest(request, scope);
     const tenant = this.tenantFor(request.tenant, scope);
     const scopes = this.check(request, tenant, scope);
+    await this.requireNotSuspended(tenant, scope);
     const supply = await this.tenants.supplyFor(tenant, scope.deadline);
     let served: ServedToken;
     try {
@@ -141,7 +147,10 @@ export class Broker {
     requestedTenant?: string,
   ): Promise<{ response: HealthResponse; accessToken: string }> {
     const tenant = this.tenantFor(requestedTenant, scope);
-    if (scope.entry !== 'schedule') this.requireAdmitted(scope, tenant);
+    if (scope.entry !== 'schedule') {
+      this.requireAdmitted(scope, tenant);
+      await this.requireNotSuspended(tenant, scope);
+    }
     const supply = await this.tenants.supplyFor(tenant, scope.deadline);
     let served: ServedToken;
     try {
@@ -224,6 +233,20 @@ export class Broker {
       decision.scopes.length === target.scopes.length &&
       decision.scopes.every((granted, i) => granted === target.scopes[i])
     );
+  }
+
+  /**
+   * Fleet state: the controls in force (synced at most once per `BOX_STATE_SYNC_SECONDS`, never
+   * on every request); a suspended tenant's tokens go and its admitted callers get 403. Asked
+   * only after the policy admitted the caller: nobody else learns a tenant is suspended.
+   */
+  private async requireNotSuspended(tenant: string, scope: RequestScope): Promise<void> {
+    if (this.fleet === undefined) return;
+    const controls = await this.fleet.controls(scope);
+    if (!controls.suspendedTenants.has(tenant)) return;
+    this.tenants.dropTokens(tenant);
+    scope.trace.reason = 'tenant_suspended';
+    throw new TenantSuspendedError(tenant);
   }
 
   /**

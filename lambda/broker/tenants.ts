@@ -119,6 +119,16 @@ export class TenantRegistry {
     this.gone(tenant, supply);
   }
 
+  /**
+   * Drops the tokens of a suspended tenant (contract v1.2); it stays registered, so `resume`
+   * serves it again without a secret read. Returns how many went.
+   */
+  dropTokens(tenant: string): number {
+    const supply =
+      tenant === DEFAULT_TENANT ? this.options.defaultSupply : this.tenants.get(tenant)?.supply;
+    return supply?.dropAll() ?? 0;
+  }
+
   /** The tenant's entry, confirming its secret still exists once per secret TTL. */
   private async entryFor(tenant: string, deadline: Deadline): Promise<TenantEntry> {
     const missingUntil = this.missing.get(tenant);

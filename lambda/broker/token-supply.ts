@@ -21,6 +21,8 @@ import {
 import type { RequestTrace } from '../trace/request-trace.js';
 import type { CredentialSelector } from './credential-selection.js';
 import type { BoxCredentials } from './credentials.js';
+import type { FleetLink } from './fleet-link.js';
+import { UNKNOWN_TOKEN_LIFE_MS } from './fleet-link.js';
 import type { ForcedRefreshWindow } from './forced-refresh.js';
 import type { RefreshBackoff } from './refresh-backoff.js';
 import { untilDeadline } from './shared-flight.js';
@@ -63,6 +65,11 @@ export interface TokenSupplyOptions {
   forced: ForcedRefreshWindow;
   /** Revokes of tokens this supply does not know: one Box call per caller per window (shared). */
   unknownRevokes: ForcedRefreshWindow;
+  /**
+   * Fleet state (contract v1.2): misses ask the shared table before Box, revocations and dead
+   * tokens are recorded for every environment. Undefined = this environment on its own (v1.1).
+   */
+  fleet?: FleetLink | undefined;
   now?: () => number;
 }
 
@@ -100,13 +107,13 @@ export class TokenSupply {
    * enterprise and the secret version of the cache key without any I/O.
    */
   async token(ask: TokenAsk, scope: RequestScope): Promise<ServedToken> {
-    const { selector, cache } = this.options;
+    const { selector } = this.options;
     if (selector.beginRecheck()) await this.recheckCurrentVersion(scope);
 
     const known = selector.known();
     if (known !== undefined && ask.deadTokenSha256 === undefined) {
       const target = targetOf(ask, known);
-      const hit = cache.get(this.key(target, known.versionId), ask.minTtlSeconds);
+      const hit = this.cachedUsable(this.key(target, known.versionId), ask.minTtlSeconds);
       if (hit !== undefined) {
         scope.trace.cacheHit = true;
         return { value: this.served(hit, scope.trace), target, cacheHit: true };
@@ -143,9 +150,10 @@ export class TokenSupply {
    * `Retry-After`.
    */
   async revoke(token: string, scope: RequestScope, callerKey: string): Promise<void> {
-    const { selector, minter, cache, unknownRevokes } = this.options;
+    const { selector, minter, cache, unknownRevokes, fleet } = this.options;
     scope.trace.tokenHash = hashToken(token);
-    if (this.findMinted(token) === undefined) {
+    const known = this.findMinted(token);
+    if (known === undefined) {
       const key = `${this.keyPrefix}revoke|${callerKey}`;
       if (!unknownRevokes.tryOpen(key)) {
         scope.trace.forcedRefreshRefused = true;
@@ -158,7 +166,18 @@ export class TokenSupply {
     }
     const credentials = selector.known() ?? (await selector.select(scope.deadline, scope.trace));
     await minter.revoke(credentials, token, scope);
-    cache.deleteWhere((issued, key) => this.owns(key) && issued.accessToken === token);
+    const keys: string[] = [];
+    let expiresAtMs = this.now() + UNKNOWN_TOKEN_LIFE_MS;
+    cache.deleteWhere((issued, key) => {
+      if (!this.owns(key) || issued.accessToken !== token) return false;
+      keys.push(key);
+      expiresAtMs = issued.expiresAtMs;
+      return true;
+    });
+    if (fleet === undefined) return;
+    // Every environment stops serving it within the sync bound; the table forgets it now.
+    await fleet.recordRevoked(this.options.tenant, fullTokenHash(token), expiresAtMs, scope);
+    for (const key of keys) await fleet.drop(this.options.tenant, key, scope);
   }
 
   /**
@@ -220,7 +239,7 @@ export class TokenSupply {
    * The target's token from the cache, or minted through it. `requested`: this is the caller's
    * own target (not a parent), whose `min_ttl`, dead token and cache outcome apply.
    */
-  private cached(
+  private async cached(
     target: Target,
     credentials: BoxCredentials,
     ask: TokenAsk,
@@ -232,8 +251,30 @@ export class TokenSupply {
     const deadTokenSha256 = requested ? ask.deadTokenSha256 : undefined;
     // A caller-driven request: whatever Box call it makes counts against its key's window.
     const forcing = requested && (minTtlSeconds > 0 || deadTokenSha256 !== undefined);
-    if (forcing) this.gateForced(key, minTtlSeconds, deadTokenSha256, scope);
-    return this.serve(key, minTtlSeconds, target, credentials, scope, requested, forcing);
+    if (forcing) {
+      const dead = this.gateForced(key, minTtlSeconds, deadTokenSha256, scope);
+      if (dead !== undefined && this.options.fleet !== undefined) {
+        // A dead token goes for the whole fleet: recorded, and dropped from the table.
+        const { fleet, tenant } = this.options;
+        await fleet.recordRevoked(tenant, fullTokenHash(dead.accessToken), dead.expiresAtMs, scope);
+        await fleet.drop(tenant, key, scope);
+      }
+    }
+    return this.serve(key, minTtlSeconds, target, credentials, scope, requested, forcing, ask);
+  }
+
+  /**
+   * The cached token for `key` if it serves `minTtlSeconds` and no environment revoked it (fleet
+   * state); a revoked one is dropped here, so the miss that follows mints a new one.
+   */
+  private cachedUsable(key: string, minTtlSeconds: number): IssuedToken | undefined {
+    const { cache, fleet } = this.options;
+    const hit = cache.get(key, minTtlSeconds);
+    if (hit === undefined || fleet === undefined) return hit;
+    const revoked = fleet.revoked();
+    if (revoked.size === 0 || !revoked.has(fullTokenHash(hit.accessToken))) return hit;
+    cache.delete(key);
+    return undefined;
   }
 
   /**
@@ -249,19 +290,20 @@ export class TokenSupply {
     minTtlSeconds: number,
     deadTokenSha256: string | undefined,
     scope: RequestScope,
-  ): void {
+  ): IssuedToken | undefined {
     const { cache, forced } = this.options;
     const valid = cache.stillValid(key, 0);
-    if (valid === undefined) return; // a miss anyway: the usual single-flight mint
+    if (valid === undefined) return undefined; // a miss anyway: the usual single-flight mint
     const dead =
       deadTokenSha256 !== undefined && fullTokenHash(valid.accessToken) === deadTokenSha256;
     if (cache.get(key, 0) === undefined) {
       // Inside the refresh margin: a refresh is due anyway. The dead token must not stand in.
-      if (dead) this.dropDead(key, scope.trace);
-      return;
+      if (!dead) return undefined;
+      this.dropDead(key, scope.trace);
+      return valid;
     }
     const tooShort = !dead && cache.get(key, minTtlSeconds) === undefined;
-    if (!dead && !tooShort) return;
+    if (!dead && !tooShort) return undefined;
     if (forced.remainingMs(key) > 0) {
       if (tooShort && minTtlSeconds > valid.grantedSeconds) {
         throw impossibleMinTtl(valid.grantedSeconds, minTtlSeconds);
@@ -273,7 +315,9 @@ export class TokenSupply {
         { retryAfterSeconds: seconds },
       );
     }
-    if (dead) this.dropDead(key, scope.trace);
+    if (!dead) return undefined;
+    this.dropDead(key, scope.trace);
+    return valid;
   }
 
   /**
@@ -288,10 +332,11 @@ export class TokenSupply {
     credentials: BoxCredentials,
     scope: RequestScope,
     requested: boolean,
-    forcing = false,
+    forcing: boolean,
+    ask: TokenAsk,
   ): Promise<CacheOutcome> {
-    const { cache, backoff } = this.options;
-    const hit = cache.get(key, minTtlSeconds);
+    const { cache, backoff, fleet, tenant } = this.options;
+    const hit = this.cachedUsable(key, minTtlSeconds);
     if (hit !== undefined) return { value: hit, cacheHit: false };
     const backoffMs = backoff.remainingMs(key);
     if (backoffMs > 0) {
@@ -305,7 +350,16 @@ export class TokenSupply {
         minTtlSeconds,
         () => {
           if (forcing) this.options.forced.opened(key);
-          return this.mintOnce(key, target, credentials, scope);
+          const mint = () => this.mintOnce(key, target, credentials, scope);
+          if (fleet === undefined) return mint();
+          // The table before Box: another environment's token, or one mint for the fleet.
+          const dead = requested ? ask.deadTokenSha256 : undefined;
+          return fleet.load(tenant, key, minTtlSeconds, dead, scope, mint).then((token) => {
+            // Box accepted this version for another environment: proven here too, so the warm
+            // path (memory only) serves the next request.
+            if (token.versionId === credentials.versionId) this.accepted(credentials);
+            return token;
+          });
         },
         { serveStaleOn: isOutage },
       ),

@@ -8,12 +8,18 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Deadline } from '../deadline.js';
-import { BrokerError, InvitationNotFoundError, RateLimitedError } from '../errors.js';
+import {
+  BrokerError,
+  CredentialsUnavailableError,
+  InvitationNotFoundError,
+  RateLimitedError,
+} from '../errors.js';
 import { runSetupCheck } from '../setup/setup-check.js';
 import type { SetupOutcome, SetupStepResult } from '../setup/setup-check-types.js';
 import { lastCheckTag } from '../setup/tenant-secret.js';
 import { attemptWindowOf } from '../state/invitation-window.js';
 import type { InvitationStore } from '../state/ports.js';
+import { StateUnavailableError } from '../state/state-call.js';
 import type { RequestTrace } from '../trace/request-trace.js';
 import { inviteCodeHash } from './invite-code.js';
 import { ONBOARD_SECURITY_HEADERS, onboardPage } from './page.js';
@@ -70,11 +76,11 @@ export class Onboarding {
     const submission = parseSubmission(body);
     const codeSha256 = inviteCodeHash(submission.code);
     const { invitations } = this.options;
-    const invitation = await invitations.find(codeSha256, this.now());
+    const invitation = await storeCall(() => invitations.find(codeSha256, this.now()));
     if (invitation === undefined) throw new InvitationNotFoundError();
     trace.tenant = invitation.tenant;
     const nowMs = this.now();
-    const attempts = await invitations.countAttempt(codeSha256, nowMs);
+    const attempts = await storeCall(() => invitations.countAttempt(codeSha256, nowMs));
     if (attempts > MAX_ATTEMPTS_PER_HOUR) {
       const seconds = Math.max(1, Math.ceil((attemptWindowOf(nowMs).endsAtMs - nowMs) / 1000));
       throw new RateLimitedError(
@@ -116,7 +122,7 @@ export class Onboarding {
       }
       // Stored: the link is spent. A lost race (the same link passed twice at once) changes
       // nothing: CreateSecret let only one of them store.
-      await invitations.consume(codeSha256, this.now());
+      await storeCall(() => invitations.consume(codeSha256, this.now()));
     }
     trace.status = 200;
     const answer: OnboardAnswer = {
@@ -133,5 +139,21 @@ export class Onboarding {
       },
       body: JSON.stringify(answer),
     };
+  }
+}
+
+/**
+ * A call to the invitation store: a table that is slow, throttled or unreachable is a retryable
+ * 503 for the admin (nothing was stored, or the tenant is stored and the link still usable).
+ */
+async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (!(error instanceof StateUnavailableError)) throw error;
+    throw new CredentialsUnavailableError(
+      'The broker could not reach its invitation store; try again in a moment.',
+      { cause: error, retryAfterSeconds: 2 },
+    );
   }
 }

@@ -32,14 +32,26 @@ export interface SharedToken {
   expiresAtMs: number;
 }
 
+/**
+ * What a read of the table found: a token that decrypted under the reader's own context, nothing
+ * (absent or expired), or an item that did not decrypt for this key (`rejected`: moved from
+ * another key, altered, or sealed under another key; never served, counted by the caller).
+ */
+export type SharedTokenLookup =
+  | { kind: 'hit'; token: SharedToken }
+  | { kind: 'miss' }
+  | { kind: 'rejected' };
+
 /** Shared, encrypted tokens and the lease that makes one environment mint for the fleet. */
 export interface SharedTokenStore {
-  /** The token for this key, or undefined (absent, expired, or failing its encryption context). */
-  read(key: SharedTokenKey, deadline: Deadline): Promise<SharedToken | undefined>;
+  /** The token for this key, if the table holds a live one that decrypts under this key. */
+  read(key: SharedTokenKey, deadline: Deadline): Promise<SharedTokenLookup>;
   /** Stores a freshly minted token, encrypted, until it expires. */
   write(key: SharedTokenKey, token: SharedToken, deadline: Deadline): Promise<void>;
   /** Takes the key's lease for `leaseMs` unless a live one is held: true = this environment mints. */
   lease(key: SharedTokenKey, holder: string, leaseMs: number, deadline: Deadline): Promise<boolean>;
+  /** Gives up a lease this holder took (its mint failed), so another environment may mint. */
+  release(key: SharedTokenKey, holder: string, deadline: Deadline): Promise<void>;
   /** Drops a token (a revoked or dead one) so no environment reads it again. */
   drop(key: SharedTokenKey, deadline: Deadline): Promise<void>;
 }
@@ -51,6 +63,15 @@ export interface FleetControls {
   suspendedTenants: ReadonlySet<string>;
 }
 
+/** A suspended tenant as `tenant list` shows it. */
+export interface Suspension {
+  tenant: string;
+  /** Who suspended it (the CLI's caller ARN). */
+  by: string;
+  /** Epoch ms of the suspension. */
+  sinceMs: number;
+}
+
 /** Revocations, dead tokens and suspensions, recorded once and read by every environment. */
 export interface FleetControlStore {
   /** Records a token revoked or dead (by SHA-256) until it would have expired. */
@@ -59,6 +80,8 @@ export interface FleetControlStore {
   resume(tenant: string, by: string): Promise<void>;
   /** The current controls (environments cache this for at most the sync bound). */
   controls(deadline: Deadline): Promise<FleetControls>;
+  /** The suspended tenants, with who suspended them and when (for `tenant list`). */
+  suspensions(): Promise<Suspension[]>;
 }
 
 /** A tenant's health as last judged (contract v1.2 tenant health events). */

@@ -125,6 +125,9 @@ export class RequestLogger {
       forced_refresh_refused: trace.forcedRefreshRefused,
       dead_token_dropped: trace.deadTokenDropped,
       fallback_recheck_failed: trace.fallbackRecheckFailed,
+      state_hit: trace.stateHit,
+      state_error: trace.stateError,
+      state_wait_ms: trace.stateWaitMs,
       token_sha256: trace.tokenHash,
       onboard_outcome: trace.onboardOutcome,
       failed_steps:
@@ -203,6 +206,11 @@ function metricsOf(trace: RequestTrace, timestamp: number): [string, number, Met
   if (trace.backoffRejected === true) metrics.push(['BoxBackoffRejected', 1, 'Count']);
   if (trace.forcedRefreshRefused === true) metrics.push(['ForcedRefreshRefused', 1, 'Count']);
   if (trace.negativeCacheHit === true) metrics.push(['NegativeCacheHits', 1, 'Count']);
+  if (trace.stateHit === true) metrics.push(['StateHits', 1, 'Count']);
+  if ((trace.stateErrors ?? 0) > 0) metrics.push(['StateErrors', trace.stateErrors ?? 0, 'Count']);
+  if ((trace.stateItemsRejected ?? 0) > 0) {
+    metrics.push(['StateItemsRejected', trace.stateItemsRejected ?? 0, 'Count']);
+  }
   if (trace.canary !== undefined) metrics.push(['CanarySuccess', trace.canary, 'Count']);
   if (trace.status !== undefined && trace.status >= 500) metrics.push(['ServerErrors', 1, 'Count']);
   metrics.push(['RequestLatency', timestamp - trace.startedAtMs, 'Milliseconds']);

@@ -52,6 +52,16 @@ export interface RequestTrace {
   deadTokenDropped?: boolean;
   /** Set when a fallback's re-check of the current secret version failed (cache left alone). */
   fallbackRecheckFailed?: boolean;
+  /** Fleet state: the token came from the shared table (another environment minted it). */
+  stateHit?: boolean;
+  /** Fleet state: calls to the table or the key that failed (the request went on without). */
+  stateErrors?: number;
+  /** Fleet state: how the last failed call failed (`throttled`, `denied`, `timeout` …). */
+  stateError?: string;
+  /** Fleet state: table items refused because they did not decrypt under this key's context. */
+  stateItemsRejected?: number;
+  /** Fleet state: ms spent waiting for another environment's mint (its lease). */
+  stateWaitMs?: number;
   /** Canary outcome (scheduled health check): 1 success, 0 failure. */
   canary?: 0 | 1;
   boxCalls: number;

@@ -12,6 +12,8 @@ export const SETUP_USAGE = `Usage:
   box-token-broker tenant invite --revoke ID [--json]
   box-token-broker tenant list [--json]
   box-token-broker tenant remove ID [--recovery-days N] [--json]
+  box-token-broker tenant suspend ID [--added-by WHO] [--json]
+  box-token-broker tenant resume ID [--added-by WHO] [--json]
   box-token-broker --help
 
 Credentials (check): --secret NAME or --tenant ID (Secrets Manager, your AWS credentials and
@@ -21,6 +23,9 @@ Box: BOX_API_URL (default https://api.box.com). Tenant secrets: <prefix><ID>, pr
 --tenant-prefix or BOX_TENANT_SECRET_PREFIX (default ${DEFAULT_TENANT_PREFIX}).
 --require: Box scopes, e.g. root_readonly (alias read_all_files), root_readwrite, manage_managed_users.
 --timeout SECONDS: the whole check's budget (default 30).
+suspend/resume (and suspensions in list): the fleet state table BOX_STATE_TABLE (your AWS
+credentials and AWS_REGION; AWS_ENDPOINT_URL_DYNAMODB locally); every environment within
+BOX_STATE_SYNC_SECONDS.
 --json: every outcome is one JSON document on stdout, failures too ({"error","message","exitCode"}).
 tenant invite: a one-time link BROKER_URL/onboard#CODE for the customer's Box admin (docs/onboarding.md),
 valid --expires hours (default 72, at most 168); needs BOX_STATE_TABLE. tenant list also shows

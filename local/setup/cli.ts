@@ -9,6 +9,7 @@ import { checkCommand } from './check-command.js';
 import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import { inviteTenant } from './invite-commands.js';
 import { type SetupCliDeps, type SetupCliIo, SetupInvocation } from './invocation.js';
+import { resumeTenant, suspendTenant } from './suspend-commands.js';
 import { addTenant, checkTenant, listTenants, removeTenant } from './tenant-commands.js';
 
 /** One command: the words that name it, whether a tenant ID follows them, and what it does. */
@@ -26,6 +27,8 @@ export const SETUP_COMMANDS: readonly SetupCommand[] = [
   { words: ['tenant', 'invite'], takesTenantId: true, run: inviteTenant },
   { words: ['tenant', 'list'], takesTenantId: false, run: (invocation) => listTenants(invocation) },
   { words: ['tenant', 'remove'], takesTenantId: true, run: removeTenant },
+  { words: ['tenant', 'suspend'], takesTenantId: true, run: suspendTenant },
+  { words: ['tenant', 'resume'], takesTenantId: true, run: resumeTenant },
 ];
 
 /**

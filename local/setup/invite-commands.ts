@@ -116,9 +116,7 @@ async function revokeInvitations(invocation: SetupInvocation, tenantId: string):
 export async function pendingInvitations(
   invocation: SetupInvocation,
 ): Promise<Invitation[] | undefined> {
-  const factory = invocation.deps.invitations;
-  if (factory === undefined) return undefined;
-  const store = factory();
+  const store = invocation.invitations();
   if (store === undefined) return undefined;
   try {
     return await store.listPending((invocation.deps.now ?? Date.now)());
@@ -133,7 +131,7 @@ export async function pendingInvitations(
 
 /** The store, or a usage failure naming what to set. */
 function invitationsOf(invocation: SetupInvocation): InvitationStore {
-  const store = invocation.deps.invitations?.();
+  const store = invocation.invitations();
   if (store === undefined) {
     throw new SetupCliFailure(
       SETUP_EXIT.usage,

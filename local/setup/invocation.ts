@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { boxApiOrigin, ConfigVariableError } from '../../lambda/config.js';
 import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
-import type { InvitationStore } from '../../lambda/state/ports.js';
+import type { FleetControlStore, InvitationStore } from '../../lambda/state/ports.js';
 import type { SetupOptions } from './arguments.js';
 import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import { formatSetupReport } from './report.js';
@@ -21,18 +21,25 @@ export interface SetupCliIo {
 export interface SetupCliDeps {
   /** Built on first use, so `check` from env never needs AWS. */
   secretsManager: () => SecretsManagerClient;
-  /**
-   * Onboarding invitations (the fleet-state table), built on first use; undefined = no table
-   * configured (`tenant invite` then says what to set, `tenant list` shows tenants only).
-   */
-  invitations?: () => InvitationStore | undefined;
   fetch?: typeof fetch;
   now?: () => number;
+  /**
+   * The fleet state controls on the table `tableName` (BOX_STATE_TABLE), built on first use;
+   * undefined when the deployment has no fleet state.
+   */
+  fleetControls?: (tableName: string) => FleetControlStore;
+  /**
+   * Onboarding invitations on the table `tableName` (BOX_STATE_TABLE), built on first use;
+   * without a table `tenant invite` says what to set and `tenant list` shows none.
+   */
+  invitations?: (tableName: string) => InvitationStore;
 }
 
 /** One invocation's state: its options, where it writes, and the tenant registry built on first use. */
 export class SetupInvocation {
   #registry: TenantRegistry | undefined;
+  #controls: FleetControlStore | undefined;
+  #invitations: InvitationStore | undefined;
 
   constructor(
     readonly options: SetupOptions,
@@ -50,6 +57,26 @@ export class SetupInvocation {
       this.#registry = new TenantRegistry(this.deps.secretsManager(), prefix);
     }
     return this.#registry;
+  }
+
+  /** Suspensions in the fleet state table (BOX_STATE_TABLE); undefined when it is not set. */
+  fleetControls(): FleetControlStore | undefined {
+    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
+    if (tableName === undefined || tableName === '' || this.deps.fleetControls === undefined) {
+      return undefined;
+    }
+    this.#controls ??= this.deps.fleetControls(tableName);
+    return this.#controls;
+  }
+
+  /** Onboarding invitations in the fleet state table (BOX_STATE_TABLE); undefined when it is not set. */
+  invitations(): InvitationStore | undefined {
+    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
+    if (tableName === undefined || tableName === '' || this.deps.invitations === undefined) {
+      return undefined;
+    }
+    this.#invitations ??= this.deps.invitations(tableName);
+    return this.#invitations;
   }
 
   /**

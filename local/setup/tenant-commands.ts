@@ -12,6 +12,7 @@ import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials
 import { exitCodeFor, SETUP_EXIT } from './exit-codes.js';
 import { pendingInvitations } from './invite-commands.js';
 import type { SetupInvocation } from './invocation.js';
+import { suspensionsOf } from './suspend-commands.js';
 import type { TenantRegistry } from './tenant-registry.js';
 
 /** `tenant add ID`: checks the credentials and stores them only when the check passes. */
@@ -100,6 +101,7 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
     );
   }
   const { prefix } = invocation.registry();
+  const suspensions = await suspensionsOf(invocation);
   const pending = await pendingInvitations(invocation);
   const invitations = pending?.map((invitation) => ({
     tenant: invitation.tenant,
@@ -108,16 +110,34 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
     invited_by: invitation.invitedBy,
     created_at: new Date(invitation.createdAtMs).toISOString(),
   }));
+  const suspended = new Map((suspensions ?? []).map((s) => [s.tenant, s]));
   if (invocation.options.json === true) {
+    const listed = tenants.map((t) => {
+      const s = suspended.get(t.tenantId);
+      return s === undefined
+        ? t
+        : { ...t, suspended: { by: s.by, since: new Date(s.sinceMs).toISOString() } };
+    });
     io.stdout(
-      `${JSON.stringify({ prefix, tenants, ...(invitations === undefined ? {} : { invitations }) })}\n`,
+      `${JSON.stringify({ prefix, tenants: listed, ...(suspensions === undefined ? {} : { suspensions: [...suspended.values()].map((s) => ({ tenant: s.tenant, by: s.by, since: new Date(s.sinceMs).toISOString() })) }), ...(invitations === undefined ? {} : { invitations }) })}\n`,
     );
     return SETUP_EXIT.ok;
   }
   if (tenants.length === 0) io.stdout(`no tenants under ${prefix}\n`);
   for (const t of tenants) {
+    const s = suspended.get(t.tenantId);
+    const note =
+      s === undefined ? '' : `\tSUSPENDED since ${new Date(s.sinceMs).toISOString()} by ${s.by}`;
     io.stdout(
-      `${t.tenantId}\tlast check: ${t.lastCheck ?? 'never'}\tadded by: ${t.addedBy ?? 'unknown'}\n`,
+      `${t.tenantId}\tlast check: ${t.lastCheck ?? 'never'}\tadded by: ${t.addedBy ?? 'unknown'}${note}\n`,
+    );
+  }
+  // Suspended IDs without a secret (removed, or the default tenant) are shown too.
+  const listedIds = new Set(tenants.map((t) => t.tenantId));
+  for (const s of suspended.values()) {
+    if (listedIds.has(s.tenant)) continue;
+    io.stdout(
+      `${s.tenant}\t(no secret under ${prefix})\tSUSPENDED since ${new Date(s.sinceMs).toISOString()} by ${s.by}\n`,
     );
   }
   for (const invitation of invitations ?? []) {

@@ -11,7 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, expect } from 'vitest';
 import { createHandler } from '../../lambda/app.js';
-import { buildRuntime } from '../../lambda/runtime.js';
+import { buildRuntime, type RuntimeOverrides } from '../../lambda/runtime.js';
 import { RequestLogger } from '../../lambda/trace/request-logger.js';
 import {
   apiGatewayEvent,
@@ -69,6 +69,13 @@ export interface HarnessOptions {
   secrets?: FakeSecrets;
   /** Tenants whose metrics also carry a `tenant` dimension (the logger's allow-list). */
   tenantMetrics?: readonly string[];
+  /**
+   * The fake clock, shared by harnesses that are environments of one deployment (fleet state).
+   * @default a clock of its own
+   */
+  clock?: { now: number };
+  /** More of the runtime's overrides (fleet state's stores or clients). */
+  runtime?: Pick<RuntimeOverrides, 'fleetState' | 'stateClients' | 'fleetSleep'>;
 }
 
 export interface Harness {
@@ -121,7 +128,7 @@ export function secretJson(clientSecret: string, overrides: Record<string, unkno
 let requestCounter = 0;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const clock = { now: Date.UTC(2026, 10, 28, 12, 0, 0) };
+  const clock = options.clock ?? { now: Date.UTC(2026, 10, 28, 12, 0, 0) };
   const now = () => clock.now;
   const simulator =
     options.sharedSimulator ??
@@ -170,6 +177,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         sleeps.push(ms);
         clock.now += ms;
       },
+      // So do the polls for another environment's token (fleet state).
+      fleetSleep: async (ms) => {
+        clock.now += ms;
+      },
+      ...options.runtime,
     }),
     logger: new RequestLogger({
       namespace: 'BoxTokenBroker',

@@ -2,7 +2,7 @@
  * Runs `box-token-broker check|tenant …` in-process against a Box simulator, capturing output.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { InvitationStore } from '../../lambda/state/ports.js';
+import type { FleetControlStore, InvitationStore } from '../../lambda/state/ports.js';
 import type { BoxSimulator } from '../../local/box-simulator/index.js';
 import { runSetupCli } from '../../local/setup/cli.js';
 import type { Prompt } from '../../local/setup/secret-prompt.js';
@@ -18,7 +18,9 @@ export interface SetupRunOptions {
   prompt?: Prompt;
   /** The (mocked) Secrets Manager client. */
   secretsManager?: SecretsManagerClient;
-  /** The invitation store (`tenant invite`, `tenant list`); none = no table configured. */
+  /** The fleet state controls `tenant suspend|resume|list` use (a test table). */
+  fleetControls?: FleetControlStore;
+  /** The invitation store `tenant invite|list` use (set BOX_STATE_TABLE in `env` too). */
   invitations?: InvitationStore;
 }
 
@@ -54,7 +56,12 @@ export async function runSetup(args: string[], options: SetupRunOptions = {}): P
       secretsManager: () =>
         options.secretsManager ?? new SecretsManagerClient({ region: 'eu-west-1' }),
       now: () => Date.UTC(2026, 10, 30, 9, 0, 0),
-      ...(options.invitations === undefined ? {} : { invitations: () => options.invitations }),
+      ...(options.fleetControls === undefined
+        ? {}
+        : { fleetControls: () => options.fleetControls as FleetControlStore }),
+      ...(options.invitations === undefined
+        ? {}
+        : { invitations: () => options.invitations as InvitationStore }),
     },
   );
   return { code, stdout, stderr };
