@@ -47,6 +47,8 @@ export interface LocalBrokerOptions {
    * (BOX_STATE_TABLE) that `tenant invite` writes.
    */
   invitations?: InvitationStore;
+  /** Fleet state's clients (tests point them at their own endpoints); default: the standard chain. */
+  stateClients?: RuntimeOverrides['stateClients'];
 }
 
 /** Local mode cannot start as configured; the message says what to change. */
@@ -212,6 +214,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
           tenantSecrets,
         }),
     ...(options.invitations === undefined ? {} : { invitations: options.invitations }),
+    ...(options.stateClients === undefined ? {} : { stateClients: options.stateClients }),
   };
   const handler = createHandler({
     ...buildRuntime(env, overrides),

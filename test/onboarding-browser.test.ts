@@ -11,11 +11,16 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { inviteCodeHash, newInviteCode } from '../lambda/onboard/invite-code.js';
+import { buildStateTable } from '../lambda/state/fleet-state.js';
 import { MemoryInvitationStore } from '../lambda/state/memory-invitation-store.js';
+import { TableInvitationStore } from '../lambda/state/table-invitations.js';
 import { LOCAL_CUSTOMER_APP, type LocalBroker, startLocalBroker } from '../local/local-broker.js';
+import { runSetupCli } from '../local/setup/cli.js';
+import { LOCAL_AWS, type LocalFleetState, startLocalFleetState } from '../local/state/index.js';
 
 const CHROMIUM = process.env.BOX_CHROMIUM ?? '/usr/bin/chromium';
 /** Set to a folder to refresh docs/images/onboarding-*.png (docs/onboarding.md) from these runs. */
@@ -258,3 +263,114 @@ describe.runIf(available)('Onboarding page in Chromium', () => {
       .toBe('invitation_not_found');
   });
 });
+
+describe.runIf(available)(
+  'Onboarding end to end: tenant invite, npm start and the page share one table',
+  () => {
+    let profile: string;
+    let context: BrowserContext;
+    let state: LocalFleetState;
+    let broker: LocalBroker;
+    const clients: DynamoDBClient[] = [];
+
+    beforeAll(async () => {
+      profile = mkdtempSync(join(tmpdir(), 'box-token-broker-chromium-'));
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'],
+      });
+      state = await startLocalFleetState();
+      const dynamodb = () => {
+        const client = new DynamoDBClient({ ...LOCAL_AWS, endpoint: state.table.url });
+        clients.push(client);
+        return client;
+      };
+      broker = await startLocalBroker({
+        port: 0,
+        env: { ...state.env, BOX_TENANT_SECRET_PREFIX: 'box-token-broker/tenants/' },
+        sink: () => undefined,
+        stateClients: { dynamodb: dynamodb() },
+      });
+      invitations = (tableName: string) =>
+        new TableInvitationStore({ table: buildStateTable({ tableName, dynamodb: dynamodb() }) });
+    });
+
+    afterAll(async () => {
+      await context?.close();
+      await broker?.close();
+      for (const client of clients) client.destroy();
+      await state?.close();
+      rmSync(profile, { recursive: true, force: true });
+    });
+
+    let invitations: (tableName: string) => TableInvitationStore;
+
+    async function cli(args: string[]): Promise<{ code: number; stdout: string }> {
+      let stdout = '';
+      const code = await runSetupCli(
+        args,
+        {
+          stdout: (text) => {
+            stdout += text;
+          },
+          stderr: () => undefined,
+          env: { ...state.env, BOX_TENANT_ADDED_BY: 'vendor-ops' },
+        },
+        { secretsManager: () => undefined as never, invitations },
+      );
+      return { code, stdout };
+    }
+
+    it('invites with the CLI, connects in the browser, serves a token, refuses the link again', async () => {
+      const invited = await cli(['tenant', 'invite', 'acme', '--url', broker.url, '--json']);
+      expect(invited.code).toBe(0);
+      const { url } = JSON.parse(invited.stdout) as { url: string };
+      expect(url).toMatch(new RegExp(`^${broker.url}/onboard#[A-Za-z0-9_-]{43}$`));
+
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.getByLabel('Client ID', { exact: true }).fill(LOCAL_CUSTOMER_APP.clientId);
+      await page.getByLabel('Client Secret', { exact: true }).fill(LOCAL_CUSTOMER_APP.clientSecret);
+      await page.getByLabel('Enterprise ID', { exact: true }).fill(LOCAL_CUSTOMER_APP.enterpriseId);
+      await page.getByRole('button', { name: 'Check and connect' }).click();
+      await expect.poll(() => page.locator('#result').getAttribute('data-outcome')).toBe('pass');
+
+      const token = await fetch(`${broker.url}/token?tenant=acme`);
+      expect(token.status).toBe(200);
+      expect(broker.tenantSecrets?.tagsOf('acme')?.addedBy).toBe(
+        'onboarding invited by vendor-ops',
+      );
+
+      await page.reload();
+      await page.getByLabel('Client ID', { exact: true }).fill(LOCAL_CUSTOMER_APP.clientId);
+      await page.getByLabel('Client Secret', { exact: true }).fill(LOCAL_CUSTOMER_APP.clientSecret);
+      await page.getByLabel('Enterprise ID', { exact: true }).fill(LOCAL_CUSTOMER_APP.enterpriseId);
+      await page.getByRole('button', { name: 'Check and connect' }).click();
+      await expect
+        .poll(() => page.locator('#problem').getAttribute('data-error'))
+        .toBe('invitation_not_found');
+      await page.close();
+    });
+
+    it('refuses a link withdrawn with tenant invite --revoke', async () => {
+      const invited = await cli(['tenant', 'invite', 'globex', '--url', broker.url, '--json']);
+      const { url } = JSON.parse(invited.stdout) as { url: string };
+      expect((await cli(['tenant', 'invite', '--revoke', 'globex', '--json'])).stdout).toContain(
+        '"revoked":1',
+      );
+
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.getByLabel('Client ID', { exact: true }).fill(LOCAL_CUSTOMER_APP.clientId);
+      await page.getByLabel('Client Secret', { exact: true }).fill(LOCAL_CUSTOMER_APP.clientSecret);
+      await page.getByLabel('Enterprise ID', { exact: true }).fill(LOCAL_CUSTOMER_APP.enterpriseId);
+      await page.keyboard.press('Enter');
+      await expect
+        .poll(() => page.locator('#problem').getAttribute('data-error'))
+        .toBe('invitation_not_found');
+      expect(broker.tenantSecrets?.has('globex')).toBe(false);
+      await page.close();
+    });
+  },
+);
