@@ -245,6 +245,20 @@ describe.runIf(available)('Onboarding page in Chromium', () => {
     expect(broker.tenantSecrets?.has('globex')).toBe(false);
   });
 
+  it('shows inconclusive when Box does not answer, and stores nothing', async () => {
+    broker.simulator?.injectFault(
+      { kind: 'server_error', status: 503, clientId: LOCAL_CUSTOMER_APP.clientId },
+      20,
+    );
+    await page.goto(await invite());
+    await fill();
+    await page.getByRole('button', { name: 'Check and connect' }).click();
+
+    await expect.poll(() => outcome().getAttribute('data-outcome')).toBe('inconclusive');
+    expect(await page.locator('#result-summary').textContent()).toContain('nothing was stored');
+    expect(broker.tenantSecrets?.has('acme')).toBe(false);
+  });
+
   it('says what to do when the link has no code, and submits nothing', async () => {
     await page.goto(`${broker.url}/onboard`);
 

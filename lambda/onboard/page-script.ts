@@ -111,7 +111,10 @@ export const PAGE_SCRIPT = `
       showOutcome(data);
       return;
     }
-    var error = data && typeof data.error === 'string' ? data.error : 'server_error';
+    // API Gateway's own throttling answers 429 without the broker's body.
+    var error = data && typeof data.error === 'string'
+      ? data.error
+      : (status === 429 ? 'rate_limited' : 'server_error');
     if (error === 'invitation_not_found') {
       showProblem(error, 'This link is not valid any more: it is unknown, expired or already used. Ask the vendor who sent it for a new one.');
       form.hidden = true;

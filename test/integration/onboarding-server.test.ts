@@ -165,6 +165,23 @@ describe('Onboarding submit (POST /onboard)', () => {
     expect(((await again.json()) as { error: string }).error).toBe('invitation_not_found');
   });
 
+  it('stores nothing and keeps the link when Box does not answer (inconclusive)', async () => {
+    const { local, invitations } = await start();
+    const code = await invite(invitations, 'acme');
+    local.simulator?.injectFault(
+      { kind: 'server_error', status: 503, clientId: LOCAL_CUSTOMER_APP.clientId },
+      20,
+    );
+
+    const response = await submit(local, customer(code));
+    const body = (await response.json()) as { outcome: string };
+
+    expect(response.status).toBe(200);
+    expect(body.outcome).toBe('inconclusive');
+    expect(local.tenantSecrets?.has('acme')).toBe(false);
+    expect(await invitations.find(inviteCodeHash(code), Date.now())).toBeDefined();
+  });
+
   it('answers unknown, expired and malformed codes with the same 404', async () => {
     const { local, invitations } = await start();
     const expired = await invite(invitations, 'acme', { expiresAtMs: Date.now() - 1 });
