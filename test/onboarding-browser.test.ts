@@ -5,8 +5,8 @@
  * a used link is refused, the secret never stays in the page, keyboard-only use works, and the
  * page loads nothing from anywhere else and breaks none of its own CSP.
  *
- * Without Chromium the tests skip locally; in CI (`CI=true`) they fail instead (`.ci/run`
- * installs it).
+ * Without Chromium the tests skip locally; in CI (`CI=true`, or `BOX_BROWSER_TESTS_REQUIRED=1`
+ * as `.ci/run` sets it) they fail instead (`.ci/run` installs it).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ const CHROMIUM = process.env.BOX_CHROMIUM ?? '/usr/bin/chromium';
 /** Set to a folder to refresh docs/images/onboarding-*.png (docs/onboarding.md) from these runs. */
 const SCREENSHOTS = process.env.ONBOARDING_SCREENSHOTS_DIR;
 const available = existsSync(CHROMIUM);
-const required = process.env.CI === 'true';
+const required = process.env.CI === 'true' || process.env.BOX_BROWSER_TESTS_REQUIRED === '1';
 
 describe('Onboarding page: browser prerequisites', () => {
   it.runIf(required)('has Chromium in CI', () => {
