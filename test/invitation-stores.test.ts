@@ -40,7 +40,7 @@ const STORES: [string, () => Promise<{ store: InvitationStore; state?: TestState
       return { store: new TableInvitationStore({ table: state.table, now: () => NOW }), state };
     },
   ],
-  ['memory', async () => ({ store: new MemoryInvitationStore() })],
+  ['memory', async () => ({ store: new MemoryInvitationStore(() => NOW) })],
 ];
 
 describe.each(STORES)('Invitation store: %s', (_name, make) => {
@@ -101,6 +101,7 @@ describe.each(STORES)('Invitation store: %s', (_name, make) => {
     await store.create(invitation(g1, { tenant: 'globex' }));
     await store.create(invitation(used, { tenant: 'initech' }));
     await store.consume(inviteCodeHash(used), NOW);
+    await store.create(invitation(newInviteCode(), { expiresAtMs: NOW - 1 }));
 
     expect((await store.listPending(NOW)).map((i) => i.tenant)).toEqual(['acme', 'acme', 'globex']);
     expect(await store.revoke('acme')).toBe(2);

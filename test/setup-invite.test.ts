@@ -17,7 +17,7 @@ let store: MemoryInvitationStore;
 
 beforeEach(() => {
   sm.reset();
-  store = new MemoryInvitationStore();
+  store = new MemoryInvitationStore(() => NOW);
 });
 
 /** The table name only selects the store the test injects. */

@@ -17,6 +17,9 @@ export class MemoryInvitationStore implements InvitationStore {
   /** `<hash>#<window>` → attempts counted in that window. */
   private readonly attempts = new Map<string, number>();
 
+  /** @param now the clock `revoke` judges liveness by (the port's other calls take the time) */
+  constructor(private readonly now: () => number = Date.now) {}
+
   async create(invitation: Invitation): Promise<void> {
     if (this.invitations.has(invitation.codeSha256)) {
       throw new Error('an invitation with this code hash exists');
@@ -49,11 +52,13 @@ export class MemoryInvitationStore implements InvitationStore {
   }
 
   async revoke(tenant: string): Promise<number> {
+    const nowMs = this.now();
     let revoked = 0;
-    for (const [hash, entry] of this.invitations) {
+    for (const entry of this.invitations.values()) {
       if (entry.invitation.tenant !== tenant || entry.used) continue;
-      this.invitations.delete(hash);
-      revoked += 1;
+      // Spent like a used one: the same answer afterwards, counted only while it was live.
+      entry.used = true;
+      if (entry.invitation.expiresAtMs > nowMs) revoked += 1;
     }
     return revoked;
   }
