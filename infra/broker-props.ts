@@ -132,6 +132,14 @@ export interface BoxTokenBrokerProps {
    */
   readonly requireTenantTag?: boolean | undefined;
   /**
+   * Contract v1.3 customer onboarding: `GET /onboard` and `POST /onboard` become public methods
+   * (authorisation `NONE`, admitted by the resource policy, throttled per method), every other
+   * method stays `AWS_IAM`, and the function may create and tag secrets under
+   * `tenantSecretPrefix` (only those). Needs `tenantSecretPrefix`. See docs/onboarding.md.
+   * @default false
+   */
+  readonly onboarding?: boolean | undefined;
+  /**
    * The access policy document, validated at synth. Exclusive with `accessPolicyFile`.
    * @default - the function's default policy: the enterprise token for any admitted caller
    */

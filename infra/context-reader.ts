@@ -22,6 +22,7 @@ const APP_CONTEXT_KEYS = [
   'defaultSecret',
   'tenantSecretPrefix',
   'requireTenantTag',
+  'onboarding',
   'allowedAccountIds',
   'allowedPrincipalArns',
   'allowedOrganizationId',

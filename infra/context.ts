@@ -79,6 +79,19 @@ export function readContext(get: ContextReader): AppSettings {
       'e.g. box-token-broker/tenants/',
   );
   const defaultSecret = reader.boolean('defaultSecret');
+  const onboarding = reader.boolean('onboarding');
+  if (onboarding === true && tenantSecretPrefix === undefined) {
+    throw new ContextError(
+      'onboarding',
+      'true needs tenantSecretPrefix: the onboarding page stores each tenant under it.',
+    );
+  }
+  if (onboarding === true && reader.boolean('fleetState') === false) {
+    throw new ContextError(
+      'onboarding',
+      'true needs the fleet state table (invitations are stored there): drop fleetState=false.',
+    );
+  }
   if (defaultSecret === false) {
     if (tenantSecretPrefix === undefined) {
       throw new ContextError('defaultSecret', 'false needs tenantSecretPrefix: set both.');
@@ -162,6 +175,7 @@ export function readContext(get: ContextReader): AppSettings {
     defaultSecret,
     tenantSecretPrefix,
     requireTenantTag: reader.boolean('requireTenantTag'),
+    onboarding,
     accessPolicyFile,
     tuning: nonEmptyGroup(tuning),
     api: nonEmptyGroup(api),

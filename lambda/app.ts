@@ -6,7 +6,7 @@ import type { RequestScope } from './broker/types.js';
 import { CONFIG_DEFAULTS } from './config.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
 import { ANSWER_MARGIN_MS, startDeadline } from './deadline.js';
-import { BrokerError, toBrokerError } from './errors.js';
+import { BrokerError, RouteError, toBrokerError } from './errors.js';
 import type { TenantHealth } from './health/tenant-health.js';
 import { ApiEntryKey, type ApiEntrySecret } from './http/api-entry-key.js';
 import { entryOf } from './http/entries.js';
@@ -19,6 +19,7 @@ import {
 } from './http/invocation.js';
 import { directInvocationError, errorResponse, jsonResponse } from './http/responses.js';
 import type { CallerIdentity, Entry } from './identity.js';
+import type { Onboarding } from './onboard/onboarding.js';
 import { runLogEvents, type SetupRunSummary, summarize } from './setup/run-report.js';
 import type { ScheduledSetupChecks } from './setup/scheduled-checks.js';
 import type { RequestLogger } from './trace/request-logger.js';
@@ -59,6 +60,11 @@ export interface HandlerDependencies {
   apiEntryKey?: ApiEntryKey;
   /** Tenant health events (`BOX_EVENT_BUS`): judged by the setup checks and by live traffic. */
   health?: TenantHealth;
+  /**
+   * Contract v1.3: the onboarding page and its submit; absent = `/onboard` is not served (404),
+   * as when the deployment leaves onboarding off.
+   */
+  onboarding?: Onboarding;
   now?: () => number;
 }
 
@@ -119,6 +125,9 @@ export function createHandler(deps: HandlerDependencies) {
         }
         case 'api': {
           const operation = apiOperation(apiEventOf(event));
+          if (operation.kind === 'onboard_page' || operation.kind === 'onboard_submit') {
+            return onboard(deps.onboarding, operation, scope);
+          }
           trace.operation = operation.kind;
           const body = await perform(broker, operation, scope);
           trace.status = 200;
@@ -128,9 +137,29 @@ export function createHandler(deps: HandlerDependencies) {
     });
 }
 
+/** The onboarding routes, when this deployment serves them. */
+async function onboard(
+  onboarding: Onboarding | undefined,
+  operation: Extract<Operation, { kind: 'onboard_page' | 'onboard_submit' }>,
+  scope: RequestScope,
+): Promise<APIGatewayProxyResult> {
+  if (onboarding === undefined) {
+    throw new RouteError(
+      'not_found',
+      'No such route; the broker serves /token, /revoke and /health.',
+    );
+  }
+  if (operation.kind === 'onboard_page') return onboarding.page(scope.trace);
+  return onboarding.submit(operation.body, {
+    trace: scope.trace,
+    deadline: scope.deadline,
+    sourceIp: operation.sourceIp,
+  });
+}
+
 async function perform(
   broker: Broker,
-  operation: Operation,
+  operation: Exclude<Operation, { kind: 'onboard_page' | 'onboard_submit' }>,
   scope: RequestScope,
 ): Promise<TokenResponse | RevokeResponse | HealthResponse> {
   switch (operation.kind) {

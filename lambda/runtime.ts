@@ -27,11 +27,14 @@ import { DEFAULT_TENANT } from './contract.js';
 import { BrokerError, TenantNotFoundError } from './errors.js';
 import type { HealthEventPublisher } from './health/event-publisher.js';
 import { TenantHealth } from './health/tenant-health.js';
+import { Onboarding } from './onboard/onboarding.js';
+import { SecretsManagerTenantSecrets, type TenantSecretWriter } from './onboard/tenant-secrets.js';
 import { loadPolicy } from './policy/load-policy.js';
 import { tenantSecretName } from './secret-format.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
-import { buildFleetState, type FleetState } from './state/fleet-state.js';
-import type { TenantHealthStore } from './state/ports.js';
+import { buildFleetState, buildStateTable, type FleetState } from './state/fleet-state.js';
+import type { InvitationStore, TenantHealthStore } from './state/ports.js';
+import { TableInvitationStore } from './state/table-invitations.js';
 import { TableTenantHealth } from './state/table-tenant-health.js';
 import { MemoryTenantHealthStore } from './state/tenant-health-memory.js';
 import type { LogEvent } from './trace/request-logger.js';
@@ -73,6 +76,13 @@ export interface RuntimeOverrides {
   stateClients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
   /** Waits between polls for another environment's token (tests advance a fake clock). */
   fleetSleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Onboarding invitations (instead of the fleet-state table's): tests. */
+  invitations?: InvitationStore;
+  /**
+   * Where onboarding stores a tenant (instead of `<BOX_TENANT_SECRET_PREFIX><tenant>` in Secrets
+   * Manager): local mode's in-process store.
+   */
+  tenantSecrets?: TenantSecretWriter;
 }
 
 /**
@@ -310,6 +320,47 @@ export function buildTenantHealth(
   });
 }
 
+/**
+ * Contract v1.3 onboarding, when the configuration allows it: tenants are stored under
+ * `BOX_TENANT_SECRET_PREFIX` and invitations are read from the fleet-state table. Undefined
+ * otherwise (`/onboard` is then not served).
+ */
+export function buildOnboarding(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides = {},
+): Onboarding | undefined {
+  const prefix = config.tenantSecretPrefix;
+  const table = config.fleetState?.table;
+  const invitations =
+    overrides.invitations ??
+    (table === undefined
+      ? undefined
+      : new TableInvitationStore({
+          table:
+            overrides.fleetState?.table ??
+            buildStateTable({
+              tableName: table,
+              ...(overrides.stateClients?.dynamodb === undefined
+                ? {}
+                : { dynamodb: overrides.stateClients.dynamodb }),
+            }),
+          ...(overrides.now === undefined ? {} : { now: overrides.now }),
+        }));
+  if (prefix === undefined || invitations === undefined) return undefined;
+  return new Onboarding({
+    invitations,
+    secrets:
+      overrides.tenantSecrets ??
+      new SecretsManagerTenantSecrets(
+        overrides.secretsManager ?? new SecretsManagerClient({}),
+        prefix,
+      ),
+    boxApiUrl: config.boxApiUrl,
+    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+    ...(overrides.now === undefined ? {} : { now: overrides.now }),
+  });
+}
+
 /** The broker and its canary probe, or the error that kept them from being built. */
 export interface Runtime {
   broker: Broker | BrokerError;
@@ -325,6 +376,8 @@ export interface Runtime {
   apiEntrySecret?: { client: SecretsManagerClient; secretId: string };
   /** Tenant health events; absent without `BOX_EVENT_BUS`. */
   health?: TenantHealth;
+  /** Contract v1.3 onboarding; absent when the configuration does not turn it on. */
+  onboarding?: Onboarding;
 }
 
 /**
@@ -359,6 +412,7 @@ export function buildRuntime(
     config.apiEntrySecretId === undefined || shared.secretsManager === undefined
       ? {}
       : { apiEntrySecret: { client: shared.secretsManager, secretId: config.apiEntrySecretId } };
+  const onboarding = buildOnboarding(config, shared);
   try {
     return {
       broker: buildBroker(config, shared, health?.signals),
@@ -367,6 +421,7 @@ export function buildRuntime(
       setupChecks,
       ...apiEntrySecret,
       ...healthParts,
+      ...(onboarding === undefined ? {} : { onboarding }),
     };
   } catch (error) {
     if (error instanceof BrokerError) {

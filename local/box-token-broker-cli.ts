@@ -6,7 +6,7 @@
  * docs/setup-check.md), which owns the usage text and the command table.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { operatorFleetControls } from '../lambda/state/fleet-state.js';
+import { operatorFleetControls, operatorInvitations } from '../lambda/state/fleet-state.js';
 import { operatorTenantHealth } from '../lambda/state/table-tenant-health.js';
 import { runSetupCli } from './setup/cli.js';
 import { terminalPrompt } from './setup/secret-prompt.js';
@@ -33,6 +33,7 @@ if (command === 'validate-policy') {
       secretsManager: () => new SecretsManagerClient({}),
       fleetControls: (tableName) => operatorFleetControls(tableName),
       tenantHealth: (tableName) => operatorTenantHealth(tableName),
+      invitations: (tableName) => operatorInvitations(tableName),
     },
   );
 }

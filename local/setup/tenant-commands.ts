@@ -5,7 +5,7 @@
  */
 import { userInfo } from 'node:os';
 import { DEFAULT_TENANT } from '../../lambda/contract.js';
-import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
+import { lastCheckTag } from '../../lambda/setup/tenant-secret.js';
 import type { TenantHealthRecord } from '../../lambda/state/ports.js';
 import { StateUnavailableError } from '../../lambda/state/state-call.js';
 import { checkRunOptions, recoveryDaysOf } from './arguments.js';
@@ -13,6 +13,7 @@ import { awsFailure } from './aws-failure.js';
 import { runCheck } from './check-command.js';
 import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
 import { exitCodeFor, SETUP_EXIT } from './exit-codes.js';
+import { pendingInvitations } from './invite-commands.js';
 import type { SetupInvocation } from './invocation.js';
 import { suspensionsOf } from './suspend-commands.js';
 import type { TenantRegistry } from './tenant-registry.js';
@@ -86,7 +87,10 @@ export async function checkTenant(invocation: SetupInvocation, tenantId: string)
   return invocation.report(result, { tenant: tenantId });
 }
 
-/** `tenant list`: the tenants under the prefix with their last check and who added them. */
+/**
+ * `tenant list`: the tenants under the prefix with their last check and who added them, then the
+ * pending invitations when the fleet-state table is configured.
+ */
 export async function listTenants(invocation: SetupInvocation): Promise<number> {
   const { io } = invocation;
   let tenants: Awaited<ReturnType<TenantRegistry['list']>>;
@@ -102,6 +106,14 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
   const { prefix } = invocation.registry();
   const suspensions = await suspensionsOf(invocation);
   const health = await healthOf(invocation);
+  const pending = await pendingInvitations(invocation);
+  const invitations = pending?.map((invitation) => ({
+    tenant: invitation.tenant,
+    expires_at: new Date(invitation.expiresAtMs).toISOString(),
+    required_scopes: invitation.requiredScopes,
+    invited_by: invitation.invitedBy,
+    created_at: new Date(invitation.createdAtMs).toISOString(),
+  }));
   const suspended = new Map((suspensions ?? []).map((s) => [s.tenant, s]));
   if (invocation.options.json === true) {
     const listed = tenants.map((t) => {
@@ -123,7 +135,7 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
               .map((record) => ({ tenant: record.tenant, ...healthJson(record) })),
           };
     io.stdout(
-      `${JSON.stringify({ prefix, tenants: listed, ...(suspensions === undefined ? {} : { suspensions: [...suspended.values()].map((s) => ({ tenant: s.tenant, by: s.by, since: new Date(s.sinceMs).toISOString() })) }), ...unlisted })}\n`,
+      `${JSON.stringify({ prefix, tenants: listed, ...(suspensions === undefined ? {} : { suspensions: [...suspended.values()].map((s) => ({ tenant: s.tenant, by: s.by, since: new Date(s.sinceMs).toISOString() })) }), ...(invitations === undefined ? {} : { invitations }), ...unlisted })}\n`,
     );
     return SETUP_EXIT.ok;
   }
@@ -152,6 +164,11 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
     const where =
       record.tenant === DEFAULT_TENANT ? '(the default secret)' : `(no secret under ${prefix})`;
     io.stdout(`${record.tenant}\t${where}\thealth: ${healthText(record)}\n`);
+  }
+  for (const invitation of invitations ?? []) {
+    io.stdout(
+      `${invitation.tenant}\tinvited, pending until ${invitation.expires_at}\tinvited by: ${invitation.invited_by}\n`,
+    );
   }
   return SETUP_EXIT.ok;
 }
@@ -234,17 +251,11 @@ export async function removeTenant(invocation: SetupInvocation, tenantId: string
   return SETUP_EXIT.ok;
 }
 
-/** The tag value recording a check: `<outcome> <ISO time>[ <failed steps>]`. */
-export function lastCheckTag(result: SetupCheckResult): string {
-  const failed = result.failedSteps.length === 0 ? '' : ` ${result.failedSteps.join(',')}`;
-  return `${result.outcome} ${result.checkedAt}${failed}`.slice(0, 256);
-}
-
 /**
  * Who adds the tenant, for the tag. Taken from --added-by or BOX_TENANT_ADDED_BY; otherwise the
  * local OS user, marked as such: it is not verified (no STS call; see docs/setup-check.md).
  */
-function addedByOf(invocation: SetupInvocation): string {
+export function addedByOf(invocation: SetupInvocation): string {
   const given = invocation.options['added-by'] ?? invocation.io.env.BOX_TENANT_ADDED_BY;
   if (given !== undefined && given.trim() !== '') return given.trim();
   return `os-user:${userInfo().username}`;
