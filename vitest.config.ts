@@ -12,6 +12,7 @@ const SLOW = [
   'test/local-host-guard.test.ts',
   'test/validate-policy.test.ts',
   'test/python-example.test.ts',
+  'test/onboarding-browser.test.ts',
 ];
 
 export default defineConfig({

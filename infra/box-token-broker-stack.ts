@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { EventBus } from 'aws-cdk-lib/aws-events';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -21,6 +22,16 @@ export interface BoxTokenBrokerStackProps extends StackProps {
    * @default - alarms without actions
    */
   readonly alarmTopicArn?: string | undefined;
+  /**
+   * ARN of the EventBridge bus for tenant health events.
+   * @default - the account's default bus
+   */
+  readonly healthEventBusArn?: string | undefined;
+  /**
+   * ARN of an SNS topic that gets the tenant health events through an EventBridge rule.
+   * @default - no rule
+   */
+  readonly healthEventTopicArn?: string | undefined;
 }
 
 /**
@@ -38,11 +49,29 @@ export class BoxTokenBrokerStack extends Stack {
         ? undefined
         : Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
     const broker = props.broker ?? {};
+    const eventBus =
+      props.healthEventBusArn === undefined
+        ? undefined
+        : EventBus.fromEventBusArn(this, 'HealthEventBus', props.healthEventBusArn);
+    const topic =
+      props.healthEventTopicArn === undefined
+        ? undefined
+        : Topic.fromTopicArn(this, 'HealthEventTopic', props.healthEventTopicArn);
     this.broker = new BoxTokenBroker(this, 'Broker', {
       ...broker,
       ...this.secretProps(imported),
       monitoring: { ...broker.monitoring, alarmTopic },
+      healthEvents: { ...broker.healthEvents, eventBus, topic },
     });
+    const rule = this.broker.healthEvents?.rule;
+    if (rule !== undefined && topic !== undefined) {
+      // An environment-agnostic stack cannot compare its region with the topic's ARN; the
+      // docs (deploy.md, healthEventTopicArn) say the topic must be in the stack's region.
+      Annotations.of(rule).acknowledgeWarning(
+        '@aws-cdk/aws-events:ruleUnresolvedEnvironment',
+        'healthEventTopicArn names a topic in the region and account the stack deploys to.',
+      );
+    }
 
     new CfnOutput(this, 'ApiUrl', {
       description: 'Base URL of the broker API (every route needs a SigV4 signature).',

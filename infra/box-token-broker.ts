@@ -23,10 +23,12 @@ import { brokerSecrets } from './broker-secrets.js';
 import { brokerRuntime, brokerSettings } from './broker-settings.js';
 import type { BrokerCanary } from './canary.js';
 import { BrokerFleetState } from './fleet-state.js';
+import { BrokerHealthEvents } from './health-events.js';
 
 export type {
   BoxTokenBrokerProps,
   BrokerApiOptions,
+  BrokerHealthEventsOptions,
   BrokerMonitoringOptions,
   BrokerTuning,
 } from './broker-props.js';
@@ -62,6 +64,10 @@ export interface IBoxTokenBroker extends IConstruct {
   metricTenantsFailing(props?: MetricOptions): Metric;
   /** Tenants the scheduled setup check decided (Sum by default). */
   metricTenantsChecked(props?: MetricOptions): Metric;
+  /** Unhealthy tenants, fleet-wide, as the scheduled run counts them (Maximum by default). */
+  metricTenantsUnhealthy(props?: MetricOptions): Metric;
+  /** Health events PutEvents did not take (each is retried on the tenant's next check). */
+  metricHealthEventFailures(props?: MetricOptions): Metric;
   /** Canary runs: 1 = ok, 0 = failed (Minimum by default). */
   metricCanarySuccess(props?: MetricOptions): Metric;
   /** Fleet state calls that failed (the broker degraded to v1.1 for them). */
@@ -97,6 +103,8 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
    * false. Grant operators the `tenant suspend/resume/list` rights with `grantTenantAdmin`.
    */
   public readonly fleetState: BrokerFleetState | undefined;
+  /** Where tenant health events go; undefined when `healthEvents.enabled` is false. */
+  public readonly healthEvents: BrokerHealthEvents | undefined;
   /** The scheduled canary; undefined when `monitoring.canaryEnabled` is false. */
   public readonly canary: BrokerCanary | undefined;
   /** The CloudWatch dashboard; undefined when `monitoring.dashboard` is false. */
@@ -117,6 +125,10 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
     this.secretConsoleUrl = secrets.consoleUrl;
     const entryKey = addApiEntryKey(this);
     this.fleetState = props.fleetState === false ? undefined : new BrokerFleetState(this, 'State');
+    this.healthEvents =
+      props.healthEvents?.enabled === false
+        ? undefined
+        : new BrokerHealthEvents(this, 'HealthEvents', props.healthEvents ?? {});
     const runtime = brokerRuntime(
       this,
       props,
@@ -124,6 +136,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
       secrets,
       entryKey.secret.secretArn,
       this.fleetState?.environmentNames(),
+      this.healthEvents?.eventBusEnvironmentValue,
     );
 
     this.functionLogGroup = addAuditLog(this, 'FunctionLogs', settings.retention);
@@ -137,6 +150,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
     });
     this.function = this.functionParts.function;
     this.fleetState?.grantFunction(this.functionParts.role);
+    this.healthEvents?.grantPut(this.functionParts.role);
     this.directEntry = this.functionParts.directAlias;
     this.brokerApi = addBrokerApi(this, props, {
       settings,
@@ -153,6 +167,7 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
       functionLogGroup: this.functionLogGroup,
       tenantsRegistered: secrets.tenantSecretPrefix !== undefined,
       fleetState: this.fleetState !== undefined,
+      healthEvents: this.healthEvents !== undefined,
     });
     this.metrics = monitoring.metrics;
     this.canary = monitoring.canary;
@@ -231,6 +246,16 @@ export class BoxTokenBroker extends Construct implements IBoxTokenBroker {
   /** Tenants the scheduled setup check decided (Sum by default). */
   public metricTenantsChecked(props?: MetricOptions): Metric {
     return this.metric(BROKER_METRIC_NAMES.tenantsChecked, props);
+  }
+
+  /** Unhealthy tenants, fleet-wide, as the scheduled run counts them (Maximum by default). */
+  public metricTenantsUnhealthy(props: MetricOptions = {}): Metric {
+    return this.metric(BROKER_METRIC_NAMES.tenantsUnhealthy, { statistic: 'Maximum', ...props });
+  }
+
+  /** Health events PutEvents did not take (each is retried on the tenant's next check). */
+  public metricHealthEventFailures(props?: MetricOptions): Metric {
+    return this.metric(BROKER_METRIC_NAMES.healthEventFailures, props);
   }
 
   /** Canary runs: 1 = ok, 0 = failed (Minimum by default). */

@@ -17,12 +17,24 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ROUTES } from '../lambda/contract.js';
+import { ONBOARD_ROUTE, ROUTES } from '../lambda/contract.js';
 import { API_ENTRY_STAGE_VARIABLE } from '../lambda/http/api-entry-key.js';
 import { type AdmittedCallers, apiResourcePolicy } from './resource-policy.js';
 
 const DEFAULT_THROTTLE_RATE = 50;
 const DEFAULT_THROTTLE_BURST = 100;
+
+/**
+ * Per-method throttling of the public onboarding methods (requests per second, burst): a flood
+ * of anonymous requests takes at most this much of the stage's budget from the token routes and
+ * bounds the Box calls the setup check makes. Each code is further limited to 10 attempts an
+ * hour by the function. A WAF web ACL with a per-IP rate rule can be associated on top
+ * (docs/onboarding.md "Deploy").
+ */
+export const ONBOARD_THROTTLE = {
+  GET: { rate: 5, burst: 10 },
+  POST: { rate: 2, burst: 5 },
+} as const;
 
 export interface BrokerApiProps {
   readonly restApiName: string;
@@ -40,6 +52,11 @@ export interface BrokerApiProps {
    * stage variable `brokerEntryKey`, resolved by CloudFormation at deploy (never in the template).
    */
   readonly entryKey?: ISecret | Secret | undefined;
+  /**
+   * Contract v1.3: `GET`/`POST /onboard` as public methods (authorisation `NONE`), admitted by
+   * the resource policy and throttled per method. Every other method stays `AWS_IAM`.
+   */
+  readonly onboarding?: boolean | undefined;
 }
 
 /**
@@ -49,8 +66,10 @@ export interface BrokerApiProps {
 export class BrokerApi extends Construct {
   /** The REST API. */
   public readonly api: RestApi;
-  /** Every method of the API (what {@link grantCallApi} grants). */
+  /** Every IAM method of the API (what {@link grantCallApi} grants). */
   public readonly methods: readonly Method[];
+  /** The public onboarding methods (empty unless `onboarding`). */
+  public readonly publicMethods: readonly Method[];
 
   constructor(scope: Construct, id: string, props: BrokerApiProps) {
     super(scope, id);
@@ -62,7 +81,18 @@ export class BrokerApi extends Construct {
       description: 'Box token broker (IAM-authorised).',
       // Callers are AWS workloads in regions, not browsers: no CloudFront edge in between.
       endpointConfiguration: { types: [EndpointType.REGIONAL] },
-      policy: apiResourcePolicy(props.admitted),
+      policy: apiResourcePolicy(
+        props.admitted,
+        props.onboarding === true
+          ? {
+              open: [
+                ['GET', ONBOARD_ROUTE],
+                ['POST', ONBOARD_ROUTE],
+              ],
+              guardedPaths: Object.values(ROUTES),
+            }
+          : undefined,
+      ),
       cloudWatchRole,
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
       deployOptions: {
@@ -70,6 +100,16 @@ export class BrokerApi extends Construct {
         throttlingRateLimit: props.throttleRateLimit ?? DEFAULT_THROTTLE_RATE,
         throttlingBurstLimit: props.throttleBurstLimit ?? DEFAULT_THROTTLE_BURST,
         tracingEnabled: props.tracing,
+        ...(props.onboarding === true
+          ? {
+              methodOptions: Object.fromEntries(
+                Object.entries(ONBOARD_THROTTLE).map(([method, limit]) => [
+                  `${ONBOARD_ROUTE}/${method}`,
+                  { throttlingRateLimit: limit.rate, throttlingBurstLimit: limit.burst },
+                ]),
+              ),
+            }
+          : {}),
         ...(props.entryKey === undefined
           ? {}
           : {
@@ -111,7 +151,39 @@ export class BrokerApi extends Construct {
         .addResource(ROUTES.health.slice(1))
         .addMethod('GET', integration, { requestValidator: validator }),
     ];
+    this.publicMethods = props.onboarding === true ? this.addOnboarding(integration) : [];
     this.acknowledgeFindings(cloudWatchRole);
+  }
+
+  /**
+   * `GET /onboard` (the page) and `POST /onboard` (its submit): the only methods without SigV4.
+   * The customer's admin has no AWS identity; the one-time code in the body is the credential,
+   * checked by the function (hash lookup, expiry, single use, 10 attempts an hour).
+   */
+  private addOnboarding(integration: LambdaIntegration): Method[] {
+    const resource = this.api.root.addResource(ONBOARD_ROUTE.slice(1));
+    const methods = (['GET', 'POST'] as const).map((method) =>
+      resource.addMethod(method, integration, { authorizationType: AuthorizationType.NONE }),
+    );
+    for (const method of methods) {
+      Validations.of(method).acknowledge(
+        {
+          id: 'AwsSolutions::AwsSolutions-APIG4',
+          reason:
+            'The onboarding page and its submit are for a customer’s Box admin, who has no AWS ' +
+            'identity: the one-time code (256 random bits, stored only as a hash, single use, ' +
+            'expiring, 10 attempts an hour) is the credential, checked by the function. Every ' +
+            'other method stays AWS_IAM (a template test checks).',
+        },
+        {
+          id: 'AwsSolutions::AwsSolutions-COG4',
+          reason:
+            'No user pool: the customer’s admin proves the invitation with its one-time code; ' +
+            'there are no accounts to sign in to.',
+        },
+      );
+    }
+    return methods;
   }
 
   /** Lets `grantee` call every route (`execute-api:Invoke` on each method of this stage). */
@@ -135,9 +207,15 @@ export class BrokerApi extends Construct {
     Validations.of(this.api.deploymentStage).acknowledge({
       id: 'AwsSolutions::AwsSolutions-APIG3',
       reason:
-        'Every method requires a SigV4 signature and the resource policy admits only configured ' +
-        'principals, so anonymous traffic never reaches the integration; stage throttling bounds ' +
-        'the rest. A WAF web ACL can still be associated by the operator.',
+        this.publicMethods.length === 0
+          ? 'Every method requires a SigV4 signature and the resource policy admits only configured ' +
+            'principals, so anonymous traffic never reaches the integration; stage throttling bounds ' +
+            'the rest. A WAF web ACL can still be associated by the operator.'
+          : 'Every method but GET/POST /onboard requires a SigV4 signature from an admitted ' +
+            'principal. The two onboarding methods are throttled per method (at most 5 and 2 ' +
+            'requests per second) so they cannot exhaust the token routes, and the function allows ' +
+            '10 attempts per code an hour; a WAF web ACL with a per-IP rate rule can be associated ' +
+            'by the operator on top (docs/onboarding.md).',
     });
     if (cloudWatchRole) {
       Validations.of(this.api).acknowledge({

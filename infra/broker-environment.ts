@@ -61,6 +61,8 @@ export interface BrokerEnvironmentNames {
   readonly apiEntrySecretId?: string | undefined;
   /** `BOX_ACCESS_POLICY_FILE`; undefined = the function's default policy. */
   readonly accessPolicyFile?: string | undefined;
+  /** `BOX_EVENT_BUS`: where tenant health events go; undefined = no events. */
+  readonly eventBus?: string | undefined;
   /** `BOX_SETUP_CHECK_INTERVAL_SECONDS`: the canary schedule's interval; undefined = no canary. */
   readonly setupCheckIntervalSeconds?: number | undefined;
   /** `BOX_STATE_TABLE` and `BOX_STATE_KMS_KEY`; undefined = fleet state off. */
@@ -86,6 +88,7 @@ export function brokerEnvironment(
   }
   if (names.apiEntrySecretId !== undefined) env.BOX_API_ENTRY_SECRET = names.apiEntrySecretId;
   if (names.accessPolicyFile !== undefined) env.BOX_ACCESS_POLICY_FILE = names.accessPolicyFile;
+  if (names.eventBus !== undefined) env.BOX_EVENT_BUS = names.eventBus;
   if (names.fleetState !== undefined) {
     env.BOX_STATE_TABLE = names.fleetState.table;
     env.BOX_STATE_KMS_KEY = names.fleetState.kmsKey;

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Metric, SearchExpression } from 'aws-cdk-lib/aws-cloudwatch';
+import { HEALTH_METRICS } from '../lambda/health/health-monitor.js';
 import { SETUP_CHECK_METRICS } from '../lambda/setup/run-report.js';
 
 /**
@@ -29,6 +30,8 @@ export const BROKER_METRIC_NAMES = {
   stateItemsRejected: 'StateItemsRejected',
   // The scheduled setup check's summary line (lambda/setup/run-report.ts).
   ...SETUP_CHECK_METRICS,
+  // Tenant health events (lambda/health/health-monitor.ts).
+  ...HEALTH_METRICS,
 } as const;
 
 export type BrokerMetricName = (typeof BROKER_METRIC_NAMES)[keyof typeof BROKER_METRIC_NAMES];

@@ -20,6 +20,8 @@ export interface MonitoredBroker {
   readonly tenantsRegistered: boolean;
   /** Whether fleet state is on (adds the StateErrors alarm). */
   readonly fleetState: boolean;
+  /** Whether tenant health events are on. */
+  readonly healthEvents?: boolean | undefined;
 }
 
 /** The broker's monitoring parts. */
@@ -75,6 +77,7 @@ export function addBrokerMonitoring(
           metrics,
           alarms: alarms.all,
           canary: canary !== undefined,
+          healthEvents: watched.healthEvents,
         }).dashboard
       : undefined;
   return { metrics, canary, alarms, dashboard };

@@ -81,6 +81,7 @@ export function addBrokerApi(
     accessLogGroup: inputs.accessLogGroup,
     tracing: inputs.settings.tracing,
     entryKey: inputs.entryKey,
+    onboarding: props.onboarding,
     ...props.api,
   });
 }

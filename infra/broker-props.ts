@@ -5,8 +5,10 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { AccessPolicyDocument } from '../lambda/policy/document.js';
 import type { BrokerTuning } from './broker-environment.js';
+import type { BrokerHealthEventsOptions } from './health-events.js';
 
 export type { BrokerTuning } from './broker-environment.js';
+export type { BrokerHealthEventsOptions } from './health-events.js';
 
 /** Who may call the API, and how much. */
 export interface BrokerApiOptions {
@@ -130,6 +132,14 @@ export interface BoxTokenBrokerProps {
    */
   readonly requireTenantTag?: boolean | undefined;
   /**
+   * Contract v1.3 customer onboarding: `GET /onboard` and `POST /onboard` become public methods
+   * (authorisation `NONE`, admitted by the resource policy, throttled per method), every other
+   * method stays `AWS_IAM`, and the function may create and tag secrets under
+   * `tenantSecretPrefix` (only those). Needs `tenantSecretPrefix`. See docs/onboarding.md.
+   * @default false
+   */
+  readonly onboarding?: boolean | undefined;
+  /**
    * The access policy document, validated at synth. Exclusive with `accessPolicyFile`.
    * @default - the function's default policy: the enterprise token for any admitted caller
    */
@@ -145,6 +155,12 @@ export interface BoxTokenBrokerProps {
   readonly api?: BrokerApiOptions | undefined;
   /** Alarms, canary, dashboard. @default - all on, no alarm topic */
   readonly monitoring?: BrokerMonitoringOptions | undefined;
+  /**
+   * Tenant health events (`BOX_EVENT_BUS`, docs/tenants.md "Health events"): the bus, and an SNS
+   * topic or other targets that get them through an EventBridge rule.
+   * @default - events on the account's default bus; no rule
+   */
+  readonly healthEvents?: BrokerHealthEventsOptions | undefined;
   /**
    * X-Ray tracing of the API stage and the function. Off by default so that the function's role
    * holds nothing but its secrets and its logs (X-Ray writes cannot be scoped to a resource).

@@ -41,6 +41,16 @@ export function brokerSecrets(scope: Construct, props: BoxTokenBrokerProps): Bro
         'default secret and without tenants has nothing to serve.',
     );
   }
+  if (props.onboarding === true && prefix === undefined) {
+    throw new ConfigError(
+      'BoxTokenBroker: onboarding needs tenantSecretPrefix; the onboarding page stores each tenant under it.',
+    );
+  }
+  if (props.onboarding === true && props.fleetState === false) {
+    throw new ConfigError(
+      'BoxTokenBroker: onboarding needs the fleet state table (invitations are stored there); drop fleetState: false.',
+    );
+  }
   const key = props.secretEncryptionKey ?? props.secret?.encryptionKey;
   if (
     props.secretEncryptionKey !== undefined &&
@@ -91,6 +101,7 @@ export function brokerSecrets(scope: Construct, props: BoxTokenBrokerProps): Bro
         ...(props.requireTenantTag === false ? {} : { conditions: tenantTagCondition() }),
       }),
     );
+    if (props.onboarding === true) statements.push(storeOnboardedTenants(stack, prefix));
   }
   if (key !== undefined) {
     statements.push(
@@ -131,6 +142,23 @@ export function tenantSecretsArn(stack: Stack, prefix: string): string {
   });
 }
 
+/**
+ * Onboarding (contract v1.3) stores a tenant that passed the setup check: `CreateSecret` with its
+ * tags (which also needs `TagResource`), under the prefix only, and only with the tenant tag in
+ * the request, so whatever the function creates is a tagged tenant. Nothing else: it cannot
+ * read, change, delete or untag a secret it did not just create (GetSecretValue stays on the
+ * tagged tenants' statement).
+ */
+export function storeOnboardedTenants(stack: Stack, prefix: string): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'StoreOnboardedTenants',
+    effect: Effect.ALLOW,
+    actions: ['secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+    resources: [tenantSecretsArn(stack, prefix)],
+    conditions: { Null: { [`aws:RequestTag/${TENANT_SECRET_TAG}`]: 'false' } },
+  });
+}
+
 /** The tenant tag must be present on the secret (its value is the tenant ID; IAM cannot compare
  * a tag with the secret's name, so presence is what is checked). */
 export function tenantTagCondition(): Record<string, Record<string, string>> {
@@ -151,7 +179,9 @@ export function acknowledgeTenantWildcard(role: IConstruct, prefix: string): voi
       `GetSecretValue on secret:${prefix}* in this account and region only: each tenant is one ` +
       'secret under the tenants’ prefix, created or deleted at run time to onboard or offboard a ' +
       'customer without a redeploy, so neither its name nor its random ARN suffix is known at ' +
-      'synth. The prefix ends with "/" so no secret outside the tenants’ path matches.',
+      'synth. The prefix ends with "/" so no secret outside the tenants’ path matches. With ' +
+      'onboarding on, CreateSecret and TagResource on the same path, and only with the tenant ' +
+      'tag in the request: the page stores the tenant it was invited for.',
   });
 }
 

@@ -85,6 +85,7 @@ export function brokerRuntime(
   secrets: BrokerSecrets,
   apiEntrySecretId?: string,
   fleetState?: { table: string; kmsKey: string },
+  eventBus?: string,
 ): BrokerRuntime {
   const shippedPolicy = loadAccessPolicy({
     accessPolicy: props.accessPolicy,
@@ -95,6 +96,7 @@ export function brokerRuntime(
     tenantSecretPrefix: secrets.tenantSecretPrefix,
     apiEntrySecretId,
     fleetState,
+    eventBus,
     accessPolicyFile: shippedPolicy === undefined ? undefined : ACCESS_POLICY_RUNTIME_PATH,
     // The scheduled setup check picks its slice of the tenants from the time and this.
     setupCheckIntervalSeconds: settings.canaryInterval?.toSeconds(),
@@ -128,10 +130,15 @@ function checkedConfig(
 
 /**
  * The environment with the names CloudFormation decides at deploy time (the table's name, the
- * key's ARN) replaced by valid stand-ins, so the function's parser checks everything else.
+ * key's ARN, the event bus's ARN) replaced by valid stand-ins, so the function's parser checks everything else.
  */
 function withTokensResolved(environment: Record<string, string>): Record<string, string> {
-  const stand = { BOX_STATE_TABLE: 'synth-check-table', BOX_STATE_KMS_KEY: 'alias/synth-check' };
+  const stand = {
+    BOX_STATE_TABLE: 'synth-check-table',
+    BOX_STATE_KMS_KEY: 'alias/synth-check',
+    // A bus defined in the app is known by its ARN only at deploy time: its shape is CDK's.
+    BOX_EVENT_BUS: 'default',
+  };
   const checked = { ...environment };
   for (const [name, value] of Object.entries(stand)) {
     const current = checked[name];

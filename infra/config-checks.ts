@@ -33,6 +33,7 @@ export const AWS_IDENTIFIERS = {
   principalArn: /^arn:aws[a-z-]*:iam::\d{12}:(?:role|user)\/[A-Za-z0-9/_+=,.@*?-]+$/,
   organizationId: /^o-[a-z0-9]{10,32}$/,
   topicArn: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+  eventBusArn: /^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/,
 } as const;
 
 /** Rejects a prop value of the wrong shape; tokens (deploy-time values) are let through. */

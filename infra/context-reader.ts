@@ -22,6 +22,7 @@ const APP_CONTEXT_KEYS = [
   'defaultSecret',
   'tenantSecretPrefix',
   'requireTenantTag',
+  'onboarding',
   'allowedAccountIds',
   'allowedPrincipalArns',
   'allowedOrganizationId',
@@ -38,6 +39,9 @@ const APP_CONTEXT_KEYS = [
   'canaryEnabled',
   'canarySchedule',
   'dashboard',
+  'healthEvents',
+  'healthEventBusArn',
+  'healthEventTopicArn',
   'fleetState',
 ] as const;
 

@@ -32,8 +32,11 @@ export {
 /** The broker's props the app reads from context: everything but the CDK objects. */
 export type ContextBrokerProps = Omit<
   BoxTokenBrokerProps,
-  'secret' | 'secretEncryptionKey' | 'monitoring'
-> & { readonly monitoring?: Omit<BrokerMonitoringOptions, 'alarmTopic'> | undefined };
+  'secret' | 'secretEncryptionKey' | 'monitoring' | 'healthEvents'
+> & {
+  readonly monitoring?: Omit<BrokerMonitoringOptions, 'alarmTopic'> | undefined;
+  readonly healthEvents?: { readonly enabled?: boolean | undefined } | undefined;
+};
 
 /** What the app needs from context: the stack's name, the broker's props and what to import. */
 export interface AppSettings {
@@ -42,6 +45,9 @@ export interface AppSettings {
   /** The default secret to import (the stack turns these into an `ISecret` and an `IKey`). */
   secretImport: SecretImport;
   alarmTopicArn: string | undefined;
+  /** Tenant health events: the bus (default: the account's default bus) and a topic for them. */
+  healthEventBusArn: string | undefined;
+  healthEventTopicArn: string | undefined;
 }
 
 /** Context keys that name an existing secret and its key; none = the stack creates one. */
@@ -73,6 +79,19 @@ export function readContext(get: ContextReader): AppSettings {
       'e.g. box-token-broker/tenants/',
   );
   const defaultSecret = reader.boolean('defaultSecret');
+  const onboarding = reader.boolean('onboarding');
+  if (onboarding === true && tenantSecretPrefix === undefined) {
+    throw new ContextError(
+      'onboarding',
+      'true needs tenantSecretPrefix: the onboarding page stores each tenant under it.',
+    );
+  }
+  if (onboarding === true && reader.boolean('fleetState') === false) {
+    throw new ContextError(
+      'onboarding',
+      'true needs the fleet state table (invitations are stored there): drop fleetState=false.',
+    );
+  }
   if (defaultSecret === false) {
     if (tenantSecretPrefix === undefined) {
       throw new ContextError('defaultSecret', 'false needs tenantSecretPrefix: set both.');
@@ -135,10 +154,28 @@ export function readContext(get: ContextReader): AppSettings {
     canarySchedule: canarySchedule(reader),
     dashboard: reader.boolean('dashboard'),
   });
+  const healthEvents = reader.boolean('healthEvents');
+  const healthEventBusArn = reader.string(
+    'healthEventBusArn',
+    PATTERNS.eventBusArn,
+    'an EventBridge bus ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)',
+  );
+  const healthEventTopicArn = reader.string(
+    'healthEventTopicArn',
+    PATTERNS.topicArn,
+    'an SNS topic ARN',
+  );
+  if (healthEvents === false && (healthEventBusArn ?? healthEventTopicArn) !== undefined) {
+    throw new ContextError(
+      'healthEvents',
+      'false cannot be combined with healthEventBusArn or healthEventTopicArn: set only one.',
+    );
+  }
   const broker: ContextBrokerProps = stripUndefined({
     defaultSecret,
     tenantSecretPrefix,
     requireTenantTag: reader.boolean('requireTenantTag'),
+    onboarding,
     accessPolicyFile,
     tuning: nonEmptyGroup(tuning),
     api: nonEmptyGroup(api),
@@ -148,6 +185,7 @@ export function readContext(get: ContextReader): AppSettings {
     memorySize: reader.integer('memorySize', 128, 10_240),
     tracing: reader.boolean('tracing'),
     fleetState: reader.boolean('fleetState'),
+    healthEvents: healthEvents === undefined ? undefined : { enabled: healthEvents },
   });
   return {
     stackName:
@@ -156,6 +194,8 @@ export function readContext(get: ContextReader): AppSettings {
     broker,
     secretImport,
     alarmTopicArn: reader.string('alarmTopicArn', PATTERNS.topicArn, 'an SNS topic ARN'),
+    healthEventBusArn,
+    healthEventTopicArn,
   };
 }
 

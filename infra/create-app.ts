@@ -49,6 +49,8 @@ export function createApp(options: CreateAppOptions = {}): App {
     broker: settings.broker,
     secretImport: settings.secretImport,
     alarmTopicArn: settings.alarmTopicArn,
+    healthEventBusArn: settings.healthEventBusArn,
+    healthEventTopicArn: settings.healthEventTopicArn,
   });
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -14,7 +14,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type BrokerMetrics, BROKER_METRIC_NAMES as M, METRIC_PERIOD } from './broker-metrics.js';
-import { errorsByTenantQuery, issuanceByTenantQuery } from './log-insights.js';
+import { errorsByTenantQuery, issuanceByTenantQuery, tenantHealthQuery } from './log-insights.js';
 
 export interface BrokerDashboardProps {
   /** Dashboard names are unique per account across regions. */
@@ -28,6 +28,8 @@ export interface BrokerDashboardProps {
   readonly alarms: readonly Alarm[];
   /** Whether a canary runs; without one its widget would only ever be empty. */
   readonly canary: boolean;
+  /** Whether tenant health events are on (`BOX_EVENT_BUS`): adds the unhealthy tenants row. */
+  readonly healthEvents?: boolean | undefined;
 }
 
 const WIDTH = 8;
@@ -157,6 +159,26 @@ export class BrokerDashboard extends Construct {
         }),
       ],
     ];
+    if (props.healthEvents === true) {
+      rows.push([
+        graph(
+          'Unhealthy tenants',
+          [m.metric(M.tenantsUnhealthy, 'Maximum', { label: 'unhealthy (fleet-wide)' })],
+          [
+            sum(M.healthEventsPublished, 'events published'),
+            sum(M.healthEventFailures, 'PutEvents failures'),
+          ],
+        ),
+        new LogQueryWidget({
+          title: 'Tenant health: last transition per tenant, unhealthy first (function log)',
+          logGroupNames: [props.functionLogGroup.logGroupName],
+          queryLines: tenantHealthQuery(),
+          view: LogQueryVisualizationType.TABLE,
+          width: 16,
+          height: HEIGHT,
+        }),
+      ]);
+    }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,

@@ -1,3 +1,4 @@
+import { HEALTH_OPERATION } from '../lambda/health/health-monitor.js';
 import { BROKER_METRIC_NAMES } from './broker-metrics.js';
 
 /**
@@ -42,5 +43,20 @@ export function errorsByTenantQuery(): string[] {
     `stats count(*) as errors by tenant_id, ${LOG_FIELDS.errorCode}, ${LOG_FIELDS.operation}`,
     'sort errors desc',
     'limit 50',
+  ];
+}
+
+/**
+ * Logs Insights: each tenant's last announced health transition (the health monitor's lines,
+ * operation `tenant_health`), unhealthy tenants first, with the reason and since when.
+ */
+export function tenantHealthQuery(): string[] {
+  return [
+    `fields ${LOG_FIELDS.tenant}`,
+    `filter ${LOG_FIELDS.operation} = "${HEALTH_OPERATION}" and ispresent(health)`,
+    `stats latest(health) as state, latest(reason) as why, latest(since) as since_when by ${LOG_FIELDS.tenant}`,
+    // `unhealthy` sorts after `healthy`: descending puts the unhealthy tenants first.
+    'sort state desc',
+    'limit 100',
   ];
 }

@@ -22,6 +22,17 @@ export interface AdmittedCallers {
 const ALL_METHODS = 'execute-api:/*';
 
 /**
+ * Methods open to anyone (authorisation `NONE`, contract v1.3 onboarding), and the paths of every
+ * other method, which stay behind SigV4 and the admitted callers.
+ */
+export interface PublicMethods {
+  /** `[method, path]` pairs, e.g. `['GET', '/onboard']`. */
+  readonly open: readonly (readonly [string, string])[];
+  /** The paths of the `AWS_IAM` methods (all methods of each). */
+  readonly guardedPaths: readonly string[];
+}
+
+/**
  * The API's resource policy: one Allow per kind of admitted caller plus one Deny for everyone
  * else.
  *
@@ -36,7 +47,10 @@ const ALL_METHODS = 'execute-api:/*';
  * Cross-account callers are evaluated on both sides: this policy must allow them *and* their own
  * IAM policy must grant `execute-api:Invoke` on the API.
  */
-export function apiResourcePolicy(admitted: AdmittedCallers): PolicyDocument {
+export function apiResourcePolicy(
+  admitted: AdmittedCallers,
+  publicMethods?: PublicMethods,
+): PolicyDocument {
   const statements: PolicyStatement[] = [];
   const denyConditions: Record<string, Record<string, string[]>> = {};
 
@@ -89,13 +103,31 @@ export function apiResourcePolicy(admitted: AdmittedCallers): PolicyDocument {
       'The API resource policy must admit at least one account, principal or organization.',
     );
   }
+  // With public methods, the Deny names the guarded paths one by one (every method of each, on
+  // every stage) instead of the whole API, so it cannot shut the public ones; the Allow admits
+  // exactly the public methods to anyone, signed or not.
+  const guarded =
+    publicMethods === undefined
+      ? [ALL_METHODS]
+      : publicMethods.guardedPaths.map((path) => `execute-api:/*/*${path}`);
+  if (publicMethods !== undefined) {
+    statements.push(
+      new PolicyStatement({
+        sid: 'AllowPublicOnboarding',
+        effect: Effect.ALLOW,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: publicMethods.open.map(([method, path]) => `execute-api:/*/${method}${path}`),
+      }),
+    );
+  }
   statements.push(
     new PolicyStatement({
       sid: 'DenyEveryoneElse',
       effect: Effect.DENY,
       principals: [new AnyPrincipal()],
       actions: ['execute-api:Invoke'],
-      resources: [ALL_METHODS],
+      resources: guarded,
       conditions: denyConditions,
     }),
   );

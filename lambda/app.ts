@@ -6,7 +6,8 @@ import type { RequestScope } from './broker/types.js';
 import { CONFIG_DEFAULTS } from './config.js';
 import type { HealthResponse, RevokeResponse, TokenResponse } from './contract.js';
 import { ANSWER_MARGIN_MS, startDeadline } from './deadline.js';
-import { BrokerError, toBrokerError } from './errors.js';
+import { BrokerError, RouteError, toBrokerError } from './errors.js';
+import type { TenantHealth } from './health/tenant-health.js';
 import { ApiEntryKey, type ApiEntrySecret } from './http/api-entry-key.js';
 import { entryOf } from './http/entries.js';
 import {
@@ -18,6 +19,7 @@ import {
 } from './http/invocation.js';
 import { directInvocationError, errorResponse, jsonResponse } from './http/responses.js';
 import type { CallerIdentity, Entry } from './identity.js';
+import type { Onboarding } from './onboard/onboarding.js';
 import { runLogEvents, type SetupRunSummary, summarize } from './setup/run-report.js';
 import type { ScheduledSetupChecks } from './setup/scheduled-checks.js';
 import type { RequestLogger } from './trace/request-logger.js';
@@ -56,6 +58,13 @@ export interface HandlerDependencies {
   apiEntrySecret?: ApiEntrySecret;
   /** The `api` entry's key check itself (the local server's); takes precedence over the secret. */
   apiEntryKey?: ApiEntryKey;
+  /** Tenant health events (`BOX_EVENT_BUS`): judged by the setup checks and by live traffic. */
+  health?: TenantHealth;
+  /**
+   * Contract v1.3: the onboarding page and its submit; absent = `/onboard` is not served (404),
+   * as when the deployment leaves onboarding off.
+   */
+  onboarding?: Onboarding;
   now?: () => number;
 }
 
@@ -88,6 +97,7 @@ export function createHandler(deps: HandlerDependencies) {
       : ApiEntryKey.fromSecret(deps.apiEntrySecret, now));
   entryKey?.prefetch();
   return middy<unknown, BrokerResult, Error, BrokerContext>()
+    .use(settleHealth(deps.health))
     .use(requestLog(deps.logger))
     .use(openTrace(now, entryKey))
     .handler(async (event, context) => {
@@ -115,6 +125,9 @@ export function createHandler(deps: HandlerDependencies) {
         }
         case 'api': {
           const operation = apiOperation(apiEventOf(event));
+          if (operation.kind === 'onboard_page' || operation.kind === 'onboard_submit') {
+            return onboard(deps.onboarding, operation, scope);
+          }
           trace.operation = operation.kind;
           const body = await perform(broker, operation, scope);
           trace.status = 200;
@@ -124,9 +137,29 @@ export function createHandler(deps: HandlerDependencies) {
     });
 }
 
+/** The onboarding routes, when this deployment serves them. */
+async function onboard(
+  onboarding: Onboarding | undefined,
+  operation: Extract<Operation, { kind: 'onboard_page' | 'onboard_submit' }>,
+  scope: RequestScope,
+): Promise<APIGatewayProxyResult> {
+  if (onboarding === undefined) {
+    throw new RouteError(
+      'not_found',
+      'No such route; the broker serves /token, /revoke and /health.',
+    );
+  }
+  if (operation.kind === 'onboard_page') return onboarding.page(scope.trace);
+  return onboarding.submit(operation.body, {
+    trace: scope.trace,
+    deadline: scope.deadline,
+    sourceIp: operation.sourceIp,
+  });
+}
+
 async function perform(
   broker: Broker,
-  operation: Operation,
+  operation: Exclude<Operation, { kind: 'onboard_page' | 'onboard_submit' }>,
   scope: RequestScope,
 ): Promise<TokenResponse | RevokeResponse | HealthResponse> {
   switch (operation.kind) {
@@ -161,21 +194,38 @@ async function scheduled(
   }
   let summary: SetupRunSummary | undefined;
   if (deps.setupChecks !== undefined) {
-    const run = await deps.setupChecks.run(
-      // Whatever the function has left after the canary; the budget only applies off Lambda.
-      startDeadline({
-        budgetMs: SETUP_RUN_BUDGET_MS,
-        remainingMs: remainingMs(),
-        answerMarginMs: ANSWER_MARGIN_MS,
-        now,
-      }),
-    );
+    // Whatever the function has left after the canary; the budget only applies off Lambda.
+    const endDeadline = startDeadline({
+      budgetMs: SETUP_RUN_BUDGET_MS,
+      remainingMs: remainingMs(),
+      answerMarginMs: ANSWER_MARGIN_MS,
+      now,
+    });
+    // With health events, the checks leave time to judge what they found.
+    const reserveMs = deps.health === undefined ? 0 : HEALTH_RESERVE_MS;
+    const runDeadline = startDeadline({
+      budgetMs: endDeadline.atMs - now() - reserveMs,
+      remainingMs: undefined,
+      answerMarginMs: 0,
+      now,
+    });
+    const run = await deps.setupChecks.run(runDeadline);
     for (const line of runLogEvents(run, scope.trace.requestId)) deps.logger.writeEvent(line);
     summary = summarize(run);
+    // Only transitions become events; a tenant not judged now is judged on its next check.
+    await deps.health?.afterSetupRun(run, () => endDeadline.atMs - now() >= HEALTH_CHECK_START_MS);
   }
   if (result === undefined) throw failure;
   return summary === undefined ? result : { ...result, setup_checks: summary };
 }
+
+/**
+ * A tenant's health is not judged with less than this left of the invocation: a read, a write,
+ * a claim (a few hundred ms each at most) and a PutEvents (1 s at most).
+ */
+const HEALTH_CHECK_START_MS = 3000;
+/** What the setup checks leave of the invocation for judging health (a little over one judgement). */
+const HEALTH_RESERVE_MS = 3500;
 
 /** The setup checks' time when Lambda does not say how much is left (local runs, tests). */
 const SETUP_RUN_BUDGET_MS = 60_000;
@@ -296,6 +346,20 @@ function openTrace(
       }
     },
   };
+}
+
+/**
+ * Waits, bounded, for the health checks the request started (a rejection Box just answered)
+ * before the answer leaves: Lambda freezes the environment once it has answered, and an event
+ * still in flight would wait for the next invocation. The wait never fails the request.
+ */
+function settleHealth(
+  health: TenantHealth | undefined,
+): MiddlewareObj<unknown, BrokerResult, Error, BrokerContext> {
+  const settle = async () => {
+    await health?.settle();
+  };
+  return { name: 'settleHealth', after: settle, onError: settle };
 }
 
 /** Writes the request's one log line, success or failure, after the answer is shaped. */

@@ -238,6 +238,11 @@ export const CONFIG_VARIABLES = {
     doc: 'Work a caller can force is bounded: `dead_token_sha256` and `min_ttl` make at most one Box grant per token key per this window. Inside it, a request the current token cannot serve gets `503 box_unavailable` (retryable, with `Retry-After`), never the dead token; an impossible `min_ttl` is answered `400` from the lifetime Box last granted.',
     deploy: { tuning: 'forcedRefreshSeconds' },
   },
+  BOX_EVENT_BUS: {
+    kind: 'text',
+    doc: 'Name or ARN of the EventBridge bus that gets the tenant health events (`Box Tenant Unhealthy` / `Box Tenant Recovered`, source `box-token-broker`; docs/tenants.md “Health events”). Unset = no events. The construct sets it to the account’s default bus unless `healthEvents.eventBus` names another, and grants `events:PutEvents` on that bus only.',
+    deploy: { props: ['healthEvents.eventBus'], contextKeys: [], always: true },
+  },
   BOX_STATE_TABLE: {
     kind: 'table-name',
     doc: 'Fleet state (contract v1.2): name or ARN of the DynamoDB table (keys `pk`/`sk`, TTL attribute `ttl`) that every execution environment shares for encrypted tokens, single-flight leases, revocations, dead tokens and suspensions (docs/fleet-state.md). Needs BOX_STATE_KMS_KEY. Unset = each environment on its own (v1.1). The construct creates the table unless context `fleetState` is false.',
@@ -268,6 +273,13 @@ export type ConfigVariableName = keyof typeof CONFIG_VARIABLES;
  * path: without it `box-` would also match `box-ccg`, any secret that merely starts alike.
  */
 export const TENANT_SECRET_PREFIX_PATTERN = /^[A-Za-z0-9_+=.@-][A-Za-z0-9_+=.@/-]{0,446}\/$/;
+
+/**
+ * An EventBridge bus name (letters, digits and `._-/`, at most 256) or its ARN. A partner bus
+ * name (`aws.partner/…`) is a name too; the broker puts events on it only if allowed to.
+ */
+export const EVENT_BUS_PATTERN =
+  /^(?:arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9._\-/]{1,256}$/;
 
 /** Most tenants BOX_METRICS_TENANT_ALLOWLIST may name: each adds custom metrics to the bill. */
 export const MAX_METRICS_TENANTS = 20;

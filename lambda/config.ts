@@ -1,6 +1,7 @@
 import {
   CONFIG_VARIABLES,
   type ConfigVariableName,
+  EVENT_BUS_PATTERN,
   MAX_METRICS_TENANTS,
   STATE_KMS_KEY_PATTERN,
   STATE_TABLE_PATTERN,
@@ -15,6 +16,7 @@ export {
   type ConfigVariableDeploy,
   type ConfigVariableKind,
   type ConfigVariableName,
+  EVENT_BUS_PATTERN,
   MAX_METRICS_TENANTS,
   TENANT_SECRET_PREFIX_PATTERN,
 } from './config-variables.js';
@@ -70,6 +72,8 @@ export interface BrokerConfig {
   metricsTenantAllowlist: readonly string[];
   /** `BOX_API_ENTRY_SECRET`: the secret holding the `api` entry's key; undefined = no key check. */
   apiEntrySecretId: string | undefined;
+  /** `BOX_EVENT_BUS`: where tenant health events go (name or ARN); undefined = no events. */
+  eventBus: string | undefined;
   /** Fleet state (v1.2); undefined = every environment on its own (v1.1). */
   fleetState: FleetStateConfig | undefined;
 }
@@ -183,6 +187,7 @@ export function loadConfig(env: Env = process.env): BrokerConfig {
     ...loadTelemetryConfig(env),
     metricsTenantAllowlist: tenantList(env, 'BOX_METRICS_TENANT_ALLOWLIST'),
     apiEntrySecretId: nonEmpty(env, 'BOX_API_ENTRY_SECRET'),
+    eventBus: eventBus(env, 'BOX_EVENT_BUS'),
     fleetState: fleetState(env),
   };
 }
@@ -360,4 +365,14 @@ function accessPolicySource(env: Env): AccessPolicySource {
   if (inline !== undefined) return { kind: 'inline', json: inline };
   if (file !== undefined) return { kind: 'file', path: file };
   return { kind: 'default' };
+}
+
+function eventBus(env: Env, name: 'BOX_EVENT_BUS'): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined || EVENT_BUS_PATTERN.test(raw)) return raw;
+  throw new ConfigVariableError(
+    [name],
+    `Environment variable ${name} must be an EventBridge bus name or ARN ` +
+      '(arn:aws:events:REGION:ACCOUNT:event-bus/NAME).',
+  );
 }

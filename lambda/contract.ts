@@ -137,6 +137,12 @@ export const ERROR_CODES = {
   box_unavailable: { status: 503, retryable: true },
   box_timeout: { status: 504, retryable: true },
   server_error: { status: 500, retryable: false },
+  /** Contract v1.3: an onboarding code that is unknown, expired or used (one answer for all). */
+  invitation_not_found: { status: 404, retryable: false },
+  /** Contract v1.3: more than 10 onboarding attempts with one code in an hour. */
+  rate_limited: { status: 429, retryable: true },
+  /** Contract v1.3: the invited tenant was registered meanwhile (its secret exists). */
+  tenant_exists: { status: 409, retryable: false },
 } as const satisfies Record<string, { status: number; retryable: boolean }>;
 
 /** A stable, machine-readable error code. */
@@ -202,3 +208,9 @@ export const ROUTES = {
   revoke: '/revoke',
   health: '/health',
 } as const;
+
+/**
+ * Contract v1.3: the onboarding page (`GET`) and its submit (`POST`). Not a caller route: it is
+ * public (no SigV4) when the deployment turns onboarding on, and absent otherwise.
+ */
+export const ONBOARD_ROUTE = '/onboard';

@@ -199,6 +199,25 @@ export class BoxTimeoutError extends BrokerError {
   }
 }
 
+/** 404 `invitation_not_found`: one answer for an unknown, expired or used onboarding code. */
+export class InvitationNotFoundError extends BrokerError {
+  constructor() {
+    super(
+      'invitation_not_found',
+      'This onboarding link is not valid: it is unknown, expired or already used. Ask for a new one.',
+    );
+    this.name = 'InvitationNotFoundError';
+  }
+}
+
+/** 429 `rate_limited`: too many attempts; `Retry-After` says when the window ends. */
+export class RateLimitedError extends BrokerError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super('rate_limited', message, { retryAfterSeconds });
+    this.name = 'RateLimitedError';
+  }
+}
+
 const GENERIC_SERVER_ERROR = 'The broker failed unexpectedly; the details are in its log.';
 
 /**

@@ -10,11 +10,13 @@ import { RequestLogger } from './trace/request-logger.js';
 
 const telemetry = loadTelemetryConfig(process.env);
 
+const logger = new RequestLogger({
+  namespace: telemetry.metricsNamespace,
+  service: telemetry.serviceName,
+  tenantMetrics: telemetry.metricsTenantAllowlist,
+});
+
 export const handler = createHandler({
-  ...buildRuntime(process.env),
-  logger: new RequestLogger({
-    namespace: telemetry.metricsNamespace,
-    service: telemetry.serviceName,
-    tenantMetrics: telemetry.metricsTenantAllowlist,
-  }),
+  ...buildRuntime(process.env, { log: (event) => logger.writeEvent(event) }),
+  logger,
 });

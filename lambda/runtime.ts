@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { BoxOAuthClient } from './box/oauth-client.js';
@@ -20,14 +21,23 @@ import { TenantRegistry, type TenantUnits } from './broker/tenants.js';
 import { TokenCache } from './broker/token-cache.js';
 import { type BoxTokenApi, TokenMinter } from './broker/token-minter.js';
 import { TokenSupply } from './broker/token-supply.js';
-import type { IssuedToken } from './broker/types.js';
+import type { CredentialHealthSignals, IssuedToken } from './broker/types.js';
 import { type BrokerConfig, loadConfig } from './config.js';
 import { DEFAULT_TENANT } from './contract.js';
 import { BrokerError, TenantNotFoundError } from './errors.js';
+import type { HealthEventPublisher } from './health/event-publisher.js';
+import { TenantHealth } from './health/tenant-health.js';
+import { Onboarding } from './onboard/onboarding.js';
+import { SecretsManagerTenantSecrets, type TenantSecretWriter } from './onboard/tenant-secrets.js';
 import { loadPolicy } from './policy/load-policy.js';
 import { tenantSecretName } from './secret-format.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
-import { buildFleetState, type FleetState } from './state/fleet-state.js';
+import { buildFleetState, buildStateTable, type FleetState } from './state/fleet-state.js';
+import type { InvitationStore, TenantHealthStore } from './state/ports.js';
+import { TableInvitationStore } from './state/table-invitations.js';
+import { TableTenantHealth } from './state/table-tenant-health.js';
+import { MemoryTenantHealthStore } from './state/tenant-health-memory.js';
+import type { LogEvent } from './trace/request-logger.js';
 
 /** What a deployment may swap out: tests and the local server inject fakes here. */
 export interface RuntimeOverrides {
@@ -46,6 +56,17 @@ export interface RuntimeOverrides {
   now?: () => number;
   /** Overrides BOX_BACKOFF_WINDOW_MS (tests). */
   backoffWindowMs?: number;
+  /** The EventBridge client of the health events (tests: a mocked one). */
+  eventBridge?: EventBridgeClient;
+  /** Instead of EventBridge: where health events go (local mode). */
+  healthPublisher?: HealthEventPublisher;
+  /**
+   * The tenant health store, shared by the environments a test runs (treated as fleet-wide, so
+   * live traffic reports too). Default: the fleet-state table, else this environment's memory.
+   */
+  healthStore?: TenantHealthStore;
+  /** Where health log lines (and their metrics) go; the handler passes its logger. */
+  log?: (event: LogEvent) => void;
   /**
    * Fleet state's stores (tests: in-memory twins or a test table), used when BOX_STATE_TABLE is
    * set; default: the table and key the configuration names.
@@ -55,6 +76,13 @@ export interface RuntimeOverrides {
   stateClients?: { dynamodb?: DynamoDBClient; kms?: KMSClient };
   /** Waits between polls for another environment's token (tests advance a fake clock). */
   fleetSleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Onboarding invitations (instead of the fleet-state table's): tests. */
+  invitations?: InvitationStore;
+  /**
+   * Where onboarding stores a tenant (instead of `<BOX_TENANT_SECRET_PREFIX><tenant>` in Secrets
+   * Manager): local mode's in-process store.
+   */
+  tenantSecrets?: TenantSecretWriter;
 }
 
 /**
@@ -68,7 +96,11 @@ const TENANT_NEGATIVE_CALLER_ENTRIES = 32;
  * named tenant's on its first request, by {@link TenantRegistry} with the recipe below). Throws a
  * BrokerError naming what is wrong.
  */
-export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = {}): Broker {
+export function buildBroker(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides = {},
+  health?: CredentialHealthSignals,
+): Broker {
   const now = overrides.now ?? Date.now;
   const box =
     overrides.box ??
@@ -126,6 +158,7 @@ export function buildBroker(config: BrokerConfig, overrides: RuntimeOverrides = 
       unknownRevokes,
       fleet,
       verifyIntervalMs: config.secretRereadIntervalMs,
+      health,
       now,
     });
   };
@@ -194,17 +227,7 @@ function buildFleetLink(
 ): FleetLink | undefined {
   const settings = config.fleetState;
   if (settings === undefined) return undefined;
-  const state =
-    overrides.fleetState ??
-    buildFleetState({
-      tableName: settings.table,
-      kmsKeyId: settings.kmsKeyId,
-      now,
-      ...(overrides.stateClients?.dynamodb === undefined
-        ? {}
-        : { dynamodb: overrides.stateClients.dynamodb }),
-      ...(overrides.stateClients?.kms === undefined ? {} : { kms: overrides.stateClients.kms }),
-    });
+  const state = fleetStateOf(config, overrides, now) as FleetState;
   return new FleetLink({
     tokens: state.tokens,
     controls: state.controls,
@@ -215,6 +238,28 @@ function buildFleetLink(
     now,
     sleep: overrides.fleetSleep ?? abortableSleep,
   });
+}
+
+/** The fleet state's stores when BOX_STATE_TABLE names a table: the override, else built. */
+function fleetStateOf(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides,
+  now: () => number,
+): FleetState | undefined {
+  const settings = config.fleetState;
+  if (settings === undefined) return undefined;
+  return (
+    overrides.fleetState ??
+    buildFleetState({
+      tableName: settings.table,
+      kmsKeyId: settings.kmsKeyId,
+      now,
+      ...(overrides.stateClients?.dynamodb === undefined
+        ? {}
+        : { dynamodb: overrides.stateClients.dynamodb }),
+      ...(overrides.stateClients?.kms === undefined ? {} : { kms: overrides.stateClients.kms }),
+    })
+  );
 }
 
 /** The canary's Box API probe, with the same Box origin and attempt timeout as the broker. */
@@ -249,6 +294,73 @@ export function buildSetupChecks(
   });
 }
 
+/**
+ * The tenant health events of a configuration with `BOX_EVENT_BUS`; undefined without one. With
+ * the fleet state table each tenant's health is remembered there (fleet-wide, so live traffic
+ * reports too); without it only the scheduled setup check judges (see TenantHealth).
+ */
+export function buildTenantHealth(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides = {},
+): TenantHealth | undefined {
+  if (config.eventBus === undefined) return undefined;
+  const fleetState = fleetStateOf(config, overrides, overrides.now ?? Date.now);
+  const shared =
+    overrides.healthStore ??
+    (fleetState === undefined ? undefined : new TableTenantHealth(fleetState.table));
+  return new TenantHealth({
+    eventBus: config.eventBus,
+    // The standard chain supplies region, credentials and AWS_ENDPOINT_URL_EVENTBRIDGE.
+    client: overrides.eventBridge ?? new EventBridgeClient({}),
+    store: shared ?? new MemoryTenantHealthStore(),
+    fleetWide: shared !== undefined,
+    log: overrides.log ?? (() => {}),
+    ...(overrides.healthPublisher === undefined ? {} : { publisher: overrides.healthPublisher }),
+    ...(overrides.now === undefined ? {} : { now: overrides.now }),
+  });
+}
+
+/**
+ * Contract v1.3 onboarding, when the configuration allows it: tenants are stored under
+ * `BOX_TENANT_SECRET_PREFIX` and invitations are read from the fleet-state table. Undefined
+ * otherwise (`/onboard` is then not served).
+ */
+export function buildOnboarding(
+  config: BrokerConfig,
+  overrides: RuntimeOverrides = {},
+): Onboarding | undefined {
+  const prefix = config.tenantSecretPrefix;
+  const table = config.fleetState?.table;
+  const invitations =
+    overrides.invitations ??
+    (table === undefined
+      ? undefined
+      : new TableInvitationStore({
+          table:
+            overrides.fleetState?.table ??
+            buildStateTable({
+              tableName: table,
+              ...(overrides.stateClients?.dynamodb === undefined
+                ? {}
+                : { dynamodb: overrides.stateClients.dynamodb }),
+            }),
+          ...(overrides.now === undefined ? {} : { now: overrides.now }),
+        }));
+  if (prefix === undefined || invitations === undefined) return undefined;
+  return new Onboarding({
+    invitations,
+    secrets:
+      overrides.tenantSecrets ??
+      new SecretsManagerTenantSecrets(
+        overrides.secretsManager ?? new SecretsManagerClient({}),
+        prefix,
+      ),
+    boxApiUrl: config.boxApiUrl,
+    ...(overrides.fetch === undefined ? {} : { fetch: overrides.fetch }),
+    ...(overrides.now === undefined ? {} : { now: overrides.now }),
+  });
+}
+
 /** The broker and its canary probe, or the error that kept them from being built. */
 export interface Runtime {
   broker: Broker | BrokerError;
@@ -262,6 +374,10 @@ export interface Runtime {
   requestBudgetMs?: number;
   /** Where the `api` entry's key is kept (`BOX_API_ENTRY_SECRET`); absent = no key check. */
   apiEntrySecret?: { client: SecretsManagerClient; secretId: string };
+  /** Tenant health events; absent without `BOX_EVENT_BUS`. */
+  health?: TenantHealth;
+  /** Contract v1.3 onboarding; absent when the configuration does not turn it on. */
+  onboarding?: Onboarding;
 }
 
 /**
@@ -279,28 +395,38 @@ export function buildRuntime(
     if (error instanceof BrokerError) return { broker: error };
     throw error;
   }
-  // One Secrets Manager client for the broker and the scheduled checks.
+  // One Secrets Manager client for the broker and the scheduled checks; one fleet state (its
+  // clients) for the broker and the health events.
+  const fleetState = fleetStateOf(config, overrides, overrides.now ?? Date.now);
   const shared: RuntimeOverrides = {
     ...overrides,
     secretsManager: overrides.secretsManager ?? new SecretsManagerClient({}),
+    ...(fleetState === undefined ? {} : { fleetState }),
   };
   // Built even when the broker cannot be: a deployment this version cannot serve still has its
   // tenants checked on schedule.
   const setupChecks = buildSetupChecks(config, shared);
+  const health = buildTenantHealth(config, shared);
+  const healthParts = health === undefined ? {} : { health };
   const apiEntrySecret =
     config.apiEntrySecretId === undefined || shared.secretsManager === undefined
       ? {}
       : { apiEntrySecret: { client: shared.secretsManager, secretId: config.apiEntrySecretId } };
+  const onboarding = buildOnboarding(config, shared);
   try {
     return {
-      broker: buildBroker(config, shared),
+      broker: buildBroker(config, shared, health?.signals),
       probe: buildProbe(config, shared),
       requestBudgetMs: config.boxRetryBudgetMs,
       setupChecks,
       ...apiEntrySecret,
+      ...healthParts,
+      ...(onboarding === undefined ? {} : { onboarding }),
     };
   } catch (error) {
-    if (error instanceof BrokerError) return { broker: error, setupChecks, ...apiEntrySecret };
+    if (error instanceof BrokerError) {
+      return { broker: error, setupChecks, ...apiEntrySecret, ...healthParts };
+    }
     throw error;
   }
 }

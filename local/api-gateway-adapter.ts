@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ROUTES } from '../lambda/contract.js';
+import { ONBOARD_ROUTE, ROUTES } from '../lambda/contract.js';
 import { queryPairsOf } from './query-string.js';
 
 /** The identity API Gateway would put in `requestContext.identity` after IAM auth. */
@@ -20,7 +20,7 @@ export type LocalAuthenticator = (
 /** The handler the adapter serves: the Lambda handler, as deployed. */
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
 
-const KNOWN_RESOURCES: ReadonlySet<string> = new Set(Object.values(ROUTES));
+const KNOWN_RESOURCES: ReadonlySet<string> = new Set([...Object.values(ROUTES), ONBOARD_ROUTE]);
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**

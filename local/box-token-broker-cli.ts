@@ -6,7 +6,8 @@
  * docs/setup-check.md), which owns the usage text and the command table.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { operatorFleetControls } from '../lambda/state/fleet-state.js';
+import { operatorFleetControls, operatorInvitations } from '../lambda/state/fleet-state.js';
+import { operatorTenantHealth } from '../lambda/state/table-tenant-health.js';
 import { runSetupCli } from './setup/cli.js';
 import { terminalPrompt } from './setup/secret-prompt.js';
 import { main as validatePolicy } from './validate-policy.js';
@@ -31,6 +32,8 @@ if (command === 'validate-policy') {
     {
       secretsManager: () => new SecretsManagerClient({}),
       fleetControls: (tableName) => operatorFleetControls(tableName),
+      tenantHealth: (tableName) => operatorTenantHealth(tableName),
+      invitations: (tableName) => operatorInvitations(tableName),
     },
   );
 }

@@ -7,7 +7,8 @@ import type { CredentialsSource } from '../lambda/broker/credentials.js';
 import { loadTelemetryConfig } from '../lambda/config.js';
 import { DEFAULT_TENANT, TENANT_ID_PATTERN } from '../lambda/contract.js';
 import { API_ENTRY_STAGE_VARIABLE, ApiEntryKey } from '../lambda/http/api-entry-key.js';
-import { buildRuntime } from '../lambda/runtime.js';
+import { buildRuntime, type RuntimeOverrides } from '../lambda/runtime.js';
+import type { InvitationStore } from '../lambda/state/ports.js';
 import { type LogSink, RequestLogger } from '../lambda/trace/request-logger.js';
 import {
   type ApiHandler,
@@ -16,6 +17,7 @@ import {
   lambdaContext,
 } from './api-gateway-adapter.js';
 import { type BoxSimulator, startBoxSimulator } from './box-simulator/index.js';
+import { LocalTenantSecrets } from './local-tenant-secrets.js';
 import { StaticCredentials } from './static-credentials.js';
 import { formatPolicyReport, validatePolicyFile, validatePolicyText } from './validate-policy.js';
 
@@ -40,6 +42,13 @@ export interface LocalBrokerOptions {
   checkPolicy?: boolean;
   /** Hints for the person running the server (e.g. `?tenant=` without BOX_LOCAL_TENANTS). */
   hint?: (line: string) => void;
+  /**
+   * Onboarding invitations (tests). Without it, onboarding reads the fleet-state table
+   * (BOX_STATE_TABLE) that `tenant invite` writes.
+   */
+  invitations?: InvitationStore;
+  /** Fleet state's clients (tests point them at their own endpoints); default: the standard chain. */
+  stateClients?: RuntimeOverrides['stateClients'];
 }
 
 /** Local mode cannot start as configured; the message says what to change. */
@@ -57,6 +66,13 @@ export interface LocalBroker {
   simulator: BoxSimulator | undefined;
   /** Simulated tenants (BOX_LOCAL_TENANTS), each with its own Box app in the simulator. */
   tenants: readonly LocalTenant[];
+  /** Whether `/onboard` is served (BOX_STATE_TABLE and BOX_TENANT_SECRET_PREFIX set). */
+  onboarding: boolean;
+  /**
+   * In simulator mode, the in-process tenant secrets: BOX_LOCAL_TENANTS and every tenant the
+   * onboarding page stored. Undefined otherwise (tenants live in Secrets Manager).
+   */
+  tenantSecrets: LocalTenantSecrets | undefined;
   /** The handler as the server calls it (also usable directly, e.g. for direct invocations). */
   handler: ApiHandler;
   server: Server;
@@ -68,6 +84,16 @@ export const SIMULATOR_CREDENTIALS = {
   clientId: 'local-client-id',
   clientSecret: 'local-client-secret',
   enterpriseId: '1234567',
+} as const;
+
+/**
+ * The simulated customer's Box app of local onboarding: what a newcomer types into the onboarding
+ * page to connect a tenant. Exists only in the local simulator.
+ */
+export const LOCAL_CUSTOMER_APP = {
+  clientId: 'local-customer-client-id',
+  clientSecret: 'local-customer-client-secret',
+  enterpriseId: '7654321',
 } as const;
 
 /** A simulated tenant of local mode: its own Box app (client ID, secret, enterprise). */
@@ -131,9 +157,13 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   }
   checkEnvironmentCredentials(env, mode);
   if (options.checkPolicy !== false) checkAccessPolicy(env);
+  // As deployed: onboarding needs the tenants' prefix and the table `tenant invite` writes to.
+  const onboarding =
+    Boolean(env.BOX_TENANT_SECRET_PREFIX?.trim()) &&
+    (options.invitations !== undefined || Boolean(env.BOX_STATE_TABLE?.trim()));
   let simulator: BoxSimulator | undefined;
   let credentials: CredentialsSource | undefined;
-  const tenantCredentials = new Map<string, CredentialsSource>();
+  let tenantSecrets: LocalTenantSecrets | undefined;
   if (mode === 'simulator') {
     simulator = await startBoxSimulator({
       enterpriseId: SIMULATOR_CREDENTIALS.enterpriseId,
@@ -147,11 +177,18 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     });
     env.BOX_API_URL = simulator.url;
     credentials = new StaticCredentials(SIMULATOR_CREDENTIALS);
+    if (tenants.length > 0 || onboarding) tenantSecrets = new LocalTenantSecrets();
     for (const tenant of tenants) {
       simulator.addApp(tenant);
-      tenantCredentials.set(tenant.id, new StaticCredentials(tenant));
+      tenantSecrets?.seed(tenant.id, tenant);
     }
-    if (tenants.length > 0 && !env.BOX_ACCESS_POLICY && !env.BOX_ACCESS_POLICY_FILE) {
+    // The customer's Box app that local onboarding connects (docs/onboarding.md).
+    if (onboarding) simulator.addApp(LOCAL_CUSTOMER_APP);
+    if (
+      (tenants.length > 0 || onboarding) &&
+      !env.BOX_ACCESS_POLICY &&
+      !env.BOX_ACCESS_POLICY_FILE
+    ) {
       env.BOX_ACCESS_POLICY = JSON.stringify(LOCAL_TENANTS_POLICY);
     }
   } else if (mode === 'environment') {
@@ -168,13 +205,19 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   // only with it. Here the key lives for the process; whatever calls the handler directly
   // (invokeDirect, a test) without it is refused on the `api` entry, as in AWS.
   const entryKey = randomBytes(32).toString('base64url');
+  const overrides: RuntimeOverrides = {
+    ...(credentials === undefined ? {} : { credentials }),
+    ...(tenantSecrets === undefined
+      ? {}
+      : {
+          tenantCredentials: (tenant: string) => tenantSecrets.credentialsOf(tenant),
+          tenantSecrets,
+        }),
+    ...(options.invitations === undefined ? {} : { invitations: options.invitations }),
+    ...(options.stateClients === undefined ? {} : { stateClients: options.stateClients }),
+  };
   const handler = createHandler({
-    ...buildRuntime(env, {
-      ...(credentials === undefined ? {} : { credentials }),
-      ...(tenants.length === 0
-        ? {}
-        : { tenantCredentials: (tenant: string) => tenantCredentials.get(tenant) }),
-    }),
+    ...buildRuntime(env, overrides),
     logger: new RequestLogger({
       namespace: telemetry.metricsNamespace,
       service: telemetry.serviceName,
@@ -213,6 +256,8 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     mode,
     simulator,
     tenants,
+    onboarding,
+    tenantSecrets,
     handler,
     server,
     close: async () => {

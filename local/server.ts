@@ -7,7 +7,7 @@ import { hostGuard } from './host-guard.js';
 import { loadLocalIamKeys } from './iam/local-iam-keys.js';
 import { sigV4Authenticator } from './iam/sigv4-authenticator.js';
 import { SigV4Verifier } from './iam/sigv4-verifier.js';
-import { startLocalBroker } from './local-broker.js';
+import { LOCAL_CUSTOMER_APP, startLocalBroker } from './local-broker.js';
 
 let iamKeys: ReturnType<typeof loadLocalIamKeys>;
 try {
@@ -51,6 +51,17 @@ if (broker.tenants.length > 0) {
       .join(', ')}.`,
     `Try: curl -s '${broker.url}/token?tenant=${broker.tenants[0]?.id ?? ''}'`,
   );
+}
+if (broker.onboarding) {
+  lines.push(
+    `Onboarding ON: invite with: npx box-token-broker tenant invite ID --url ${broker.url}   (docs/onboarding.md)`,
+  );
+  if (broker.mode === 'simulator') {
+    lines.push(
+      `  The simulated customer's Box app to connect on the page: Client ID ${LOCAL_CUSTOMER_APP.clientId}, Client Secret ${LOCAL_CUSTOMER_APP.clientSecret}, Enterprise ID ${LOCAL_CUSTOMER_APP.enterpriseId}.`,
+      '  Tenants the page stores live in this process (a stand-in for Secrets Manager).',
+    );
+  }
 }
 lines.push(
   // --- local IAM emulation (issue 6) ---

@@ -291,8 +291,16 @@ describe('Construct: BoxTokenBroker observability (default context)', () => {
 
   it('shows issuance and errors by tenant from the function log (Logs Insights)', () => {
     const queries = dashboardBody(s.template).widgets.filter((w) => w.type === 'log');
-    expect(queries).toHaveLength(2);
-    const [issued, errors] = queries.map((w) => (w.properties ?? {}) as Json);
+    // The third: each tenant's last health transition (tenant health events are on by default).
+    expect(queries).toHaveLength(3);
+    const [issued, errors, health] = queries.map((w) => (w.properties ?? {}) as Json);
+    expect(String(health?.query)).toBe(
+      "SOURCE '<token>' | fields tenant\n" +
+        '| filter operation = "tenant_health" and ispresent(health)\n' +
+        '| stats latest(health) as state, latest(reason) as why, latest(since) as since_when by tenant\n' +
+        '| sort state desc\n' +
+        '| limit 100',
+    );
     // The log group is a token ("<token>") in the body: the query runs on the function's log.
     expect(String(issued?.query)).toBe(
       'SOURCE \'<token>\' | fields coalesce(tenant, "default") as tenant_id\n' +

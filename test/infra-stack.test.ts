@@ -61,7 +61,7 @@ function assertSecurityFloor(get: () => Synthesized): void {
     expect(all?.ThrottlingBurstLimit).toBeGreaterThan(0);
   });
 
-  it('lets the function role read its secrets and nothing but its logs and fleet state besides', () => {
+  it('lets the function role read its secrets and nothing but its logs, fleet state and health events besides', () => {
     const statements = roleStatements(get().template);
     // The fleet state table's statement is checked in test/infra-fleet-state.test.ts.
     const actions = statements
@@ -69,7 +69,7 @@ function assertSecurityFloor(get: () => Synthesized): void {
       .flatMap((s) => asArray(s.Action) as string[]);
     for (const action of actions) {
       expect(action).toMatch(
-        /^(logs:(CreateLogStream|PutLogEvents)|secretsmanager:(GetSecretValue|ListSecrets)|kms:Decrypt)$/,
+        /^(logs:(CreateLogStream|PutLogEvents)|secretsmanager:(GetSecretValue|ListSecrets)|kms:Decrypt|events:PutEvents)$/,
       );
     }
     // ListSecrets (names only, no resource-level permission) only when tenants are registered,
@@ -205,6 +205,8 @@ describe('Construct: BoxTokenBroker (default context)', () => {
           // Fleet state, on by default (test/infra-fleet-state.test.ts).
           BOX_STATE_TABLE: { Ref: Match.stringLikeRegexp('StateTable') },
           BOX_STATE_KMS_KEY: { 'Fn::GetAtt': [Match.stringLikeRegexp('StateKey'), 'Arn'] },
+          // Tenant health events, on the account's default bus by default (docs/tenants.md).
+          BOX_EVENT_BUS: 'default',
         }),
       },
       TracingConfig: Match.absent(),

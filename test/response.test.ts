@@ -36,6 +36,9 @@ const CONTRACT: Readonly<Record<ErrorCode, { status: number; retryable: boolean 
   box_unavailable: { status: 503, retryable: true },
   box_timeout: { status: 504, retryable: true },
   server_error: { status: 500, retryable: false },
+  invitation_not_found: { status: 404, retryable: false },
+  rate_limited: { status: 429, retryable: true },
+  tenant_exists: { status: 409, retryable: false },
 };
 const ALL_CODES = Object.keys(CONTRACT) as ErrorCode[];
 

@@ -71,6 +71,10 @@ CONTRACT_CODES = {
     "box_unavailable": True,
     "box_timeout": True,
     "server_error": False,
+    # Contract v1.3: the onboarding page's answers (never to a token request).
+    "invitation_not_found": False,
+    "rate_limited": True,
+    "tenant_exists": False,
 }
 # Failures the client detects itself (API Gateway, the network, local credentials).
 CLIENT_CODES = {

@@ -29,6 +29,7 @@ import { untilDeadline } from './shared-flight.js';
 import type { TokenCache } from './token-cache.js';
 import { isOutage, saysSecretWrong, type TokenMinter } from './token-minter.js';
 import {
+  type CredentialHealthSignals,
   fullTokenHash,
   hashToken,
   type IssuedToken,
@@ -65,6 +66,8 @@ export interface TokenSupplyOptions {
   forced: ForcedRefreshWindow;
   /** Revokes of tokens this supply does not know: one Box call per caller per window (shared). */
   unknownRevokes: ForcedRefreshWindow;
+  /** Told when Box rejects every version of the secret, and when it accepts one (health events). */
+  health?: CredentialHealthSignals | undefined;
   /**
    * Fleet state (contract v1.2): misses ask the shared table before Box, revocations and dead
    * tokens are recorded for every environment. Undefined = this environment on its own (v1.1).
@@ -229,7 +232,11 @@ export class TokenSupply {
           tried < MAX_VERSIONS_PER_REQUEST
             ? await selector.rejected(credentials, scope.deadline, scope.trace)
             : undefined;
-        if (next === undefined) throw error.rejection;
+        if (next === undefined) {
+          // Box refused the current version, the re-read and the previous one: the tenant is down.
+          this.options.health?.rejected(this.options.tenant, error.rejection.boxError);
+          throw error.rejection;
+        }
         credentials = next;
       }
     }
@@ -514,6 +521,7 @@ export class TokenSupply {
    * tenant's tokens of any other version suspect, so they go (other tenants' tokens stay).
    */
   private accepted(credentials: BoxCredentials): void {
+    this.options.health?.accepted(this.options.tenant);
     if (!this.options.selector.accepted(credentials)) return;
     const versionId = credentials.versionId;
     this.options.cache.deleteWhere((token, key) => this.owns(key) && token.versionId !== versionId);

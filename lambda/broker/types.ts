@@ -113,3 +113,14 @@ export function fullTokenHash(token: string): string {
 export function remainingSeconds(token: IssuedToken, nowMs: number): number {
   return Math.max(0, Math.floor((token.expiresAtMs - nowMs) / 1000));
 }
+
+/**
+ * Where a tenant's supply reports what Box proved about its credentials (contract v1.2 tenant
+ * health events). Synchronous and never throwing: the receiver does its work beside the request.
+ */
+export interface CredentialHealthSignals {
+  /** Box refused the tenant's current and previous credentials (`boxError`: Box's error code). */
+  rejected(tenant: string, boxError: string): void;
+  /** Box accepted a client-credentials grant with the tenant's credentials. */
+  accepted(tenant: string): void;
+}

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { ParsedTokenRequest } from '../broker/types.js';
-import { ROUTES } from '../contract.js';
+import { ONBOARD_ROUTE, ROUTES } from '../contract.js';
 import { InvalidRequestError, MisconfiguredError, RouteError } from '../errors.js';
 import type { CallerIdentity } from '../policy/access-policy.js';
 import { parseTenant, parseTokenRequest, printable } from './token-request.js';
@@ -9,7 +9,10 @@ import { parseTenant, parseTokenRequest, printable } from './token-request.js';
 export type Operation =
   | { kind: 'token'; request: ParsedTokenRequest }
   | { kind: 'revoke'; token: string; tenant?: string }
-  | { kind: 'health'; tenant?: string };
+  | { kind: 'health'; tenant?: string }
+  /** Contract v1.3: the onboarding page and its submit (public routes, no SigV4 caller). */
+  | { kind: 'onboard_page' }
+  | { kind: 'onboard_submit'; body: unknown; sourceIp: string | undefined };
 
 /** API Gateway accepts up to 10 MB; a token request is a few hundred bytes. */
 const MAX_BODY_BYTES = 8 * 1024;
@@ -72,6 +75,17 @@ export function apiOperation(event: APIGatewayProxyEvent): Operation {
     const tenant = parseTenant(queryOf(event)?.tenant);
     return tenant === undefined ? { kind: 'health' } : { kind: 'health', tenant };
   }
+  if (path === ONBOARD_ROUTE) {
+    if (method === 'GET') return { kind: 'onboard_page' };
+    if (method !== 'POST') throw methodNotAllowed(method, path, ['GET', 'POST']);
+    rejectQuery(event);
+    const sourceIp = event.requestContext.identity?.sourceIp;
+    return {
+      kind: 'onboard_submit',
+      body: jsonBody(event),
+      sourceIp: typeof sourceIp === 'string' && sourceIp !== '' ? sourceIp : undefined,
+    };
+  }
   throw new RouteError(
     'not_found',
     'No such route; the broker serves /token, /revoke and /health.',
@@ -105,7 +119,9 @@ function methodNotAllowed(method: string, path: string, allow: readonly string[]
 function rejectQuery(event: APIGatewayProxyEvent): void {
   const query = event.queryStringParameters;
   if (query !== null && query !== undefined && Object.keys(query).length > 0) {
-    throw new InvalidRequestError('POST /token takes its fields in the JSON body, not the query.');
+    throw new InvalidRequestError(
+      `POST ${routePath(event)} takes its fields in the JSON body, not the query.`,
+    );
   }
 }
 

@@ -5,13 +5,14 @@
  * inside the run's. The result is data; lambda/setup/run-report.ts turns it into log lines.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { cleanDescription } from '../box/error-answers.js';
 import { DEFAULT_TENANT } from '../contract.js';
 import { type Deadline, startDeadline } from '../deadline.js';
 import { describeSecretProblem, readSecretValue } from '../secret-format.js';
 import { runBounded } from './concurrency.js';
 import { planRun } from './run-plan.js';
 import { runSetupCheck } from './setup-check.js';
-import type { SetupCheckResult } from './setup-check-types.js';
+import type { SetupCheckResult, StepEvidence } from './setup-check-types.js';
 import { listTenants } from './tenant-listing.js';
 
 /** A check is not started with less than this left of the run: it could not finish. */
@@ -66,8 +67,33 @@ export interface TenantCheck {
   boxStatus?: number;
   /** Why, in a few words: the secret's problem, the AWS error's name, why it was not decided. */
   reason?: string;
+  /**
+   * A failed check's failed steps with the fix `box-token-broker check` prints for each, and
+   * Box's answers that decided them (the client ID and secret masked): what a health event says.
+   */
+  failures?: FailedStep[];
   durationMs: number;
 }
+
+/** One failed step of a tenant's check, as the CLI prints it. */
+export interface FailedStep {
+  id: string;
+  title: string;
+  fix: string | null;
+  evidence: StepEvidence[];
+}
+
+/** The fixes of the steps a secret blocks before Box is asked (not checklist steps of Box's). */
+export const SECRET_STEP_FIXES: Readonly<Record<SecretStepId, { title: string; fix: string }>> = {
+  secret_read: {
+    title: "The broker can read the tenant's secret",
+    fix: "Let the broker's role read the secret (secretsmanager:GetSecretValue) and decrypt it with its KMS key (kms:Decrypt via Secrets Manager); a secret under the tenant prefix must carry the tag box-token-broker:tenant (docs/tenants.md).",
+  },
+  secret_value: {
+    title: "The tenant's secret holds the Box app's credentials",
+    fix: 'Store the JSON {"clientId", "clientSecret", "enterpriseId"} in the secret: "box-token-broker tenant add ID" checks the app before it stores them; "tenant check ID" re-checks them.',
+  },
+};
 
 /** One run's result. */
 export interface SetupCheckRun {
@@ -187,6 +213,7 @@ export class ScheduledSetupChecks {
         outcome: 'fail',
         failedSteps: ['secret_value' satisfies SecretStepId],
         reason: describeSecretProblem(reading.problem),
+        failures: [secretStepFailure('secret_value')],
       });
     }
     const result = await runSetupCheck(
@@ -198,7 +225,8 @@ export class ScheduledSetupChecks {
         ...(this.#options.fetch === undefined ? {} : { fetch: this.#options.fetch }),
       },
     );
-    return done(fromSetupResult(result));
+    const { clientId, clientSecret } = reading.credentials;
+    return done(fromSetupResult(result, [clientId, clientSecret]));
   }
 }
 
@@ -217,6 +245,7 @@ function secretReadFailure(name: string): Omit<TenantCheck, 'tenant' | 'duration
         outcome: 'fail',
         failedSteps: ['secret_read' satisfies SecretStepId],
         reason: name,
+        failures: [secretStepFailure('secret_read')],
       };
     default:
       // Throttling, an outage or the deadline: nothing learnt about the tenant.
@@ -224,8 +253,19 @@ function secretReadFailure(name: string): Omit<TenantCheck, 'tenant' | 'duration
   }
 }
 
-/** The setup check's verdict, reduced to what the run logs. */
-function fromSetupResult(result: SetupCheckResult): Omit<TenantCheck, 'tenant' | 'durationMs'> {
+/** A secret step's failure, with its fix. */
+function secretStepFailure(id: SecretStepId): FailedStep {
+  return { id, ...SECRET_STEP_FIXES[id], evidence: [] };
+}
+
+/**
+ * The setup check's verdict, reduced to what the run logs and what a health event says; Box's
+ * messages with `secrets` (the client ID and secret) masked.
+ */
+function fromSetupResult(
+  result: SetupCheckResult,
+  secrets: readonly string[],
+): Omit<TenantCheck, 'tenant' | 'durationMs'> {
   if (result.outcome === 'pass') return { outcome: 'pass', failedSteps: [] };
   if (result.outcome === 'inconclusive') {
     const undecided = result.steps.find((step) => step.required && step.status !== 'pass');
@@ -237,12 +277,32 @@ function fromSetupResult(result: SetupCheckResult): Omit<TenantCheck, 'tenant' |
   }
   const first = result.steps.find((step) => step.id === result.failedSteps[0]);
   const evidence = first?.evidence.find((item) => item.code !== undefined) ?? first?.evidence[0];
+  const failures = result.steps
+    .filter((step) => step.required && step.status === 'fail')
+    .map(
+      (step): FailedStep => ({
+        id: step.id,
+        title: step.title,
+        fix: step.fix,
+        evidence: step.evidence.map((item) => masked(item, secrets)),
+      }),
+    );
   return {
     outcome: 'fail',
     failedSteps: [...result.failedSteps],
     ...(evidence?.code === undefined ? {} : { boxError: evidence.code }),
     ...(evidence?.status === undefined ? {} : { boxStatus: evidence.status }),
+    failures,
   };
+}
+
+/** Box's answer with `secrets` masked in its request and message. */
+function masked(evidence: StepEvidence, secrets: readonly string[]): StepEvidence {
+  const out: StepEvidence = { request: cleanDescription(evidence.request, secrets) };
+  if (evidence.status !== undefined) out.status = evidence.status;
+  if (evidence.code !== undefined) out.code = evidence.code;
+  if (evidence.message !== undefined) out.message = cleanDescription(evidence.message, secrets);
+  return out;
 }
 
 /** An AWS SDK error's name (its exception type), never its message (it can quote ARNs). */

@@ -9,6 +9,7 @@ import type { FleetControlStore, SharedTokenStore } from './ports.js';
 import { STATE_CALL_TIMEOUT_MS } from './state-call.js';
 import { StateTable } from './state-table.js';
 import { TableFleetControls } from './table-fleet-controls.js';
+import { TableInvitationStore } from './table-invitations.js';
 import { TableTokenStore } from './table-token-store.js';
 import { KmsTokenSealer } from './token-sealer.js';
 
@@ -60,6 +61,14 @@ export function buildStateTable(options: {
 /** The fleet controls for an operator: suspend, resume, list (no key needed). */
 export function operatorFleetControls(tableName: string, now: () => number = Date.now) {
   return new TableFleetControls({
+    table: buildStateTable({ tableName, callTimeoutMs: OPERATOR_CALL_TIMEOUT_MS }),
+    now,
+  });
+}
+
+/** The onboarding invitations for an operator: invite, revoke, list (no key needed). */
+export function operatorInvitations(tableName: string, now: () => number = Date.now) {
+  return new TableInvitationStore({
     table: buildStateTable({ tableName, callTimeoutMs: OPERATOR_CALL_TIMEOUT_MS }),
     now,
   });

@@ -8,7 +8,8 @@
  * Item families (partition key prefixes), one owner each:
  * - `token#<tenant>` / `lease#<tenant>`: shared tokens and their single-flight leases;
  * - `fleet#`: revocations, dead tokens and suspensions (what every environment syncs);
- * - `health#<tenant>`: a tenant's last judged health (transitions only);
+ * - `health#` (sort key: the tenant ID): a tenant's last judged health (transitions only; one
+ *   partition, so listing them is a Query, never a Scan);
  * - `invite#<code hash>`: onboarding invitations.
  *
  * Every call takes the request's deadline (or a short timeout of its own) and rejects with a
@@ -90,20 +91,43 @@ export type TenantHealthState = 'healthy' | 'unhealthy';
 export interface TenantHealthRecord {
   tenant: string;
   state: TenantHealthState;
-  /** `setup_check` or `credentials_rejected` when unhealthy. */
+  /** `setup_check` or `credentials_rejected`: why it is (or, when healthy, was) unhealthy. */
   reason?: string;
   /** Epoch ms of the transition into this state. */
   sinceMs: number;
+  /**
+   * The event announcing the transition, serialised by the health room (opaque here), kept so
+   * any environment can retry it after a failed PutEvents. Never a secret or token.
+   */
+  event?: string;
+  /** Whether that event is on the bus. */
+  announced: boolean;
+  /** Epoch ms until which one environment holds the right to announce it (a short lease). */
+  claimedUntilMs?: number;
 }
 
 /** Remembers each tenant's health so that only transitions become events, fleet-wide. */
 export interface TenantHealthStore {
   get(tenant: string): Promise<TenantHealthRecord | undefined>;
   /**
-   * Moves a tenant to `next` unless it is already there (a conditional write): true = this caller
-   * made the transition and must announce it; false = another environment already did.
+   * Moves a tenant to `next` unless it is already there (a conditional write on the state, and
+   * on `fromReason` when given: the tenant must be unhealthy for that reason). True = this caller
+   * made the transition, holds its announcement until `next.claimedUntilMs` and must announce it;
+   * false = another environment already did (or the tenant is not in the expected state).
    */
-  transition(next: TenantHealthRecord): Promise<boolean>;
+  transition(next: TenantHealthRecord, fromReason?: string): Promise<boolean>;
+  /**
+   * Takes the announcement of the transition at `sinceMs` when it is not announced and no live
+   * claim holds it (a failed PutEvents is retried by whoever looks next). True = announce it now.
+   */
+  claimAnnouncement(
+    tenant: string,
+    sinceMs: number,
+    nowMs: number,
+    untilMs: number,
+  ): Promise<boolean>;
+  /** The transition at `sinceMs` is on the bus (or, `announced` false: its claim is given up). */
+  settleAnnouncement(tenant: string, sinceMs: number, announced: boolean): Promise<void>;
   list(): Promise<TenantHealthRecord[]>;
 }
 

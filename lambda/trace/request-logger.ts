@@ -129,6 +129,12 @@ export class RequestLogger {
       state_error: trace.stateError,
       state_wait_ms: trace.stateWaitMs,
       token_sha256: trace.tokenHash,
+      onboard_outcome: trace.onboardOutcome,
+      failed_steps:
+        trace.failedSteps === undefined || trace.failedSteps.length === 0
+          ? undefined
+          : trace.failedSteps,
+      source_ip: trace.sourceIp,
       duration_ms: timestamp - trace.startedAtMs,
       failure: trace.failure,
     };

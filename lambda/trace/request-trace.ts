@@ -72,12 +72,18 @@ export interface RequestTrace {
   tokenHash?: string;
   status?: number;
   errorCode?: string;
+  /** Onboarding (contract v1.3): the setup check's outcome of this attempt. */
+  onboardOutcome?: string;
+  /** Onboarding: the required steps that failed. */
+  failedSteps?: readonly string[];
+  /** Onboarding: the client's address as API Gateway saw it (public route, no IAM caller). */
+  sourceIp?: string;
   /** Cause of a `server_error` or `misconfigured` answer: for the operator, never the caller. */
   failure?: { name: string; message: string };
 }
 
 /** The operations a request can perform; the canary is the scheduled health check. */
-export type TraceOperation = 'token' | 'revoke' | 'health' | 'canary';
+export type TraceOperation = 'token' | 'revoke' | 'health' | 'canary' | 'onboard';
 
 /** A fresh trace for a request that starts now. */
 export function startTrace(

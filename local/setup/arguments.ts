@@ -8,6 +8,8 @@ export const SETUP_USAGE = `Usage:
   box-token-broker check [--secret NAME | --tenant ID] [--as-user ID] [--require SCOPE]... [--json]
   box-token-broker tenant add ID [--as-user ID] [--require SCOPE]... [--added-by WHO] [--json]
   box-token-broker tenant check ID [--as-user ID] [--require SCOPE]... [--json]
+  box-token-broker tenant invite ID --url BROKER_URL [--expires HOURS] [--require SCOPE]... [--json]
+  box-token-broker tenant invite --revoke ID [--json]
   box-token-broker tenant list [--json]
   box-token-broker tenant remove ID [--recovery-days N] [--json]
   box-token-broker tenant suspend ID [--added-by WHO] [--json]
@@ -25,6 +27,9 @@ suspend/resume (and suspensions in list): the fleet state table BOX_STATE_TABLE 
 credentials and AWS_REGION; AWS_ENDPOINT_URL_DYNAMODB locally); every environment within
 BOX_STATE_SYNC_SECONDS.
 --json: every outcome is one JSON document on stdout, failures too ({"error","message","exitCode"}).
+tenant invite: a one-time link BROKER_URL/onboard#CODE for the customer's Box admin (docs/onboarding.md),
+valid --expires hours (default 72, at most 168); needs BOX_STATE_TABLE. tenant list also shows
+pending invitations when BOX_STATE_TABLE is set.
 validate-policy: checks an access policy file as cdk synth and the function do (docs/access-policy.md).
 
 Exit codes: 0 pass, 1 a required step failed (validate-policy: the policy is invalid), 2 usage,
@@ -44,6 +49,9 @@ export function parseSetupArguments(args: readonly string[]) {
       require: { type: 'string', multiple: true },
       'added-by': { type: 'string' },
       'recovery-days': { type: 'string' },
+      url: { type: 'string' },
+      expires: { type: 'string' },
+      revoke: { type: 'boolean' },
       timeout: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -7,6 +7,7 @@
 import { parseSetupArguments, SETUP_USAGE } from './arguments.js';
 import { checkCommand } from './check-command.js';
 import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
+import { inviteTenant } from './invite-commands.js';
 import { type SetupCliDeps, type SetupCliIo, SetupInvocation } from './invocation.js';
 import { resumeTenant, suspendTenant } from './suspend-commands.js';
 import { addTenant, checkTenant, listTenants, removeTenant } from './tenant-commands.js';
@@ -23,6 +24,7 @@ export const SETUP_COMMANDS: readonly SetupCommand[] = [
   { words: ['check'], takesTenantId: false, run: (invocation) => checkCommand(invocation) },
   { words: ['tenant', 'add'], takesTenantId: true, run: addTenant },
   { words: ['tenant', 'check'], takesTenantId: true, run: checkTenant },
+  { words: ['tenant', 'invite'], takesTenantId: true, run: inviteTenant },
   { words: ['tenant', 'list'], takesTenantId: false, run: (invocation) => listTenants(invocation) },
   { words: ['tenant', 'remove'], takesTenantId: true, run: removeTenant },
   { words: ['tenant', 'suspend'], takesTenantId: true, run: suspendTenant },

@@ -1,7 +1,11 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { boxApiOrigin, ConfigVariableError } from '../../lambda/config.js';
 import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
-import type { FleetControlStore } from '../../lambda/state/ports.js';
+import type {
+  FleetControlStore,
+  InvitationStore,
+  TenantHealthStore,
+} from '../../lambda/state/ports.js';
 import type { SetupOptions } from './arguments.js';
 import { exitCodeFor, SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import { formatSetupReport } from './report.js';
@@ -28,12 +32,21 @@ export interface SetupCliDeps {
    * undefined when the deployment has no fleet state.
    */
   fleetControls?: (tableName: string) => FleetControlStore;
+  /** Each tenant's health in the table `tableName` (BOX_STATE_TABLE), for `tenant list`. */
+  tenantHealth?: (tableName: string) => TenantHealthStore;
+  /**
+   * Onboarding invitations on the table `tableName` (BOX_STATE_TABLE), built on first use;
+   * without a table `tenant invite` says what to set and `tenant list` shows none.
+   */
+  invitations?: (tableName: string) => InvitationStore;
 }
 
 /** One invocation's state: its options, where it writes, and the tenant registry built on first use. */
 export class SetupInvocation {
   #registry: TenantRegistry | undefined;
   #controls: FleetControlStore | undefined;
+  #health: TenantHealthStore | undefined;
+  #invitations: InvitationStore | undefined;
 
   constructor(
     readonly options: SetupOptions,
@@ -61,6 +74,26 @@ export class SetupInvocation {
     }
     this.#controls ??= this.deps.fleetControls(tableName);
     return this.#controls;
+  }
+
+  /** Tenant health in the fleet state table (BOX_STATE_TABLE); undefined when it is not set. */
+  tenantHealth(): TenantHealthStore | undefined {
+    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
+    if (tableName === undefined || tableName === '' || this.deps.tenantHealth === undefined) {
+      return undefined;
+    }
+    this.#health ??= this.deps.tenantHealth(tableName);
+    return this.#health;
+  }
+
+  /** Onboarding invitations in the fleet state table (BOX_STATE_TABLE); undefined when it is not set. */
+  invitations(): InvitationStore | undefined {
+    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
+    if (tableName === undefined || tableName === '' || this.deps.invitations === undefined) {
+      return undefined;
+    }
+    this.#invitations ??= this.deps.invitations(tableName);
+    return this.#invitations;
   }
 
   /**

@@ -4,12 +4,16 @@
  * exit code; an AWS failure says what failed, AWS's error and what to configure (aws-failure.ts).
  */
 import { userInfo } from 'node:os';
-import type { SetupCheckResult } from '../../lambda/setup/setup-check-types.js';
+import { DEFAULT_TENANT } from '../../lambda/contract.js';
+import { lastCheckTag } from '../../lambda/setup/tenant-secret.js';
+import type { TenantHealthRecord } from '../../lambda/state/ports.js';
+import { StateUnavailableError } from '../../lambda/state/state-call.js';
 import { checkRunOptions, recoveryDaysOf } from './arguments.js';
 import { awsFailure } from './aws-failure.js';
 import { runCheck } from './check-command.js';
 import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
 import { exitCodeFor, SETUP_EXIT } from './exit-codes.js';
+import { pendingInvitations } from './invite-commands.js';
 import type { SetupInvocation } from './invocation.js';
 import { suspensionsOf } from './suspend-commands.js';
 import type { TenantRegistry } from './tenant-registry.js';
@@ -83,7 +87,10 @@ export async function checkTenant(invocation: SetupInvocation, tenantId: string)
   return invocation.report(result, { tenant: tenantId });
 }
 
-/** `tenant list`: the tenants under the prefix with their last check and who added them. */
+/**
+ * `tenant list`: the tenants under the prefix with their last check and who added them, then the
+ * pending invitations when the fleet-state table is configured.
+ */
 export async function listTenants(invocation: SetupInvocation): Promise<number> {
   const { io } = invocation;
   let tenants: Awaited<ReturnType<TenantRegistry['list']>>;
@@ -98,16 +105,37 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
   }
   const { prefix } = invocation.registry();
   const suspensions = await suspensionsOf(invocation);
+  const health = await healthOf(invocation);
+  const pending = await pendingInvitations(invocation);
+  const invitations = pending?.map((invitation) => ({
+    tenant: invitation.tenant,
+    expires_at: new Date(invitation.expiresAtMs).toISOString(),
+    required_scopes: invitation.requiredScopes,
+    invited_by: invitation.invitedBy,
+    created_at: new Date(invitation.createdAtMs).toISOString(),
+  }));
   const suspended = new Map((suspensions ?? []).map((s) => [s.tenant, s]));
   if (invocation.options.json === true) {
     const listed = tenants.map((t) => {
       const s = suspended.get(t.tenantId);
-      return s === undefined
-        ? t
-        : { ...t, suspended: { by: s.by, since: new Date(s.sinceMs).toISOString() } };
+      const withSuspension =
+        s === undefined
+          ? t
+          : { ...t, suspended: { by: s.by, since: new Date(s.sinceMs).toISOString() } };
+      return health === undefined
+        ? withSuspension
+        : { ...withSuspension, health: healthJson(health.get(t.tenantId)) };
     });
+    const unlisted =
+      health === undefined
+        ? {}
+        : {
+            otherHealth: [...health.values()]
+              .filter((record) => !tenants.some((t) => t.tenantId === record.tenant))
+              .map((record) => ({ tenant: record.tenant, ...healthJson(record) })),
+          };
     io.stdout(
-      `${JSON.stringify({ prefix, tenants: listed, ...(suspensions === undefined ? {} : { suspensions: [...suspended.values()].map((s) => ({ tenant: s.tenant, by: s.by, since: new Date(s.sinceMs).toISOString() })) }) })}\n`,
+      `${JSON.stringify({ prefix, tenants: listed, ...(suspensions === undefined ? {} : { suspensions: [...suspended.values()].map((s) => ({ tenant: s.tenant, by: s.by, since: new Date(s.sinceMs).toISOString() })) }), ...(invitations === undefined ? {} : { invitations }), ...unlisted })}\n`,
     );
     return SETUP_EXIT.ok;
   }
@@ -116,8 +144,10 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
     const s = suspended.get(t.tenantId);
     const note =
       s === undefined ? '' : `\tSUSPENDED since ${new Date(s.sinceMs).toISOString()} by ${s.by}`;
+    // New columns go last: scripts that cut the first ones keep working.
+    const judged = health === undefined ? '' : `\thealth: ${healthText(health.get(t.tenantId))}`;
     io.stdout(
-      `${t.tenantId}\tlast check: ${t.lastCheck ?? 'never'}\tadded by: ${t.addedBy ?? 'unknown'}${note}\n`,
+      `${t.tenantId}\tlast check: ${t.lastCheck ?? 'never'}\tadded by: ${t.addedBy ?? 'unknown'}${note}${judged}\n`,
     );
   }
   // Suspended IDs without a secret (removed, or the default tenant) are shown too.
@@ -128,7 +158,63 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
       `${s.tenant}\t(no secret under ${prefix})\tSUSPENDED since ${new Date(s.sinceMs).toISOString()} by ${s.by}\n`,
     );
   }
+  // Health of tenants without a secret here: the default tenant, or one removed since.
+  for (const record of health?.values() ?? []) {
+    if (listedIds.has(record.tenant)) continue;
+    const where =
+      record.tenant === DEFAULT_TENANT ? '(the default secret)' : `(no secret under ${prefix})`;
+    io.stdout(`${record.tenant}\t${where}\thealth: ${healthText(record)}\n`);
+  }
+  for (const invitation of invitations ?? []) {
+    io.stdout(
+      `${invitation.tenant}\tinvited, pending until ${invitation.expires_at}\tinvited by: ${invitation.invited_by}\n`,
+    );
+  }
   return SETUP_EXIT.ok;
+}
+
+/** Each tenant's health from the fleet state table; undefined without one. */
+async function healthOf(
+  invocation: SetupInvocation,
+): Promise<Map<string, TenantHealthRecord> | undefined> {
+  const store = invocation.tenantHealth();
+  if (store === undefined) return undefined;
+  try {
+    return new Map((await store.list()).map((record) => [record.tenant, record]));
+  } catch (error) {
+    const cause =
+      error instanceof StateUnavailableError && error.cause !== undefined ? error.cause : error;
+    throw awsFailure(
+      {
+        doing: 'reading the tenants’ health',
+        permission:
+          'dynamodb:Query on the BOX_STATE_TABLE table, for partition key "health#" (docs/tenants.md "Health events")',
+      },
+      cause,
+      invocation.io.env,
+    );
+  }
+}
+
+/** `healthy since …`, `UNHEALTHY (reason) since …`, or `not judged yet`. */
+function healthText(record: TenantHealthRecord | undefined): string {
+  if (record === undefined) return 'not judged yet';
+  const since = new Date(record.sinceMs).toISOString();
+  return record.state === 'healthy'
+    ? `healthy since ${since}`
+    : `UNHEALTHY (${record.reason ?? 'unknown'}) since ${since}`;
+}
+
+/** The health of `--json`: state, reason and since; null when never judged. */
+function healthJson(record: TenantHealthRecord | undefined) {
+  if (record === undefined) return null;
+  return {
+    state: record.state,
+    ...(record.state === 'unhealthy' && record.reason !== undefined
+      ? { reason: record.reason }
+      : {}),
+    since: new Date(record.sinceMs).toISOString(),
+  };
 }
 
 /** `tenant remove ID`: schedules the tenant's secret for deletion, with a recovery window. */
@@ -165,17 +251,11 @@ export async function removeTenant(invocation: SetupInvocation, tenantId: string
   return SETUP_EXIT.ok;
 }
 
-/** The tag value recording a check: `<outcome> <ISO time>[ <failed steps>]`. */
-export function lastCheckTag(result: SetupCheckResult): string {
-  const failed = result.failedSteps.length === 0 ? '' : ` ${result.failedSteps.join(',')}`;
-  return `${result.outcome} ${result.checkedAt}${failed}`.slice(0, 256);
-}
-
 /**
  * Who adds the tenant, for the tag. Taken from --added-by or BOX_TENANT_ADDED_BY; otherwise the
  * local OS user, marked as such: it is not verified (no STS call; see docs/setup-check.md).
  */
-function addedByOf(invocation: SetupInvocation): string {
+export function addedByOf(invocation: SetupInvocation): string {
   const given = invocation.options['added-by'] ?? invocation.io.env.BOX_TENANT_ADDED_BY;
   if (given !== undefined && given.trim() !== '') return given.trim();
   return `os-user:${userInfo().username}`;

@@ -4,7 +4,6 @@
  * tenant, who added it, and the last setup-check result. Deletion always keeps a recovery window.
  */
 import {
-  CreateSecretCommand,
   DeleteSecretCommand,
   GetSecretValueCommand,
   type SecretsManagerClient,
@@ -12,19 +11,15 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { parseSecretValue } from '../../lambda/broker/credentials.js';
 import { DEFAULT_TENANT, TENANT_ID_PATTERN } from '../../lambda/contract.js';
-import { TENANT_SECRET_TAG, tenantSecretName } from '../../lambda/secret-format.js';
+import { tenantSecretName } from '../../lambda/secret-format.js';
 import type { SetupCredentials } from '../../lambda/setup/setup-check-types.js';
 import { listTenantSecrets } from '../../lambda/setup/tenant-listing.js';
+import { createTenantSecret, TENANT_TAGS } from '../../lambda/setup/tenant-secret.js';
+
+export { TENANT_TAGS } from '../../lambda/setup/tenant-secret.js';
 
 /** The default `BOX_TENANT_SECRET_PREFIX`. */
 export const DEFAULT_TENANT_PREFIX = 'box-token-broker/tenants/';
-
-/** Tag keys written on a tenant secret. */
-export const TENANT_TAGS = {
-  tenant: TENANT_SECRET_TAG,
-  addedBy: 'box-token-broker:added-by',
-  lastCheck: 'box-token-broker:last-check',
-} as const;
 
 /** Recovery window bounds of DeleteSecret (days). */
 export const RECOVERY_DAYS = { min: 7, max: 30, default: 30 } as const;
@@ -76,23 +71,13 @@ export class TenantRegistry {
     addedBy: string,
     lastCheck: string,
   ): Promise<string | undefined> {
-    const output = await this.client.send(
-      new CreateSecretCommand({
-        Name: this.secretName(tenantId),
-        Description: `Box app credentials of box-token-broker tenant ${tenantId}`,
-        SecretString: JSON.stringify({
-          clientId: credentials.clientId,
-          clientSecret: credentials.clientSecret,
-          enterpriseId: credentials.enterpriseId,
-        }),
-        Tags: [
-          { Key: TENANT_TAGS.tenant, Value: tenantId },
-          { Key: TENANT_TAGS.addedBy, Value: tagValue(addedBy) },
-          { Key: TENANT_TAGS.lastCheck, Value: lastCheck },
-        ],
-      }),
-    );
-    return output.ARN;
+    return createTenantSecret(this.client, {
+      prefix: this.prefix,
+      tenantId,
+      credentials,
+      addedBy,
+      lastCheck,
+    });
   }
 
   /** Records a check result on the tenant's secret. */
@@ -131,9 +116,4 @@ export class TenantRegistry {
     );
     return output.DeletionDate;
   }
-}
-
-/** Secrets Manager tag values: up to 256 characters of a limited set. */
-function tagValue(value: string): string {
-  return value.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
 }

@@ -74,8 +74,11 @@ export interface HarnessOptions {
    * @default a clock of its own
    */
   clock?: { now: number };
-  /** More of the runtime's overrides (fleet state's stores or clients). */
-  runtime?: Pick<RuntimeOverrides, 'fleetState' | 'stateClients' | 'fleetSleep'>;
+  /** More of the runtime's overrides (fleet state's stores or clients, health events'). */
+  runtime?: Pick<
+    RuntimeOverrides,
+    'fleetState' | 'stateClients' | 'fleetSleep' | 'eventBridge' | 'healthStore' | 'healthPublisher'
+  >;
 }
 
 export interface Harness {
@@ -165,8 +168,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     BOX_API_URL: simulator.url,
     ...options.env,
   };
+  const logger = new RequestLogger({
+    namespace: 'BoxTokenBroker',
+    service: 'box-token-broker',
+    sink: (line) => logLines.push(line),
+    now,
+    ...(options.tenantMetrics === undefined ? {} : { tenantMetrics: options.tenantMetrics }),
+  });
   const handler = createHandler({
     ...buildRuntime(env, {
+      log: (event) => logger.writeEvent(event),
       secretsManager: client,
       now,
       ...(options.backoffWindowMs === undefined
@@ -183,13 +194,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       },
       ...options.runtime,
     }),
-    logger: new RequestLogger({
-      namespace: 'BoxTokenBroker',
-      service: 'box-token-broker',
-      sink: (line) => logLines.push(line),
-      now,
-      ...(options.tenantMetrics === undefined ? {} : { tenantMetrics: options.tenantMetrics }),
-    }),
+    logger,
     now,
   });
 

@@ -2,7 +2,11 @@
  * Runs `box-token-broker check|tenant …` in-process against a Box simulator, capturing output.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { FleetControlStore } from '../../lambda/state/ports.js';
+import type {
+  FleetControlStore,
+  InvitationStore,
+  TenantHealthStore,
+} from '../../lambda/state/ports.js';
 import type { BoxSimulator } from '../../local/box-simulator/index.js';
 import { runSetupCli } from '../../local/setup/cli.js';
 import type { Prompt } from '../../local/setup/secret-prompt.js';
@@ -20,6 +24,10 @@ export interface SetupRunOptions {
   secretsManager?: SecretsManagerClient;
   /** The fleet state controls `tenant suspend|resume|list` use (a test table). */
   fleetControls?: FleetControlStore;
+  /** The tenant health store `tenant list` reads (a test table). */
+  tenantHealth?: TenantHealthStore;
+  /** The invitation store `tenant invite|list` use (set BOX_STATE_TABLE in `env` too). */
+  invitations?: InvitationStore;
 }
 
 /** Credentials env for an app the simulator serves. */
@@ -57,6 +65,12 @@ export async function runSetup(args: string[], options: SetupRunOptions = {}): P
       ...(options.fleetControls === undefined
         ? {}
         : { fleetControls: () => options.fleetControls as FleetControlStore }),
+      ...(options.tenantHealth === undefined
+        ? {}
+        : { tenantHealth: () => options.tenantHealth as TenantHealthStore }),
+      ...(options.invitations === undefined
+        ? {}
+        : { invitations: () => options.invitations as InvitationStore }),
     },
   );
   return { code, stdout, stderr };
