@@ -191,3 +191,91 @@ describe('FleetLink: load', () => {
     );
   });
 });
+
+describe('FleetLink: load when the table stumbles', () => {
+  /** A token store whose reads fail as told (by call number). */
+  function flaky(
+    inner: MemorySharedTokenStore,
+    failures: Record<number, 'timeout' | 'denied'>,
+  ): MemorySharedTokenStore & { reads: number } {
+    const store = Object.create(inner) as MemorySharedTokenStore & { reads: number };
+    store.reads = 0;
+    store.read = async (key, deadline) => {
+      store.reads += 1;
+      const failure = failures[store.reads];
+      if (failure !== undefined) throw new StateUnavailableError(failure, 'read');
+      return inner.read(key, deadline);
+    };
+    return store;
+  }
+
+  it('waits out a slow poll while another environment mints, instead of minting again', async () => {
+    // Arrange: env-b holds the lease; this environment's second read times out; env-b's token
+    // lands during the wait.
+    const clock = fakeClock();
+    const inner = new MemorySharedTokenStore(clock.now);
+    const key = { tenant: 'acme', cacheKey: 'k' };
+    await inner.lease(key, 'env-b', 4000, noDeadline());
+    const tokens = flaky(inner, { 2: 'timeout' });
+    let polls = 0;
+    const fleet = new FleetLink({
+      tokens,
+      controls: new MemoryFleetControls(clock.now),
+      holder: 'env-a',
+      leaseMs: 4000,
+      syncMs: 5000,
+      refreshMarginMs: 300_000,
+      now: clock.now,
+      sleep: async (ms) => {
+        clock.advance(ms);
+        polls += 1;
+        if (polls === 2) {
+          const token = issued('from-env-b', T0 + HOUR);
+          await inner.write(
+            key,
+            { payload: JSON.stringify(token), expiresAtMs: T0 + HOUR },
+            noDeadline(),
+          );
+        }
+      },
+      random: () => 0.5,
+    });
+    let mints = 0;
+    const request = scope();
+
+    // Act
+    const token = await fleet.load('acme', 'k', 0, undefined, request, async () => {
+      mints += 1;
+      return issued('own', T0 + HOUR);
+    });
+
+    // Assess
+    expect(token.accessToken).toBe('from-env-b');
+    expect(mints).toBe(0);
+    expect(request.trace).toMatchObject({ stateHit: true, stateErrors: 1, stateError: 'timeout' });
+  });
+
+  it('mints at once, taking no lease, when the key refuses to decrypt (denied)', async () => {
+    const clock = fakeClock();
+    const inner = new MemorySharedTokenStore(clock.now);
+    const fleet = new FleetLink({
+      tokens: flaky(inner, { 1: 'denied' }),
+      controls: new MemoryFleetControls(clock.now),
+      holder: 'env-a',
+      leaseMs: 4000,
+      syncMs: 5000,
+      refreshMarginMs: 300_000,
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+    });
+
+    const token = await fleet.load('acme', 'k', 0, undefined, scope(), async () =>
+      issued('own', T0 + HOUR),
+    );
+
+    expect(token.accessToken).toBe('own');
+    expect(await inner.lease({ tenant: 'acme', cacheKey: 'k' }, 'env-b', 4000, noDeadline())).toBe(
+      true,
+    );
+  });
+});

@@ -15,7 +15,7 @@
  */
 import type { Deadline } from '../deadline.js';
 import type { FleetControlStore, FleetControls, SharedTokenStore } from '../state/ports.js';
-import { StateUnavailableError } from '../state/state-call.js';
+import { type StateFailure, StateUnavailableError } from '../state/state-call.js';
 import type { RequestTrace } from '../trace/request-trace.js';
 import { fullTokenHash, type IssuedToken, type RequestScope } from './types.js';
 
@@ -117,7 +117,9 @@ export class FleetLink {
     const startedMs = this.options.now();
     const first = await this.readUsable(tenant, key, minTtlSeconds, deadSha256, scope);
     if (first.kind === 'token') return this.shared(first.token, trace, startedMs);
-    if (first.kind === 'down') return mint();
+    // A table or key that refuses (denied, disabled, unreachable): on our own, as v1.1. A slow or
+    // throttled read may be a passing burst: the lease still decides who mints.
+    if (first.kind === 'down' && !first.transient) return mint();
     for (;;) {
       const leased = await this.guard(trace, () =>
         this.options.tokens.lease(key, this.options.holder, this.options.leaseMs, deadline),
@@ -133,7 +135,6 @@ export class FleetLink {
           );
           return this.shared(again.token, trace, startedMs);
         }
-        if (again.kind === 'down') return mint();
         return this.mintAndShare(key, scope, mint);
       }
       // Another environment mints: wait for its token until its lease ends, then take over.
@@ -142,7 +143,8 @@ export class FleetLink {
         if (!(await this.pause(deadline))) return mint();
         const found = await this.readUsable(tenant, key, minTtlSeconds, deadSha256, scope);
         if (found.kind === 'token') return this.shared(found.token, trace, startedMs);
-        if (found.kind === 'down') return mint();
+        // The table answered the lease moments ago: a slow poll is waited out, a refusal is not.
+        if (found.kind === 'down' && !found.transient) return mint();
       }
     }
   }
@@ -169,21 +171,18 @@ export class FleetLink {
       );
       throw error;
     }
-    const written = await this.guard(scope.trace, async () => {
-      await this.options.tokens.write(
+    await this.guard(scope.trace, () =>
+      this.options.tokens.write(
         key,
         { payload: serialize(token), expiresAtMs: token.expiresAtMs },
         scope.deadline,
-      );
-      return true;
-    });
-    // The lease has done its work: a reader that finds the item unusable (altered, revoked)
-    // may mint at once instead of waiting the lease out.
-    if (written === true) {
-      await this.guard(scope.trace, () =>
-        this.options.tokens.release(key, this.options.holder, scope.deadline),
-      );
-    }
+      ),
+    );
+    // The lease has done its work, written or not: a reader that finds no usable item (altered,
+    // revoked, or the write failed) may mint at once instead of waiting the lease out.
+    await this.guard(scope.trace, () =>
+      this.options.tokens.release(key, this.options.holder, scope.deadline),
+    );
     return token;
   }
 
@@ -198,11 +197,20 @@ export class FleetLink {
     minTtlSeconds: number,
     deadSha256: string | undefined,
     scope: RequestScope,
-  ): Promise<{ kind: 'token'; token: IssuedToken } | { kind: 'none' } | { kind: 'down' }> {
-    const lookup = await this.guard(scope.trace, () =>
-      this.options.tokens.read(key, scope.deadline),
+  ): Promise<
+    { kind: 'token'; token: IssuedToken } | { kind: 'none' } | { kind: 'down'; transient: boolean }
+  > {
+    let failure: StateFailure | undefined;
+    const lookup = await this.guard(
+      scope.trace,
+      () => this.options.tokens.read(key, scope.deadline),
+      (error) => {
+        failure = error.failure;
+      },
     );
-    if (lookup === undefined) return { kind: 'down' };
+    if (lookup === undefined) {
+      return { kind: 'down', transient: failure === 'timeout' || failure === 'throttled' };
+    }
     if (lookup.kind === 'rejected') {
       // Moved, altered or sealed under another key: never served; a fresh mint overwrites it.
       scope.trace.stateItemsRejected = 1;
@@ -276,13 +284,18 @@ export class FleetLink {
   }
 
   /** Runs a port call; a StateUnavailableError is counted and becomes undefined. */
-  private async guard<T>(trace: RequestTrace, call: () => Promise<T>): Promise<T | undefined> {
+  private async guard<T>(
+    trace: RequestTrace,
+    call: () => Promise<T>,
+    failed?: (error: StateUnavailableError) => void,
+  ): Promise<T | undefined> {
     try {
       return await call();
     } catch (error) {
       if (!(error instanceof StateUnavailableError)) throw error;
       trace.stateErrors = (trace.stateErrors ?? 0) + 1;
       trace.stateError = error.failure;
+      failed?.(error);
       return undefined;
     }
   }
