@@ -79,6 +79,7 @@ export function apiOperation(event: APIGatewayProxyEvent): Operation {
     if (method === 'GET') return { kind: 'onboard_page' };
     if (method !== 'POST') throw methodNotAllowed(method, path, ['GET', 'POST']);
     rejectQuery(event);
+    requireJsonContentType(event);
     const sourceIp = event.requestContext.identity?.sourceIp;
     return {
       kind: 'onboard_submit',
@@ -121,6 +122,23 @@ function rejectQuery(event: APIGatewayProxyEvent): void {
   if (query !== null && query !== undefined && Object.keys(query).length > 0) {
     throw new InvalidRequestError(
       `POST ${routePath(event)} takes its fields in the JSON body, not the query.`,
+    );
+  }
+}
+
+/**
+ * The public submit takes only `application/json`: a cross-site form can send `text/plain` or a
+ * form encoding without a CORS preflight, never JSON, so refusing the rest keeps other sites'
+ * pages from posting to it.
+ */
+function requireJsonContentType(event: APIGatewayProxyEvent): void {
+  const headers = event.headers ?? {};
+  const name = Object.keys(headers).find((header) => header.toLowerCase() === 'content-type');
+  const value = name === undefined ? undefined : headers[name];
+  const mediaType = value?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new InvalidRequestError(
+      `POST ${routePath(event)} takes a JSON body: send Content-Type: application/json.`,
     );
   }
 }

@@ -227,6 +227,38 @@ describe('Onboarding submit (POST /onboard)', () => {
     expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
   });
 
+  it.each([
+    ['text/plain (a cross-site form could send it)', 'text/plain'],
+    ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded'],
+    ['no content type', undefined],
+  ])('refuses a body sent as %s with 400 invalid_request', async (_name, type) => {
+    const { local, invitations } = await start();
+    const code = await invite(invitations, 'acme');
+
+    const response = await fetch(`${local.url}/onboard`, {
+      method: 'POST',
+      ...(type === undefined ? {} : { headers: { 'content-type': type } }),
+      body: new TextEncoder().encode(JSON.stringify(customer(code))),
+    });
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
+    expect(await invitations.find(inviteCodeHash(code), Date.now())).toBeDefined();
+  });
+
+  it('accepts application/json with a charset', async () => {
+    const { local, invitations } = await start();
+    const code = await invite(invitations, 'acme');
+
+    const response = await fetch(`${local.url}/onboard`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'Application/JSON; charset=UTF-8' },
+      body: JSON.stringify(customer(code, { clientSecret: 'wrong-secret-W0RNG' })),
+    });
+
+    expect(response.status).toBe(200);
+  });
+
   it('refuses a tenant registered meanwhile with 409 tenant_exists and keeps the link', async () => {
     const { local, invitations } = await start({
       BOX_TENANT_SECRET_PREFIX: PREFIX,
