@@ -15,11 +15,13 @@ import {
   apiOperation,
   callerOf,
   directTokenRequest,
+  isOnboardRoute,
   type Operation,
 } from './http/invocation.js';
 import { directInvocationError, errorResponse, jsonResponse } from './http/responses.js';
 import type { CallerIdentity, Entry } from './identity.js';
 import type { Onboarding } from './onboard/onboarding.js';
+import { ONBOARD_SECURITY_HEADERS } from './onboard/page.js';
 import { runLogEvents, type SetupRunSummary, summarize } from './setup/run-report.js';
 import type { ScheduledSetupChecks } from './setup/scheduled-checks.js';
 import type { RequestLogger } from './trace/request-logger.js';
@@ -318,6 +320,8 @@ function openTrace(
       const requestId = apiEvent.requestContext.requestId;
       if (typeof requestId === 'string' && requestId !== '') trace.requestId = requestId;
       trace.route = `${apiEvent.httpMethod} ${apiEvent.resource ?? apiEvent.path}`;
+      // Known before the body is parsed, so a refused submit is still an onboarding request.
+      if (isOnboardRoute(apiEvent)) trace.operation = 'onboard';
       // Only an event that carries the deployment's key came through its API: before that, the
       // identity in it is a claim, and it is never logged as the caller.
       await entryKey?.verify(apiEvent, trace);
@@ -342,7 +346,12 @@ function openTrace(
       if (request.context.entry !== 'api') {
         request.error = directInvocationError(error, trace.requestId);
       } else {
-        request.response = errorResponse(error, trace.requestId);
+        const response = errorResponse(error, trace.requestId);
+        // The public page's refusals are as uncacheable and unframeable as its answers.
+        if (trace.operation === 'onboard') {
+          response.headers = { ...response.headers, ...ONBOARD_SECURITY_HEADERS };
+        }
+        request.response = response;
       }
     },
   };

@@ -93,6 +93,15 @@ export function apiOperation(event: APIGatewayProxyEvent): Operation {
   );
 }
 
+/**
+ * Whether the event is for the public onboarding route, whatever its method or body: its
+ * refusals carry the page's security headers and its log line claims no tenant before the code
+ * names one.
+ */
+export function isOnboardRoute(event: APIGatewayProxyEvent): boolean {
+  return routePath(event) === ONBOARD_ROUTE;
+}
+
 /** A direct invocation's event is the token request object itself. */
 export function directTokenRequest(event: unknown): ParsedTokenRequest {
   return parseTokenRequest(event, 'json');

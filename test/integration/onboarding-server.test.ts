@@ -259,6 +259,25 @@ describe('Onboarding submit (POST /onboard)', () => {
     expect(response.status).toBe(200);
   });
 
+  it('sends its security headers on refusals too', async () => {
+    const { local } = await start();
+
+    const refusals = await Promise.all([
+      submit(local, customer(newInviteCode())),
+      submit(local, 'not json'),
+      fetch(`${local.url}/onboard`, { method: 'PUT' }),
+    ]);
+
+    expect(refusals.map((response) => response.status)).toEqual([404, 400, 405]);
+    for (const response of refusals) {
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('content-type')).toBe('application/json');
+    }
+  });
+
   it('refuses a tenant registered meanwhile with 409 tenant_exists and keeps the link', async () => {
     const { local, invitations } = await start({
       BOX_TENANT_SECRET_PREFIX: PREFIX,
