@@ -86,7 +86,9 @@ export class RequestLogger {
   write(trace: RequestTrace): void {
     const timestamp = this.now();
     const metrics = metricsOf(trace, timestamp);
-    const tenant = trace.tenant ?? DEFAULT_TENANT;
+    // An onboarding request names its tenant only through a live code: before that (the page,
+    // an unknown code, a malformed body) it claims none, not the default tenant.
+    const tenant = trace.tenant ?? (trace.operation === 'onboard' ? undefined : DEFAULT_TENANT);
     const record: Record<string, unknown> = {
       level: levelOf(trace.status ?? 500),
       message: messageOf(trace),
@@ -157,7 +159,7 @@ export class RequestLogger {
       );
       record[name] = 1;
     }
-    if (this.tenantMetrics.size > 0 && this.tenantMetrics.has(tenant)) {
+    if (this.tenantMetrics.size > 0 && tenant !== undefined && this.tenantMetrics.has(tenant)) {
       const perTenant: [string, number, MetricUnit][] = [];
       if (record.TokensIssued === 1) perTenant.push(['TokensIssued', 1, 'Count']);
       if (record.BoxErrors === 1) perTenant.push(['BoxErrors', 1, 'Count']);

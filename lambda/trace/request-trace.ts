@@ -15,7 +15,8 @@ export interface RequestTrace {
   caller: CallerIdentity;
   /**
    * The tenant the request went to, once routed (`default` for the default tenant). A request
-   * refused before routing (malformed) is logged under `default`.
+   * refused before routing (malformed) is logged under `default`; an onboarding request before its
+   * code named a tenant is logged without one.
    */
   tenant?: string;
   startedAtMs: number;

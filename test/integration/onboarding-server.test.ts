@@ -278,6 +278,25 @@ describe('Onboarding submit (POST /onboard)', () => {
     }
   });
 
+  it('logs no tenant for a code it does not know, nor for the page', async () => {
+    const { local } = await start();
+
+    await fetch(`${local.url}/onboard`);
+    await submit(local, customer(newInviteCode()));
+    await submit(local, 'not json');
+
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged.map((line) => line.route)).toEqual([
+      'GET /onboard',
+      'POST /onboard',
+      'POST /onboard',
+    ]);
+    for (const line of logged) {
+      expect(line.operation).toBe('onboard');
+      expect(line).not.toHaveProperty('tenant');
+    }
+  });
+
   it('refuses a tenant registered meanwhile with 409 tenant_exists and keeps the link', async () => {
     const { local, invitations } = await start({
       BOX_TENANT_SECRET_PREFIX: PREFIX,
