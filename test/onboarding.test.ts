@@ -108,16 +108,24 @@ describe('Invite codes', () => {
     ],
     ['http://127.0.0.1:8787', 'http://127.0.0.1:8787/onboard#C'],
     ['http://127.0.0.1:8787/onboard', 'http://127.0.0.1:8787/onboard#C'],
+    ['http://localhost:8787', 'http://localhost:8787/onboard#C'],
+    ['http://[::1]:8787', 'http://[::1]:8787/onboard#C'],
   ])('links %s to the page with the code in the fragment', (url, link) => {
     expect(inviteLink(url, 'C')).toBe(link);
   });
 
-  it.each(['ftp://host', 'https://host/?a=1', 'https://host/#x', 'https://u:p@host/', 'not a url'])(
-    'refuses the broker URL %s',
-    (url) => {
-      expect(() => inviteLink(url, 'C')).toThrow();
-    },
-  );
+  it.each([
+    'ftp://host',
+    'https://host/?a=1',
+    'https://host/#x',
+    'https://u:p@host/',
+    'not a url',
+    // Plain HTTP would carry the client secret readable on the wire: only on this machine.
+    'http://broker.example.com/prod',
+    'http://10.0.0.5:8787',
+  ])('refuses the broker URL %s', (url) => {
+    expect(() => inviteLink(url, 'C')).toThrow();
+  });
 });
 
 describe('Memory invitation store', () => {

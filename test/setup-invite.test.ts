@@ -76,6 +76,10 @@ describe('box-token-broker tenant invite', () => {
     [['acme', '--url', URL, '--expires', '0'], /--expires/],
     [['acme', '--url', 'ftp://host'], /--url must be/],
     [['acme', '--url', `${URL}?x=1`], /--url must be/],
+    [
+      ['acme', '--url', 'http://broker.example.com/prod'],
+      /https base URL \(http only for localhost\)/,
+    ],
     [['acme', '--url', URL, '--require', 'everything'], /unknown Box scope/],
     [['Not_A_Tenant', '--url', URL], /tenant ID/],
     [['default', '--url', URL], /reserved/],

@@ -24,15 +24,21 @@ export function inviteCodeHash(code: string): string {
   return createHash('sha256').update(code, 'utf8').digest('hex');
 }
 
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+
 /**
  * The link an invitation is sent as: the broker's base URL (API stage URL, local server) with
  * `/onboard` and the code in the fragment. A trailing slash or a `/onboard` already given is
- * accepted; a query or fragment is refused (it would end up beside the code).
+ * accepted; a query or fragment is refused (it would end up beside the code), and so is plain
+ * HTTP to anything but this machine.
  */
 export function inviteLink(brokerUrl: string, code: string): string {
   const url = new URL(brokerUrl);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError('the broker URL must be http(s)');
+  // The page posts the client secret to this origin: plain HTTP only where it never leaves the
+  // machine (the local broker).
+  const loopback = LOOPBACK_HOSTS.has(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new TypeError('the broker URL must be https (http only on localhost)');
   }
   if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
     throw new TypeError('the broker URL must not carry a query, a fragment or credentials');

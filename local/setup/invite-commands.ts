@@ -50,7 +50,7 @@ export async function inviteTenant(invocation: SetupInvocation, tenantId: string
   } catch {
     throw new SetupCliFailure(
       SETUP_EXIT.usage,
-      '--url must be the broker’s http(s) base URL, without a query or fragment',
+      '--url must be the broker’s https base URL (http only for localhost), without a query or fragment',
     );
   }
   const now = (invocation.deps.now ?? Date.now)();
