@@ -267,6 +267,22 @@ describe.runIf(available)('Onboarding page in Chromium', () => {
     expect(await page.getByLabel('Client ID', { exact: true }).isDisabled()).toBe(true);
   });
 
+  it('takes the code when the whole link is opened in the same tab afterwards', async () => {
+    // Opening a link that differs only after `#` does not reload the page: the page must notice.
+    await page.goto(`${broker.url}/onboard`);
+    expect(await page.locator('#problem').getAttribute('data-error')).toBe('no_code');
+    await page.goto(`${broker.url}/onboard#not-the-whole-code`);
+    await page.goto(await invite());
+
+    await expect.poll(() => page.getByLabel('Client ID', { exact: true }).isDisabled()).toBe(false);
+    expect(await page.locator('#problem').isVisible()).toBe(false);
+    await fill();
+    await page.getByRole('button', { name: 'Check and connect' }).click();
+
+    await expect.poll(() => outcome().getAttribute('data-outcome')).toBe('pass');
+    expect(broker.tenantSecrets?.has('acme')).toBe(true);
+  });
+
   it('refuses an unknown code the same way as a used one', async () => {
     await page.goto(`${broker.url}/onboard#${newInviteCode()}`);
     await fill();

@@ -31,6 +31,9 @@ export const PAGE_SCRIPT = `
   var list = document.getElementById('steps');
   var problem = document.getElementById('problem');
   var code = window.location.hash.slice(1);
+  // Opening a link that differs only after '#' does not load the page again (say, the whole
+  // link pasted into the tab that showed a cut one): start over with the new code.
+  window.addEventListener('hashchange', function () { window.location.reload(); });
 
   function element(tag, className, text) {
     var node = document.createElement(tag);
