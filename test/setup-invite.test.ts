@@ -112,6 +112,28 @@ describe('box-token-broker tenant invite', () => {
 });
 
 describe('box-token-broker tenant list (pending invitations)', () => {
+  it('still lists the pending invitations when Secrets Manager cannot be listed (local mode)', async () => {
+    const offline = Object.assign(
+      new Error('getaddrinfo ENOTFOUND secretsmanager.us-east-1.amazonaws.com'),
+      { code: 'ENOTFOUND' },
+    );
+    sm.on(ListSecretsCommand).rejects(offline);
+    await invite(['acme', '--url', URL, '--added-by', 'vendor-ops']);
+
+    const text = await runSetup(['tenant', 'list'], {
+      invitations: store,
+      fleetControls: new MemoryFleetControls(() => NOW),
+      env: TABLE_ENV,
+      secretsManager: new SecretsManagerClient({}),
+    });
+
+    expect(text.code).toBe(5);
+    expect(text.stdout).toContain(
+      'acme\tinvited, pending until 2026-12-03T09:00:00.000Z\tinvited by: vendor-ops',
+    );
+    expect(text.stderr).toContain('listing tenants failed');
+  });
+
   it('lists the pending invitations after the tenants', async () => {
     sm.on(ListSecretsCommand).resolves({ SecretList: [] });
     await invite(['acme', '--url', URL, '--added-by', 'vendor-ops', '--require', 'root_readonly']);

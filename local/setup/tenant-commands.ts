@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import { DEFAULT_TENANT } from '../../lambda/contract.js';
 import { lastCheckTag } from '../../lambda/setup/tenant-secret.js';
-import type { TenantHealthRecord } from '../../lambda/state/ports.js';
+import type { Invitation, TenantHealthRecord } from '../../lambda/state/ports.js';
 import { StateUnavailableError } from '../../lambda/state/state-call.js';
 import { checkRunOptions, recoveryDaysOf } from './arguments.js';
 import { awsFailure } from './aws-failure.js';
@@ -97,11 +97,15 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
   try {
     tenants = await invocation.registry().list();
   } catch (error) {
-    throw awsFailure(
+    const failure = awsFailure(
       { doing: 'listing tenants', permission: 'secretsmanager:ListSecrets (on resource "*")' },
       error,
       io.env,
     );
+    // The invitations live in the table, not in Secrets Manager: show them anyway (locally, the
+    // tenants live in the broker's process and there is no Secrets Manager to list).
+    if (invocation.options.json !== true) await printPendingInvitations(invocation);
+    throw failure;
   }
   const { prefix } = invocation.registry();
   const suspensions = await suspensionsOf(invocation);
@@ -165,12 +169,22 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
       record.tenant === DEFAULT_TENANT ? '(the default secret)' : `(no secret under ${prefix})`;
     io.stdout(`${record.tenant}\t${where}\thealth: ${healthText(record)}\n`);
   }
-  for (const invitation of invitations ?? []) {
-    io.stdout(
-      `${invitation.tenant}\tinvited, pending until ${invitation.expires_at}\tinvited by: ${invitation.invited_by}\n`,
+  printInvitationLines(invocation, pending ?? []);
+  return SETUP_EXIT.ok;
+}
+
+function printInvitationLines(invocation: SetupInvocation, pending: readonly Invitation[]): void {
+  for (const invitation of pending) {
+    invocation.io.stdout(
+      `${invitation.tenant}\tinvited, pending until ${new Date(invitation.expiresAtMs).toISOString()}\tinvited by: ${invitation.invitedBy}\n`,
     );
   }
-  return SETUP_EXIT.ok;
+}
+
+/** The pending invitations alone, when the tenants cannot be listed; a failure here adds nothing. */
+async function printPendingInvitations(invocation: SetupInvocation): Promise<void> {
+  const pending = await pendingInvitations(invocation).catch(() => undefined);
+  printInvitationLines(invocation, pending ?? []);
 }
 
 /** Each tenant's health from the fleet state table; undefined without one. */
