@@ -99,7 +99,7 @@ export class Onboarding {
         apiUrl: this.options.boxApiUrl,
         deadline: request.deadline,
         now: this.now,
-        ...(this.options.fetch === undefined ? {} : { fetch: this.options.fetch }),
+        fetch: countedFetch(this.options.fetch ?? globalThis.fetch, trace, this.now),
       },
     );
     trace.onboardOutcome = result.outcome;
@@ -140,6 +140,22 @@ export class Onboarding {
       body: JSON.stringify(answer),
     };
   }
+}
+
+/**
+ * `fetch` that counts the check's Box calls and their time on the request's trace: an anonymous
+ * page drives them, and its audit line says how many.
+ */
+function countedFetch(send: typeof fetch, trace: RequestTrace, now: () => number): typeof fetch {
+  return async (input, init) => {
+    const startedAt = now();
+    trace.boxCalls += 1;
+    try {
+      return await send(input, init);
+    } finally {
+      trace.boxLatencyMs += now() - startedAt;
+    }
+  };
 }
 
 /**

@@ -330,6 +330,10 @@ describe('Onboarding submit (POST /onboard)', () => {
       caller_kind: 'anonymous',
     });
     expect(audit[1]).toMatchObject({ tenant: 'acme', onboard_outcome: 'pass', status: 200 });
+    // An anonymous page drives Box calls: the operator sees how many.
+    expect(audit[0]?.box_calls).toBeGreaterThan(0);
+    expect(audit[1]?.box_calls).toBeGreaterThan(1);
+    expect(audit[2]?.box_calls).toBe(0);
     expect(audit[2]).toMatchObject({ status: 404, error: 'invitation_not_found' });
     const all = lines.join('\n');
     expect(all).not.toContain('wrong-secret-W0RNG');
