@@ -77,6 +77,9 @@ describe('Fleet state: on by default', () => {
       StringEquals: { 'kms:EncryptionContext:app': 'box-token-broker' },
       'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['app', 'tenant', 'key'] },
     });
+    // A grant would hand Decrypt to anyone without a policy change: nobody may create one.
+    const granting = (a: string) => new RegExp(`^${a.replace('*', '.*')}$`).test('kms:CreateGrant');
+    expect(statements.filter((s) => actionsOf(s).some(granting))).toEqual([]);
   });
 
   it('lets the function use only its item families of the table, and names the table and key in its environment', () => {
