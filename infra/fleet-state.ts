@@ -27,9 +27,12 @@ const FUNCTION_TABLE_ACTIONS = [
   'dynamodb:Query',
 ];
 
-/** What the key's account may do with it: manage it, never use it (no Encrypt/Decrypt). */
+/**
+ * What the key's account may do with it: manage it, never use it (no Encrypt/Decrypt), and never
+ * hand its use to anyone: no `kms:CreateGrant` (a grant gives Decrypt without a policy change).
+ */
 const KEY_ADMIN_ACTIONS = [
-  'kms:Create*',
+  'kms:CreateAlias',
   'kms:Describe*',
   'kms:Enable*',
   'kms:List*',

@@ -255,6 +255,90 @@ describe('FleetLink: load when the table stumbles', () => {
     expect(request.trace).toMatchObject({ stateHit: true, stateErrors: 1, stateError: 'timeout' });
   });
 
+  /**
+   * A token store whose first lease call times out: after the write landed (`landed`), or
+   * before it reached the table.
+   */
+  function leaseTimesOutOnce(inner: MemorySharedTokenStore, landed: boolean) {
+    const store = Object.create(inner) as MemorySharedTokenStore & { leaseCalls: number };
+    store.leaseCalls = 0;
+    store.lease = async (key, holder, leaseMs, deadline) => {
+      store.leaseCalls += 1;
+      if (store.leaseCalls > 1) return inner.lease(key, holder, leaseMs, deadline);
+      if (landed) await inner.lease(key, holder, leaseMs, deadline);
+      throw new StateUnavailableError('timeout', 'write');
+    };
+    return store;
+  }
+
+  function linkOn(tokens: MemorySharedTokenStore, clock: ReturnType<typeof fakeClock>) {
+    return new FleetLink({
+      tokens,
+      controls: new MemoryFleetControls(clock.now),
+      holder: 'env-a',
+      leaseMs: 4000,
+      syncMs: 5000,
+      refreshMarginMs: 300_000,
+      now: clock.now,
+      sleep: async (ms) => clock.advance(ms),
+      random: () => 0.5,
+    });
+  }
+
+  it('asks again when its lease write timed out after landing, and mints as the leaseholder', async () => {
+    // Arrange: a burst slows the table; this environment's lease lands but its answer is late.
+    const clock = fakeClock();
+    const inner = new MemorySharedTokenStore(clock.now);
+    const key = { tenant: 'acme', cacheKey: 'k' };
+    const tokens = leaseTimesOutOnce(inner, true);
+
+    // Act
+    const token = await linkOn(tokens, clock).load('acme', 'k', 0, undefined, scope(), async () =>
+      issued('own', T0 + HOUR),
+    );
+
+    // Assess: shared with the fleet and the lease freed, not held until it ends.
+    expect(token.accessToken).toBe('own');
+    expect(tokens.leaseCalls).toBe(2);
+    expect((await inner.read(key, noDeadline())).kind).toBe('hit');
+    expect(await inner.lease(key, 'env-b', 4000, noDeadline())).toBe(true);
+  });
+
+  it('waits for the leaseholder when its own lease write timed out, instead of minting beside it', async () => {
+    // Arrange: env-b holds the lease; its token lands while this environment polls.
+    const clock = fakeClock();
+    const inner = new MemorySharedTokenStore(clock.now);
+    const key = { tenant: 'acme', cacheKey: 'k' };
+    await inner.lease(key, 'env-b', 4000, noDeadline());
+    const fromB = issued('from-env-b', T0 + HOUR);
+    const fleet = new FleetLink({
+      tokens: leaseTimesOutOnce(inner, false),
+      controls: new MemoryFleetControls(clock.now),
+      holder: 'env-a',
+      leaseMs: 4000,
+      syncMs: 5000,
+      refreshMarginMs: 300_000,
+      now: clock.now,
+      sleep: async (ms) => {
+        clock.advance(ms);
+        const payload = JSON.stringify(fromB);
+        await inner.write(key, { payload, expiresAtMs: fromB.expiresAtMs }, noDeadline());
+      },
+      random: () => 0.5,
+    });
+    let mints = 0;
+
+    // Act
+    const served = await fleet.load('acme', 'k', 0, undefined, scope(), async () => {
+      mints += 1;
+      return issued('own', T0 + HOUR);
+    });
+
+    // Assess
+    expect(served.accessToken).toBe('from-env-b');
+    expect(mints).toBe(0);
+  });
+
   it('mints at once, taking no lease, when the key refuses to decrypt (denied)', async () => {
     const clock = fakeClock();
     const inner = new MemorySharedTokenStore(clock.now);

@@ -91,6 +91,8 @@ describe.each([
     expect(await tokens.lease(KEY, 'env-a', 4000, deadline)).toBe(true);
     expect(await tokens.lease(KEY, 'env-b', 4000, deadline)).toBe(false);
     expect(await tokens.lease(OTHER, 'env-b', 4000, deadline)).toBe(true);
+    // The holder's own live lease is its again (a retried write whose first answer was lost).
+    expect(await tokens.lease(KEY, 'env-a', 4000, deadline)).toBe(true);
     // A release by someone else does nothing; the holder's own frees the key.
     await tokens.release(KEY, 'env-b', deadline);
     expect(await tokens.lease(KEY, 'env-c', 4000, deadline)).toBe(false);

@@ -2,9 +2,13 @@
  * Fleet state in the template: the table, the key, and the least-privilege grants between them
  * and the function's role (docs/fleet-state.md "Permissions").
  */
-import { Match } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readContext } from '../infra/context.js';
+import { BrokerFleetState } from '../infra/fleet-state.js';
 import {
   type PolicyStatementJson,
   propertiesOf,
@@ -77,6 +81,9 @@ describe('Fleet state: on by default', () => {
       StringEquals: { 'kms:EncryptionContext:app': 'box-token-broker' },
       'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['app', 'tenant', 'key'] },
     });
+    // A grant would hand Decrypt to anyone without a policy change: nobody may create one.
+    const granting = (a: string) => new RegExp(`^${a.replace('*', '.*')}$`).test('kms:CreateGrant');
+    expect(statements.filter((s) => actionsOf(s).some(granting))).toEqual([]);
   });
 
   it('lets the function use only its item families of the table, and names the table and key in its environment', () => {
@@ -152,5 +159,30 @@ describe('Fleet state: turned off', () => {
     } finally {
       synthesized.dispose();
     }
+  });
+});
+
+describe('Fleet state: the operator CLI’s permissions', () => {
+  it('documents exactly the statement grantTenantAdmin adds, which covers every tenant command', () => {
+    // Arrange: the statement as docs/fleet-state.md shows it, and as the construct grants it.
+    const doc = readFileSync(new URL('../docs/fleet-state.md', import.meta.url), 'utf8');
+    const block = /## Permissions[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)?.[1];
+    const documented = JSON.parse(block ?? '{}') as PolicyStatementJson & { Condition: Json };
+    const stack = new Stack();
+    const state = new BrokerFleetState(stack, 'State');
+    const role = new Role(stack, 'Operator', { assumedBy: new AccountRootPrincipal() });
+
+    // Act
+    state.grantTenantAdmin(role);
+    const [policy] = resourcesOf(Template.fromStack(stack), 'AWS::IAM::Policy');
+    const [granted] = (propertiesOf(policy ?? {}).PolicyDocument as Json)
+      .Statement as PolicyStatementJson[];
+
+    // Assess: `tenant invite --revoke` marks an invitation spent (UpdateItem), `resume` deletes.
+    expect([documented.Action].flat().sort()).toEqual([granted?.Action].flat().sort());
+    expect([documented.Action].flat()).toEqual(
+      expect.arrayContaining(['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query']),
+    );
+    expect(documented.Condition).toEqual(granted?.Condition);
   });
 });

@@ -121,9 +121,7 @@ export class FleetLink {
     // throttled read may be a passing burst: the lease still decides who mints.
     if (first.kind === 'down' && !first.transient) return mint();
     for (;;) {
-      const leased = await this.guard(trace, () =>
-        this.options.tokens.lease(key, this.options.holder, this.options.leaseMs, deadline),
-      );
+      const leased = await this.takeLease(key, scope);
       if (leased === undefined) return mint();
       if (leased) {
         // Checked again under the lease: a holder may have written its token and released the
@@ -147,6 +145,30 @@ export class FleetLink {
         if (found.kind === 'down' && !found.transient) return mint();
       }
     }
+  }
+
+  /**
+   * Asks for the key's lease: true = this environment mints, false = another does, undefined =
+   * the table failed (mint as v1.1). A lease write that timed out or was throttled is asked once
+   * more: a burst that slows the table is the moment single flight matters most, and the first
+   * write may have landed (the lease is this holder's again, the store's condition allows it).
+   */
+  private async takeLease(
+    key: { tenant: string; cacheKey: string },
+    scope: RequestScope,
+  ): Promise<boolean | undefined> {
+    const { tokens, holder, leaseMs } = this.options;
+    let transient = false;
+    const ask = () =>
+      this.guard(
+        scope.trace,
+        () => tokens.lease(key, holder, leaseMs, scope.deadline),
+        (error) => {
+          transient = error.failure === 'timeout' || error.failure === 'throttled';
+        },
+      );
+    const leased = await ask();
+    return leased === undefined && transient ? ask() : leased;
   }
 
   /** Drops a token from the table (revoked or dead), so no environment reads it again. */

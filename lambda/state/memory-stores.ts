@@ -44,7 +44,9 @@ export class MemorySharedTokenStore implements SharedTokenStore {
   ): Promise<boolean> {
     const current = this.leases.get(slot(key));
     const nowMs = this.now();
-    if (current !== undefined && current.untilMs > nowMs) return false;
+    if (current !== undefined && current.untilMs > nowMs && current.holder !== holder) {
+      return false;
+    }
     this.leases.set(slot(key), { holder, untilMs: nowMs + leaseMs });
     return true;
   }

@@ -49,7 +49,10 @@ export interface SharedTokenStore {
   read(key: SharedTokenKey, deadline: Deadline): Promise<SharedTokenLookup>;
   /** Stores a freshly minted token, encrypted, until it expires. */
   write(key: SharedTokenKey, token: SharedToken, deadline: Deadline): Promise<void>;
-  /** Takes the key's lease for `leaseMs` unless a live one is held: true = this environment mints. */
+  /**
+   * Takes the key's lease for `leaseMs` unless another holder's live one is held: true = this
+   * environment mints. The holder's own lease is taken again (a retried write that had landed).
+   */
   lease(key: SharedTokenKey, holder: string, leaseMs: number, deadline: Deadline): Promise<boolean>;
   /** Gives up a lease this holder took (its mint failed), so another environment may mint. */
   release(key: SharedTokenKey, holder: string, deadline: Deadline): Promise<void>;

@@ -4,8 +4,8 @@
  *
  * - `sk = revoked#<token SHA-256>`: `tenant` (S), `until` (N, epoch ms the token would expire),
  *   `ttl` (N). A SHA-256 of a Box token (high-entropy, random) cannot be reversed to it.
- * - `sk = suspended#<tenant>`: `tenant` (S), `by` (S, the caller ARN that suspended it), `since` (N,
- *   epoch ms). No `ttl`: a suspension lasts until `resume` deletes it.
+ * - `sk = suspended#<tenant>`: `tenant` (S), `by` (S, who suspended it, as the CLI names them),
+ *   `since` (N, epoch ms). No `ttl`: a suspension lasts until `resume` deletes it.
  *
  * The partition holds one item per revocation still within its token's life plus one per suspended
  * tenant, so it stays small (docs/fleet-state.md "Cost model").

@@ -69,7 +69,8 @@ export class TableTokenStore implements SharedTokenStore {
   ): Promise<boolean> {
     const nowMs = this.options.now();
     const { pk, sk } = leaseKey(key);
-    // Taken when absent or when the last holder's lease has ended (it died or gave up).
+    // Taken when absent, when the last holder's lease has ended (it died or gave up), or when it
+    // is this holder's own (its earlier write landed but the answer was lost to a timeout).
     return this.options.table.put(
       {
         pk: str(pk),
@@ -80,9 +81,9 @@ export class TableTokenStore implements SharedTokenStore {
       },
       {
         condition: {
-          expression: 'attribute_not_exists(pk) OR #until <= :now',
+          expression: 'attribute_not_exists(pk) OR #until <= :now OR holder = :holder',
           names: { '#until': 'until' },
-          values: { ':now': num(nowMs) },
+          values: { ':now': num(nowMs), ':holder': str(holder) },
         },
         deadline,
       },

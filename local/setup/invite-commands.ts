@@ -20,7 +20,7 @@ import { addedByOf } from './tenant-commands.js';
 
 /** What the invitation store needs of IAM, for the failure message. */
 const TABLE_PERMISSION =
-  'dynamodb:PutItem, GetItem, UpdateItem and Query on the BOX_STATE_TABLE table';
+  'dynamodb:PutItem, GetItem, UpdateItem, DeleteItem and Query on the BOX_STATE_TABLE table (docs/fleet-state.md "Permissions")';
 
 /** `tenant invite ID` (or `--revoke`). */
 export async function inviteTenant(invocation: SetupInvocation, tenantId: string): Promise<number> {
