@@ -316,6 +316,7 @@ export function buildTenantHealth(
     fleetWide: shared !== undefined,
     log: overrides.log ?? (() => {}),
     ...(overrides.healthPublisher === undefined ? {} : { publisher: overrides.healthPublisher }),
+    ...(config.fleetState === undefined ? {} : { knownHealthyMs: config.fleetState.syncMs }),
     ...(overrides.now === undefined ? {} : { now: overrides.now }),
   });
 }
