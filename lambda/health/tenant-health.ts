@@ -27,7 +27,7 @@ export interface TenantHealthOptions {
   /** Whether `store` is shared by every environment (the table): live traffic reports then. */
   fleetWide: boolean;
   log: (event: LogEvent) => void;
-  /** Instead of EventBridge (tests of what is put, local mode). */
+  /** Instead of EventBridge (tests of what is put). */
   publisher?: HealthEventPublisher;
   /** How long an environment trusts a tenant it read healthy: the fleet state's sync bound. */
   knownHealthyMs?: number;

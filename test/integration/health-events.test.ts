@@ -13,10 +13,12 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STEPS } from '../../lambda/setup/steps.js';
 import { readString } from '../../lambda/state/state-table.js';
 import { type BoxSimulator, startBoxSimulator } from '../../local/box-simulator/index.js';
+import { startLocalBroker } from '../../local/local-broker.js';
+import { startEventBridgeEndpoint } from '../support/eventbridge-endpoint.js';
 import { FakeSecrets } from '../support/fake-secrets.js';
 import {
   startTestFleetState,
@@ -405,5 +407,52 @@ describe('Scenario: every environment runs the scheduled check, one table', () =
         .at(-1)?.TenantsUnhealthy;
     expect(fleet.environments.map(lastCount)).toEqual([0, 0, 0]);
     expect(fleet.delivered).toHaveLength(2);
+  });
+});
+
+describe('Scenario: npm start with BOX_EVENT_BUS and the local table', () => {
+  it('puts the event through AWS_ENDPOINT_URL_EVENTBRIDGE and logs it, as deployed', async () => {
+    // Prepare: the local broker with a simulated tenant, the local table and a local EventBridge.
+    const endpoint = await startEventBridgeEndpoint();
+    const state = await tables.newState();
+    vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', endpoint.url);
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'not-a-real-key');
+    const lines: string[] = [];
+    const local = await startLocalBroker({
+      port: 0,
+      env: {
+        BOX_LOCAL_TENANTS: 'acme',
+        BOX_EVENT_BUS: 'default',
+        BOX_STATE_TABLE: state.tableName,
+        BOX_STATE_KMS_KEY: tables.local.kms.alias,
+      },
+      stateClients: { dynamodb: tables.dynamodb(), kms: tables.kms() },
+      sink: (line) => lines.push(line),
+    });
+    try {
+      const acme = local.tenants[0];
+      local.simulator?.app(acme?.clientId ?? '')?.misconfigure('secret_reset');
+
+      // Act
+      const answer = await fetch(`${local.url}/token?tenant=acme`);
+
+      // Assess: the answer, then the event on the local bus and its log line with its metric.
+      expect(answer.status).toBe(502);
+      expect(endpoint.accepted.map((entry) => [entry.Source, entry.DetailType])).toEqual([
+        ['box-token-broker', 'Box Tenant Unhealthy'],
+      ]);
+      const health = lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.operation === 'tenant_health');
+      expect(health).toEqual([
+        expect.objectContaining({ tenant: 'acme', health: 'unhealthy', HealthEventsPublished: 1 }),
+      ]);
+    } finally {
+      await local.close();
+      await endpoint.close();
+      vi.unstubAllEnvs();
+    }
   });
 });
