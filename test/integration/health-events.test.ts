@@ -263,6 +263,26 @@ describe('Scenario: live traffic sees Box refuse a tenant', () => {
     expect(metric(fleet, 'HealthEventsPublished')).toEqual([1, 1]);
   });
 
+  it("does not take another environment's stored token for Box accepting the credentials now", async () => {
+    // Prepare: environment a mints acme's token (the table keeps it); the secret is reset later.
+    const fleet = await fleetOf(2, 'table');
+    const [a, b] = fleet.environments;
+    expect((await acmeToken(a)).status).toBe(200);
+    fleet.simulator.app(ACME.clientId)?.misconfigure('secret_reset');
+    fleet.clock.now += 1_800_000;
+
+    // Act: a caller in a needs more life than the stored token has: Box refuses the grant. Then b,
+    // which has never asked Box, is served the stored token (still valid, minted before the reset).
+    const refused = await a?.api('POST', '/token', {
+      body: JSON.stringify({ tenant: 'acme', min_ttl: 3000 }),
+    });
+    expect(refused?.body.error).toBe('box_credentials_rejected');
+    expect((await acmeToken(b)).status).toBe(200);
+
+    // Assess: the tenant is still unhealthy: Box accepted nothing since it refused the grant.
+    expect(fleet.delivered.map((entry) => entry.DetailType)).toEqual(['Box Tenant Unhealthy']);
+  });
+
   it('never lets a failing PutEvents change an answer; counts it and retries on the next check', async () => {
     // Prepare: EventBridge is down.
     const fleet = await fleetOf(2, 'table');
