@@ -259,7 +259,7 @@ export const CONFIG_VARIABLES = {
     min: 1,
     max: 60,
     unit: 'seconds',
-    doc: 'Fleet state: how stale an environment’s view of revocations, dead tokens and suspensions may be. After this long no environment serves a revoked or dead token or a suspended tenant; an environment reads them from the table at most once per this interval, never on every request.',
+    doc: 'Fleet state: how stale an environment’s view of revocations, dead tokens and suspensions may be. After this long no environment serves a revoked or dead token or a suspended tenant; an environment reads them from the table at most once per this interval, never on every request. With health events, also how long an environment trusts a tenant it read healthy (a Box grant then skips the health read).',
     deploy: { tuning: 'stateSyncSeconds' },
   },
 } as const satisfies Record<string, ConfigVariable>;

@@ -58,7 +58,7 @@ export interface RuntimeOverrides {
   backoffWindowMs?: number;
   /** The EventBridge client of the health events (tests: a mocked one). */
   eventBridge?: EventBridgeClient;
-  /** Instead of EventBridge: where health events go (local mode). */
+  /** Instead of EventBridge: where health events go (tests of what is put). */
   healthPublisher?: HealthEventPublisher;
   /**
    * The tenant health store, shared by the environments a test runs (treated as fleet-wide, so
@@ -316,6 +316,7 @@ export function buildTenantHealth(
     fleetWide: shared !== undefined,
     log: overrides.log ?? (() => {}),
     ...(overrides.healthPublisher === undefined ? {} : { publisher: overrides.healthPublisher }),
+    ...(config.fleetState === undefined ? {} : { knownHealthyMs: config.fleetState.syncMs }),
     ...(overrides.now === undefined ? {} : { now: overrides.now }),
   });
 }

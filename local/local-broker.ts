@@ -216,13 +216,15 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     ...(options.invitations === undefined ? {} : { invitations: options.invitations }),
     ...(options.stateClients === undefined ? {} : { stateClients: options.stateClients }),
   };
+  const logger = new RequestLogger({
+    namespace: telemetry.metricsNamespace,
+    service: telemetry.serviceName,
+    ...(options.sink === undefined ? {} : { sink: options.sink }),
+  });
   const handler = createHandler({
-    ...buildRuntime(env, overrides),
-    logger: new RequestLogger({
-      namespace: telemetry.metricsNamespace,
-      service: telemetry.serviceName,
-      ...(options.sink === undefined ? {} : { sink: options.sink }),
-    }),
+    // As in Lambda: the lines of what runs beside the requests (health events) go to the log too.
+    ...buildRuntime(env, { ...overrides, log: (event) => logger.writeEvent(event) }),
+    logger,
     apiEntryKey: new ApiEntryKey(async () => entryKey),
   }) as unknown as ApiHandler;
 

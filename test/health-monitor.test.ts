@@ -234,6 +234,57 @@ describe('Class: LiveHealthSignals', () => {
     expect(entries()).toHaveLength(1);
   });
 
+  it('spares a grant the store while it knows the tenant is healthy; reads again after the bound', async () => {
+    // Prepare: two environments on one store; this one knows acme healthy for 5 s at a time.
+    const store = new MemoryTenantHealthStore();
+    let reads = 0;
+    const counted: TenantHealthStore = {
+      get: (tenant) => {
+        reads += 1;
+        return store.get(tenant);
+      },
+      transition: (next, from) => store.transition(next, from),
+      claimAnnouncement: (...args) => store.claimAnnouncement(...args),
+      settleAnnouncement: (...args) => store.settleAnnouncement(...args),
+      list: () => store.list(),
+    };
+    const clock = { now: T0 };
+    const signals = new LiveHealthSignals(environment(counted, clock), {
+      knownHealthyMs: 5000,
+      now: () => clock.now,
+    });
+    const other = environment(store, clock);
+    signals.accepted('acme');
+    await signals.settle();
+    expect(reads).toBe(1);
+
+    // Act: more grants inside the bound, while another environment sees Box refuse acme.
+    for (let i = 0; i < 5; i += 1) {
+      clock.now += 900;
+      signals.accepted('acme');
+      expect(signals.pending).toBe(0);
+    }
+    await other.check(rejected);
+
+    // Assess: no read inside the bound; the first grant past it reads and announces the recovery.
+    expect(reads).toBe(1);
+    clock.now += 600;
+    signals.accepted('acme');
+    await signals.settle();
+    expect(reads).toBe(2);
+    expect(entries().map((entry) => entry.DetailType)).toEqual([
+      'Box Tenant Unhealthy',
+      'Box Tenant Recovered',
+    ]);
+    // A rejection seen here is checked at once, and forgets what this environment knew.
+    signals.rejected('acme', 'invalid_client');
+    await signals.settle();
+    signals.accepted('acme');
+    await signals.settle();
+    expect(reads).toBe(4);
+    expect(entries()).toHaveLength(4);
+  });
+
   it('waits at most its bound for a hung PutEvents (fake clock)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     eventBridge.on(PutEventsCommand).callsFake(() => new Promise(() => {}));

@@ -6,9 +6,16 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noDeadline } from '../lambda/deadline.js';
-import { observationOf } from '../lambda/health/setup-run-health.js';
-import { ScheduledSetupChecks, SECRET_STEP_FIXES } from '../lambda/setup/scheduled-checks.js';
+import { HealthMonitor } from '../lambda/health/health-monitor.js';
+import { judgeSetupRun, observationOf } from '../lambda/health/setup-run-health.js';
+import {
+  ScheduledSetupChecks,
+  SECRET_STEP_FIXES,
+  type SetupCheckRun,
+} from '../lambda/setup/scheduled-checks.js';
 import { STEPS } from '../lambda/setup/steps.js';
+import { MemoryTenantHealthStore } from '../lambda/state/tenant-health-memory.js';
+import type { LogEvent } from '../lambda/trace/request-logger.js';
 
 const APP = { clientId: 'acme-client-0042', clientSecret: 'acme-S3CR3T', enterpriseId: '1111' };
 
@@ -78,5 +85,48 @@ describe('Function: observationOf (a scheduled run for tenant health)', () => {
     const check = await runWith(JSON.stringify(APP), () => new Response('', { status: 503 }));
     expect(check.outcome).toBe('inconclusive');
     expect(observationOf(check)).toBeUndefined();
+  });
+});
+
+describe('Function: judgeSetupRun', () => {
+  it('counts unhealthy only the tenants that still exist when the listing says which do', async () => {
+    // Prepare: acme and a tenant removed since are both remembered unhealthy.
+    const store = new MemoryTenantHealthStore();
+    for (const tenant of ['acme', 'removed']) {
+      await store.transition({
+        tenant,
+        state: 'unhealthy',
+        reason: 'setup_check',
+        sinceMs: 1,
+        announced: true,
+      });
+    }
+    const lines: LogEvent[] = [];
+    const monitor = new HealthMonitor({
+      store,
+      publisher: { publish: async () => {} },
+      log: (line) => lines.push(line),
+    });
+    const run = (registeredIds: string[] | undefined): SetupCheckRun => ({
+      registered: registeredIds?.length,
+      ...(registeredIds === undefined ? { listingError: 'AccessDeniedException' } : {}),
+      registeredIds,
+      ignored: 0,
+      slice: 0,
+      slices: 1,
+      cycleMs: 300_000,
+      tenants: [{ tenant: 'default', outcome: 'pass', failedSteps: [], durationMs: 5 }],
+    });
+
+    // Act: a run that listed acme (and not the removed one), then one whose listing failed.
+    await judgeSetupRun(monitor, run(['acme', 'globex']), (line) => lines.push(line));
+    await judgeSetupRun(monitor, run(undefined), (line) => lines.push(line));
+
+    // Assess
+    const counts = lines.filter((line) => line.metrics?.[0]?.[0] === 'TenantsUnhealthy');
+    expect(counts.map((line) => [line.metrics?.[0]?.[1], line.fields?.unhealthy_tenants])).toEqual([
+      [1, ['acme']],
+      [2, ['acme', 'removed']],
+    ]);
   });
 });

@@ -363,8 +363,9 @@ export class TokenSupply {
           const dead = requested ? ask.deadTokenSha256 : undefined;
           return fleet.load(tenant, key, minTtlSeconds, dead, scope, mint).then((token) => {
             // Box accepted this version for another environment: proven here too, so the warm
-            // path (memory only) serves the next request.
-            if (token.versionId === credentials.versionId) this.accepted(credentials);
+            // path (memory only) serves the next request. Not news of the tenant's health: the
+            // token may predate a reset (a grant this environment made has signalled already).
+            if (token.versionId === credentials.versionId) this.accepted(credentials, false);
             return token;
           });
         },
@@ -519,9 +520,10 @@ export class TokenSupply {
   /**
    * Box accepted `credentials`. A newly proven version replacing the active one makes this
    * tenant's tokens of any other version suspect, so they go (other tenants' tokens stay).
+   * `grantedNow`: Box granted just now (health hears of it), not earlier for another environment.
    */
-  private accepted(credentials: BoxCredentials): void {
-    this.options.health?.accepted(this.options.tenant);
+  private accepted(credentials: BoxCredentials, grantedNow = true): void {
+    if (grantedNow) this.options.health?.accepted(this.options.tenant);
     if (!this.options.selector.accepted(credentials)) return;
     const versionId = credentials.versionId;
     this.options.cache.deleteWhere((token, key) => this.owns(key) && token.versionId !== versionId);

@@ -26,6 +26,16 @@ export const HEALTH_OPERATION = 'tenant_health';
 /** How long a claim on an announcement lasts: a dead claimant's event is retried after it. */
 export const ANNOUNCE_CLAIM_MS = 10_000;
 
+/** A check's outcome, and what it taught this environment. */
+export interface HealthCheckResult {
+  outcome: HealthCheckOutcome;
+  /**
+   * The check left the tenant healthy (or never judged) in the store, with no event waiting:
+   * a grant Box accepts changes nothing until another environment judges it otherwise.
+   */
+  healthy: boolean;
+}
+
 export interface HealthMonitorOptions {
   store: TenantHealthStore;
   publisher: HealthEventPublisher;
@@ -60,19 +70,30 @@ export class HealthMonitor {
 
   /** Judges `observation`; announces a transition or a pending announcement. Never rejects. */
   async check(observation: HealthObservation): Promise<HealthCheckOutcome> {
+    return (await this.inspect(observation)).outcome;
+  }
+
+  /** {@link check}, and whether it left the tenant known healthy. Never rejects. */
+  async inspect(observation: HealthObservation): Promise<HealthCheckResult> {
     const { store } = this.#options;
     const tenant = observation.tenant;
     let current: TenantHealthRecord | undefined;
     try {
       current = await store.get(tenant);
     } catch (error) {
-      return this.#storeFailed(tenant, error);
+      return { outcome: this.#storeFailed(tenant, error), healthy: false };
     }
     const nowMs = this.#now();
     const transition = judge(current, observation, nowMs);
     if (transition === undefined) {
       // No new transition: the last one may still be waiting for its event.
-      return current !== undefined && !current.announced ? this.#retry(current) : 'unchanged';
+      if (current !== undefined && !current.announced) {
+        return { outcome: await this.#retry(current), healthy: false };
+      }
+      return {
+        outcome: 'unchanged',
+        healthy: current === undefined || current.state === 'healthy',
+      };
     }
     const event = transition.event;
     const next: TenantHealthRecord = {
@@ -86,11 +107,15 @@ export class HealthMonitor {
     try {
       won = await store.transition(next, transition.fromReason);
     } catch (error) {
-      return this.#storeFailed(tenant, error);
+      return { outcome: this.#storeFailed(tenant, error), healthy: false };
     }
-    if (!won) return 'lost';
-    if (event === undefined) return 'recorded';
-    return (await this.#announce(next, event)) ? 'announced' : 'failed';
+    // Another environment's transition: what it left is not known here.
+    if (!won) return { outcome: 'lost', healthy: false };
+    const healthy = next.state === 'healthy';
+    if (event === undefined) return { outcome: 'recorded', healthy };
+    return (await this.#announce(next, event))
+      ? { outcome: 'announced', healthy }
+      : { outcome: 'failed', healthy: false };
   }
 
   /**

@@ -2,7 +2,8 @@
  * The scheduled setup check's side of tenant health: each tenant the run decided (passed or
  * failed) is judged; an inconclusive check, one the run did not reach and a tenant gone since the
  * listing say nothing about its health. Then the sweep retries any transition whose event is not
- * on the bus yet, and the run's line carries `TenantsUnhealthy` (the dashboard's widget).
+ * on the bus yet, and the run's line carries `TenantsUnhealthy` (the dashboard's widget): the
+ * tenants that still exist (registered, or the default), or every one when the listing failed.
  */
 import { runBounded } from '../setup/concurrency.js';
 import type { SetupCheckRun, TenantCheck } from '../setup/scheduled-checks.js';
@@ -47,7 +48,14 @@ export async function judgeSetupRun(
   if (!mayStart()) return;
   const records = await monitor.sweep();
   if (records === undefined) return;
-  const unhealthy = records.filter((record) => record.state === 'unhealthy');
+  // A tenant removed since it went bad keeps its item; it is not counted once the listing says so.
+  const existing =
+    run.registeredIds === undefined
+      ? undefined
+      : new Set([...run.registeredIds, ...run.tenants.map((check) => check.tenant)]);
+  const unhealthy = records.filter(
+    (record) => record.state === 'unhealthy' && (existing?.has(record.tenant) ?? true),
+  );
   log({
     level: unhealthy.length > 0 ? 'WARN' : 'INFO',
     message: `tenant health: ${unhealthy.length} unhealthy`,

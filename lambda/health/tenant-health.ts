@@ -27,8 +27,10 @@ export interface TenantHealthOptions {
   /** Whether `store` is shared by every environment (the table): live traffic reports then. */
   fleetWide: boolean;
   log: (event: LogEvent) => void;
-  /** Instead of EventBridge (tests of what is put, local mode). */
+  /** Instead of EventBridge (tests of what is put). */
   publisher?: HealthEventPublisher;
+  /** How long an environment trusts a tenant it read healthy: the fleet state's sync bound. */
+  knownHealthyMs?: number;
   now?: () => number;
 }
 
@@ -53,7 +55,14 @@ export class TenantHealth {
       log: options.log,
       ...(options.now === undefined ? {} : { now: options.now }),
     });
-    this.signals = options.fleetWide ? new LiveHealthSignals(this.monitor) : undefined;
+    this.signals = options.fleetWide
+      ? new LiveHealthSignals(this.monitor, {
+          ...(options.knownHealthyMs === undefined
+            ? {}
+            : { knownHealthyMs: options.knownHealthyMs }),
+          ...(options.now === undefined ? {} : { now: options.now }),
+        })
+      : undefined;
   }
 
   /** The scheduled run's verdicts, judged; never rejects. */

@@ -99,6 +99,11 @@ export const SECRET_STEP_FIXES: Readonly<Record<SecretStepId, { title: string; f
 export interface SetupCheckRun {
   /** Registered tenants found; undefined without a prefix or when the listing failed. */
   registered: number | undefined;
+  /**
+   * The registered tenants' IDs (every slice's); undefined without a prefix or when the listing
+   * failed. Tenant health counts only tenants that still exist.
+   */
+  registeredIds?: readonly string[] | undefined;
   /** Secrets under the prefix that are not tenant IDs. */
   ignored: number;
   /** This run's slice of the registered tenants (0-based) and how many slices there are. */
@@ -154,6 +159,7 @@ export class ScheduledSetupChecks {
           rotationStep: options.concurrency,
         });
         run.registered = listing.tenantIds.length;
+        run.registeredIds = listing.tenantIds;
         run.ignored = listing.ignored;
         run.slice = plan.slice;
         run.slices = plan.slices;

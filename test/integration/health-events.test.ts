@@ -13,10 +13,12 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STEPS } from '../../lambda/setup/steps.js';
 import { readString } from '../../lambda/state/state-table.js';
 import { type BoxSimulator, startBoxSimulator } from '../../local/box-simulator/index.js';
+import { startLocalBroker } from '../../local/local-broker.js';
+import { startEventBridgeEndpoint } from '../support/eventbridge-endpoint.js';
 import { FakeSecrets } from '../support/fake-secrets.js';
 import {
   startTestFleetState,
@@ -261,6 +263,26 @@ describe('Scenario: live traffic sees Box refuse a tenant', () => {
     expect(metric(fleet, 'HealthEventsPublished')).toEqual([1, 1]);
   });
 
+  it("does not take another environment's stored token for Box accepting the credentials now", async () => {
+    // Prepare: environment a mints acme's token (the table keeps it); the secret is reset later.
+    const fleet = await fleetOf(2, 'table');
+    const [a, b] = fleet.environments;
+    expect((await acmeToken(a)).status).toBe(200);
+    fleet.simulator.app(ACME.clientId)?.misconfigure('secret_reset');
+    fleet.clock.now += 1_800_000;
+
+    // Act: a caller in a needs more life than the stored token has: Box refuses the grant. Then b,
+    // which has never asked Box, is served the stored token (still valid, minted before the reset).
+    const refused = await a?.api('POST', '/token', {
+      body: JSON.stringify({ tenant: 'acme', min_ttl: 3000 }),
+    });
+    expect(refused?.body.error).toBe('box_credentials_rejected');
+    expect((await acmeToken(b)).status).toBe(200);
+
+    // Assess: the tenant is still unhealthy: Box accepted nothing since it refused the grant.
+    expect(fleet.delivered.map((entry) => entry.DetailType)).toEqual(['Box Tenant Unhealthy']);
+  });
+
   it('never lets a failing PutEvents change an answer; counts it and retries on the next check', async () => {
     // Prepare: EventBridge is down.
     const fleet = await fleetOf(2, 'table');
@@ -405,5 +427,158 @@ describe('Scenario: every environment runs the scheduled check, one table', () =
         .at(-1)?.TenantsUnhealthy;
     expect(fleet.environments.map(lastCount)).toEqual([0, 0, 0]);
     expect(fleet.delivered).toHaveLength(2);
+  });
+});
+
+describe('Scenario: environments configured only through their variables, EventBridge on the wire', () => {
+  it('puts one Unhealthy and one Recovered on AWS_ENDPOINT_URL_EVENTBRIDGE; a throttled entry is retried', async () => {
+    // Prepare: three environments; the table, the key and the bus reached through the standard
+    // chain (AWS_ENDPOINT_URL_*), nothing injected but Box, Secrets Manager and the clock.
+    const endpoint = await startEventBridgeEndpoint();
+    const clock = { now: T0 };
+    const state = await tables.newState({ now: () => clock.now });
+    for (const [name, value] of Object.entries(state.env)) vi.stubEnv(name, value);
+    vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', endpoint.url);
+    const simulator = await startBoxSimulator({
+      enterpriseId: ENTERPRISE_ID,
+      credentials: [{ clientId: CLIENT_ID, clientSecret: SECRET_V1 }],
+      now: () => clock.now,
+    });
+    simulator.addApp(ACME);
+    const secrets = new FakeSecrets();
+    secrets.put(DEFAULT_SECRET, { versionId: 'd1', secretString: secretJson(SECRET_V1) });
+    secrets.put(`${PREFIX}acme`, { versionId: 'acme-v1', secretString: JSON.stringify(ACME) });
+    const environments: Harness[] = [];
+    try {
+      for (let i = 0; i < 3; i += 1) {
+        const h = await startHarness({
+          secrets,
+          sharedSimulator: simulator,
+          clock,
+          env: {
+            BOX_TENANT_SECRET_PREFIX: PREFIX,
+            BOX_EVENT_BUS: 'default',
+            BOX_STATE_TABLE: state.tableName,
+            BOX_STATE_KMS_KEY: tables.local.kms.alias,
+            BOX_ACCESS_POLICY: JSON.stringify({
+              version: 1,
+              rules: [
+                {
+                  id: 'etl',
+                  callers: ['arn:aws:iam::111122223333:role/etl-*'],
+                  tenants: ['*'],
+                  subjects: ['enterprise'],
+                },
+              ],
+            }),
+          },
+        });
+        h.secretsManager
+          .on(ListSecretsCommand)
+          .resolves({ SecretList: [{ Name: `${PREFIX}acme` }] });
+        environments.push(h);
+      }
+      for (const h of environments) expect((await acmeToken(h)).status).toBe(200);
+
+      // Act: the secret is reset; every environment asks many times; then it is fixed.
+      simulator.app(ACME.clientId)?.misconfigure('secret_reset');
+      clock.now += TOKEN_LIFE_MS;
+      const brokeAt = clock.now;
+      expect((await acmeToken(environments[0])).status).toBe(502);
+      const onTheBus = endpoint.accepted.length;
+      for (let i = 0; i < 6; i += 1) {
+        clock.now += PAST_NEGATIVE_CACHE_MS;
+        expect((await acmeToken(environments[i % 3])).status).toBe(502);
+      }
+      simulator.app(ACME.clientId)?.setMisconfigurations([]);
+      clock.now += PAST_NEGATIVE_CACHE_MS;
+      for (const h of environments) expect((await acmeToken(h)).status).toBe(200);
+
+      // Assess: on the bus before the first refusal was answered; one of each, as specified.
+      expect(onTheBus).toBe(1);
+      expect(endpoint.accepted.map((entry) => [entry.Source, entry.DetailType])).toEqual([
+        ['box-token-broker', 'Box Tenant Unhealthy'],
+        ['box-token-broker', 'Box Tenant Recovered'],
+      ]);
+      const [unhealthy] = endpoint.accepted;
+      expect(unhealthy?.EventBusName).toBe('default');
+      expect(unhealthy?.Time).toBe(brokeAt / 1000);
+      expect(JSON.parse(unhealthy?.Detail ?? '{}')).toEqual({
+        tenant: 'acme',
+        reason: 'credentials_rejected',
+        since: new Date(brokeAt).toISOString(),
+        evidence: [{ request: 'POST /oauth2/token (client_credentials)', code: 'invalid_client' }],
+      });
+
+      // A throttled entry leaves the answer alone, and the next check announces it.
+      endpoint.fault = 'throttled';
+      simulator.app(ACME.clientId)?.misconfigure('secret_reset');
+      clock.now += TOKEN_LIFE_MS;
+      expect((await acmeToken(environments[1])).status).toBe(502);
+      expect(endpoint.accepted).toHaveLength(2);
+      endpoint.fault = undefined;
+      clock.now += PAST_NEGATIVE_CACHE_MS;
+      expect((await acmeToken(environments[2])).status).toBe(502);
+      expect(endpoint.accepted.map((entry) => entry.DetailType).at(-1)).toBe(
+        'Box Tenant Unhealthy',
+      );
+      expect(endpoint.accepted).toHaveLength(3);
+      const wire = JSON.stringify(endpoint.accepted);
+      for (const value of [ACME.clientSecret, ACME.clientId, SECRET_V1, CLIENT_ID]) {
+        expect(wire).not.toContain(value);
+      }
+    } finally {
+      for (const h of environments) await h.close();
+      await simulator.close();
+      await endpoint.close();
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+describe('Scenario: npm start with BOX_EVENT_BUS and the local table', () => {
+  it('puts the event through AWS_ENDPOINT_URL_EVENTBRIDGE and logs it, as deployed', async () => {
+    // Prepare: the local broker with a simulated tenant, the local table and a local EventBridge.
+    const endpoint = await startEventBridgeEndpoint();
+    const state = await tables.newState();
+    vi.stubEnv('AWS_ENDPOINT_URL_EVENTBRIDGE', endpoint.url);
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'not-a-real-key');
+    const lines: string[] = [];
+    const local = await startLocalBroker({
+      port: 0,
+      env: {
+        BOX_LOCAL_TENANTS: 'acme',
+        BOX_EVENT_BUS: 'default',
+        BOX_STATE_TABLE: state.tableName,
+        BOX_STATE_KMS_KEY: tables.local.kms.alias,
+      },
+      stateClients: { dynamodb: tables.dynamodb(), kms: tables.kms() },
+      sink: (line) => lines.push(line),
+    });
+    try {
+      const acme = local.tenants[0];
+      local.simulator?.app(acme?.clientId ?? '')?.misconfigure('secret_reset');
+
+      // Act
+      const answer = await fetch(`${local.url}/token?tenant=acme`);
+
+      // Assess: the answer, then the event on the local bus and its log line with its metric.
+      expect(answer.status).toBe(502);
+      expect(endpoint.accepted.map((entry) => [entry.Source, entry.DetailType])).toEqual([
+        ['box-token-broker', 'Box Tenant Unhealthy'],
+      ]);
+      const health = lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.operation === 'tenant_health');
+      expect(health).toEqual([
+        expect.objectContaining({ tenant: 'acme', health: 'unhealthy', HealthEventsPublished: 1 }),
+      ]);
+    } finally {
+      await local.close();
+      await endpoint.close();
+      vi.unstubAllEnvs();
+    }
   });
 });

@@ -16,6 +16,7 @@ import type { Context } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../lambda/app.js';
+import type { HealthEvent } from '../../lambda/health/health-event.js';
 import { buildRuntime } from '../../lambda/runtime.js';
 import { RequestLogger } from '../../lambda/trace/request-logger.js';
 import { lambdaContext, localFunctionArn } from '../../local/api-gateway-adapter.js';
@@ -80,6 +81,8 @@ async function scenario(options: {
   msPerBoxCall?: number;
   /** Date.now instead of the fake clock (for a real deadline). */
   realClock?: boolean;
+  /** With health events (BOX_EVENT_BUS): where they are put. */
+  healthEvents?: HealthEvent[];
 }): Promise<Scenario> {
   const clock = { now: Date.UTC(2026, 10, 30, 9, 0, 0) };
   const now = options.realClock === true ? Date.now : () => clock.now;
@@ -139,10 +142,19 @@ async function scenario(options: {
     BOX_TENANT_SECRET_PREFIX: PREFIX,
     BOX_API_URL: simulator.url,
     ...(options.defaultSecret === false ? {} : { BOX_CREDENTIALS_SECRET: DEFAULT_SECRET_ID }),
+    ...(options.healthEvents === undefined ? {} : { BOX_EVENT_BUS: 'default' }),
     ...options.env,
   };
+  const healthEvents = options.healthEvents;
+  const logger = new RequestLogger({
+    namespace: 'BoxTokenBroker',
+    service: 'box-token-broker',
+    sink: (line) => rawLines.push(line),
+    now,
+  });
   const handler = createHandler({
     ...buildRuntime(env, {
+      log: (event) => logger.writeEvent(event),
       secretsManager: client,
       now,
       fetch: async (input, init) => {
@@ -152,13 +164,17 @@ async function scenario(options: {
       sleep: async (ms) => {
         clock.now += ms;
       },
+      ...(healthEvents === undefined
+        ? {}
+        : {
+            healthPublisher: {
+              publish: async (event: HealthEvent) => {
+                healthEvents.push(event);
+              },
+            },
+          }),
     }),
-    logger: new RequestLogger({
-      namespace: 'BoxTokenBroker',
-      service: 'box-token-broker',
-      sink: (line) => rawLines.push(line),
-      now,
-    }),
+    logger,
     now,
   });
   const lines: Line[] = [];
@@ -327,6 +343,41 @@ describe('Scenario: scheduled setup checks on the schedule entry', () => {
     expect(String(summary?.message)).toContain('stopped early, 4 not reached');
     // The ones not reached cost nothing: one grant for the canary, one per check.
     expect(s.simulator.tokenCallCount()).toBe(4);
+  });
+
+  it('leaves room to judge health when the checks use up their time (fake clock)', async () => {
+    // Arrange: every Box call takes a second; one check at a time; more tenants than the
+    // function's 13.2 s allow (the checks stop with 200 ms of their time left, too little to
+    // start another); the first tenant's app lost its authorisation.
+    const events: HealthEvent[] = [];
+    const s = await scenario({
+      tenants: [
+        { id: 'a-broken', misconfigurations: ['not_authorized'] },
+        ...['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8'].map((id) => ({ id })),
+      ],
+      env: { BOX_SETUP_CHECK_CONCURRENCY: '1' },
+      msPerBoxCall: 1000,
+      healthEvents: events,
+    });
+    const functionEndsAt = s.clock.now + 13_200;
+
+    // Act
+    const { error } = await s.schedule({
+      getRemainingTimeInMillis: () => functionEndsAt - s.clock.now,
+    });
+
+    // Assess: the checks stopped early, short of the time kept for judging, and the failed tenant
+    // was judged: its Unhealthy is out, and the run counted the unhealthy tenants.
+    expect(error).toBeUndefined();
+    expect(summaryOf(s)).toMatchObject({ stopped_early: true });
+    expect(Number(summaryOf(s)?.TenantsNotReached)).toBeGreaterThan(0);
+    expect(events.map((event) => [event.detailType, event.detail.tenant])).toEqual([
+      ['Box Tenant Unhealthy', 'a-broken'],
+    ]);
+    expect(s.lines.filter((line) => 'TenantsUnhealthy' in line)).toEqual([
+      expect.objectContaining({ TenantsUnhealthy: 1 }),
+    ]);
+    expect(s.clock.now).toBeLessThanOrEqual(functionEndsAt);
   });
 
   it('cuts a hung check at the run deadline and counts it as not reached, not as the tenant failing', async () => {
