@@ -4,6 +4,7 @@
  * the CLI on their own account, so AWS's message (which may name their ARNs) is shown in full;
  * nothing from a secret's value ever is.
  */
+import { StateUnavailableError } from '../../lambda/state/state-call.js';
 import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 
 /** What the CLI was doing and which IAM permission that needs. */
@@ -57,6 +58,20 @@ export function awsFailure(
     `${action.doing} failed (${where}): ${name}: ${awsMessage}\n  fix: ${fix}`,
     { awsError: name, awsMessage, region: region ?? null, fix },
   );
+}
+
+/**
+ * The failure of `action` on the fleet state table (BOX_STATE_TABLE), with AWS's own error rather
+ * than the state layer's summary of it.
+ */
+export function tableFailure(
+  action: AwsAction,
+  error: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): SetupCliFailure {
+  const cause =
+    error instanceof StateUnavailableError && error.cause !== undefined ? error.cause : error;
+  return awsFailure(action, cause, env);
 }
 
 function fixFor(

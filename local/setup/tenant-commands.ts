@@ -7,9 +7,8 @@ import { userInfo } from 'node:os';
 import { DEFAULT_TENANT } from '../../lambda/contract.js';
 import { lastCheckTag } from '../../lambda/setup/tenant-secret.js';
 import type { TenantHealthRecord } from '../../lambda/state/ports.js';
-import { StateUnavailableError } from '../../lambda/state/state-call.js';
 import { checkRunOptions, recoveryDaysOf } from './arguments.js';
-import { awsFailure } from './aws-failure.js';
+import { awsFailure, tableFailure } from './aws-failure.js';
 import { runCheck } from './check-command.js';
 import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
 import { exitCodeFor, SETUP_EXIT } from './exit-codes.js';
@@ -182,15 +181,13 @@ async function healthOf(
   try {
     return new Map((await store.list()).map((record) => [record.tenant, record]));
   } catch (error) {
-    const cause =
-      error instanceof StateUnavailableError && error.cause !== undefined ? error.cause : error;
-    throw awsFailure(
+    throw tableFailure(
       {
         doing: 'reading the tenants’ health',
         permission:
           'dynamodb:Query on the BOX_STATE_TABLE table, for partition key "health#" (docs/tenants.md "Health events")',
       },
-      cause,
+      error,
       invocation.io.env,
     );
   }
