@@ -17,6 +17,8 @@ export interface AwsAction {
   expected?: Readonly<Record<string, string>>;
   /** Exit code for ResourceNotFoundException; an AWS failure (5) otherwise. */
   notFoundExit?: number;
+  /** The service called, named when it does not answer. @default 'Secrets Manager' */
+  service?: string;
 }
 
 /** Error names meaning the AWS credentials were found but refused. */
@@ -71,7 +73,19 @@ export function tableFailure(
 ): SetupCliFailure {
   const cause =
     error instanceof StateUnavailableError && error.cause !== undefined ? error.cause : error;
-  return awsFailure(action, cause, env);
+  return awsFailure(
+    {
+      service:
+        'DynamoDB (the BOX_STATE_TABLE table; locally, npm run state:local at AWS_ENDPOINT_URL_DYNAMODB)',
+      ...action,
+      expected: {
+        ResourceNotFoundException: `no table named by BOX_STATE_TABLE in ${env.AWS_REGION?.trim() || 'the default region'}: set it to the stack output StateTableName (locally, what npm run state:local prints) and check AWS_REGION`,
+        ...action.expected,
+      },
+    },
+    cause,
+    env,
+  );
 }
 
 function fixFor(
@@ -103,7 +117,7 @@ function fixFor(
   }
   const code = error instanceof Error && 'code' in error ? String(error.code) : '';
   if (NETWORK_CODES.has(code) || name === 'TimeoutError') {
-    return 'Secrets Manager did not answer: check AWS_REGION and your network (proxy, VPN)';
+    return `${action.service ?? 'Secrets Manager'} did not answer: check AWS_REGION and your network (proxy, VPN)`;
   }
   return 'check AWS_REGION, your AWS credentials (AWS_PROFILE) and their IAM permissions';
 }
