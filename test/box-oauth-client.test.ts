@@ -27,6 +27,9 @@ const CREDENTIALS = { clientId: 'client-under-test', clientSecret: 'S3cr3t-never
 const ENTERPRISE_SUBJECT = { type: 'enterprise', id: ENTERPRISE } as const;
 const START = Date.UTC(2026, 0, 15, 12, 0, 0);
 
+/** A hung attempt's real-time timeout: short, yet ample for a request to reach loopback. */
+const HUNG_ATTEMPT_TIMEOUT_MS = 400;
+
 let sim: BoxSimulator;
 let clock: number;
 let sleeps: number[];
@@ -451,8 +454,10 @@ describe('Class: BoxOAuthClient', () => {
     it('times out a hung attempt, retries, and throws BoxTimeoutError when all time out', async () => {
       sim.injectFault({ kind: 'hang' }, 2);
 
+      // The attempt timeout is real time: long enough that each attempt reaches the simulator
+      // even on a loaded machine (the count below is the simulator's, not the client's).
       const error = await failure(
-        client({ attemptTimeoutMs: 50, maxAttempts: 2 }).requestToken(
+        client({ attemptTimeoutMs: HUNG_ATTEMPT_TIMEOUT_MS, maxAttempts: 2 }).requestToken(
           CREDENTIALS,
           ENTERPRISE_SUBJECT,
           deadline(),
@@ -461,6 +466,7 @@ describe('Class: BoxOAuthClient', () => {
 
       expect(error).toBeInstanceOf(BoxTimeoutError);
       expect(error).toMatchObject({ code: 'box_timeout' });
+      expect(error.message).toContain('(2 attempts)');
       expect(sim.tokenCallCount()).toBe(2);
       expect(sleeps).toHaveLength(1);
     });
@@ -468,7 +474,7 @@ describe('Class: BoxOAuthClient', () => {
     it('succeeds after a hung attempt times out', async () => {
       sim.injectFault({ kind: 'hang' });
 
-      await client({ attemptTimeoutMs: 50 }).requestToken(
+      await client({ attemptTimeoutMs: HUNG_ATTEMPT_TIMEOUT_MS }).requestToken(
         CREDENTIALS,
         ENTERPRISE_SUBJECT,
         deadline(),
