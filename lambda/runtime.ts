@@ -32,7 +32,7 @@ import { SecretsManagerTenantSecrets, type TenantSecretWriter } from './onboard/
 import { loadPolicy } from './policy/load-policy.js';
 import { tenantSecretName } from './secret-format.js';
 import { ScheduledSetupChecks } from './setup/scheduled-checks.js';
-import { buildFleetState, buildStateTable, type FleetState } from './state/fleet-state.js';
+import { buildFleetState, type FleetState } from './state/fleet-state.js';
 import type { InvitationStore, TenantHealthStore } from './state/ports.js';
 import { TableInvitationStore } from './state/table-invitations.js';
 import { TableTenantHealth } from './state/table-tenant-health.js';
@@ -331,20 +331,13 @@ export function buildOnboarding(
   overrides: RuntimeOverrides = {},
 ): Onboarding | undefined {
   const prefix = config.tenantSecretPrefix;
-  const table = config.fleetState?.table;
+  const table = fleetStateOf(config, overrides, overrides.now ?? Date.now)?.table;
   const invitations =
     overrides.invitations ??
     (table === undefined
       ? undefined
       : new TableInvitationStore({
-          table:
-            overrides.fleetState?.table ??
-            buildStateTable({
-              tableName: table,
-              ...(overrides.stateClients?.dynamodb === undefined
-                ? {}
-                : { dynamodb: overrides.stateClients.dynamodb }),
-            }),
+          table,
           ...(overrides.now === undefined ? {} : { now: overrides.now }),
         }));
   if (prefix === undefined || invitations === undefined) return undefined;

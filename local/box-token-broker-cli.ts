@@ -6,8 +6,11 @@
  * docs/setup-check.md), which owns the usage text and the command table.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { operatorFleetControls, operatorInvitations } from '../lambda/state/fleet-state.js';
-import { operatorTenantHealth } from '../lambda/state/table-tenant-health.js';
+import {
+  operatorFleetControls,
+  operatorInvitations,
+  operatorTenantHealth,
+} from '../lambda/state/fleet-state.js';
 import { runSetupCli } from './setup/cli.js';
 import { terminalPrompt } from './setup/secret-prompt.js';
 import { main as validatePolicy } from './validate-policy.js';

@@ -10,30 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readContext } from '../infra/context.js';
 import { BrokerFleetState } from '../infra/fleet-state.js';
 import {
+  functionVariables,
   type PolicyStatementJson,
   propertiesOf,
   resourcesOf,
+  roleStatements,
   type Synthesized,
   synth,
 } from './infra-synth.js';
 
 type Json = Record<string, unknown>;
-
-function roleStatements(template: Synthesized['template']): PolicyStatementJson[] {
-  return resourcesOf(template, 'AWS::IAM::Policy').flatMap(
-    (policy) =>
-      ((propertiesOf(policy).PolicyDocument as Json).Statement as PolicyStatementJson[]) ?? [],
-  );
-}
-
-function functionVariables(template: Synthesized['template']): Json {
-  const [fn] = resourcesOf(template, 'AWS::Lambda::Function').filter(
-    (resource) =>
-      ((propertiesOf(resource).Environment as Json | undefined)?.Variables as Json | undefined)
-        ?.BOX_API_ENTRY_SECRET !== undefined,
-  );
-  return ((propertiesOf(fn ?? {}).Environment as Json).Variables as Json) ?? {};
-}
 
 describe('Fleet state: on by default', () => {
   let synthesized: Synthesized;

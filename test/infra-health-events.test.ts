@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BoxTokenBroker, type BoxTokenBrokerProps } from '../infra/box-token-broker.js';
 import { ContextError, readContext } from '../infra/context.js';
 import { createApp } from '../infra/create-app.js';
-import { propertiesOf, resourcesOf, STACK_NAME } from './infra-synth.js';
+import { functionVariables, propertiesOf, resourcesOf, STACK_NAME } from './infra-synth.js';
 
 type Json = Record<string, unknown>;
 
@@ -52,12 +52,6 @@ function eventStatements(template: Template): Json[] {
     .filter((statement) => JSON.stringify(statement.Action).includes('events:'));
 }
 
-function functionEnvironment(template: Template): Json {
-  const [fn] = resourcesOf(template, 'AWS::Lambda::Function');
-  const environment = propertiesOf(fn ?? {}).Environment as { Variables: Json } | undefined;
-  return environment?.Variables ?? {};
-}
-
 function dashboardText(template: Template): string {
   return JSON.stringify(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
 }
@@ -66,7 +60,7 @@ describe('BoxTokenBroker: tenant health events', () => {
   it("puts events on the account's default bus by default: PutEvents on that bus only, no rule", () => {
     const template = synthBroker(() => ({}));
 
-    expect(functionEnvironment(template).BOX_EVENT_BUS).toBe('default');
+    expect(functionVariables(template).BOX_EVENT_BUS).toBe('default');
     const statements = eventStatements(template);
     expect(statements).toHaveLength(1);
     expect(statements[0]?.Action).toBe('events:PutEvents');
@@ -97,7 +91,7 @@ describe('BoxTokenBroker: tenant health events', () => {
       return { healthEvents: { eventBus: eventBus as IEventBus, topic } };
     });
 
-    expect(functionEnvironment(template).BOX_EVENT_BUS).toEqual(busArn);
+    expect(functionVariables(template).BOX_EVENT_BUS).toEqual(busArn);
     const statements = eventStatements(template);
     expect(statements.map((statement) => [statement.Action, statement.Resource])).toEqual([
       ['events:PutEvents', busArn],
@@ -118,7 +112,7 @@ describe('BoxTokenBroker: tenant health events', () => {
   it('turns off: no BOX_EVENT_BUS, no events permission, no widget', () => {
     const template = synthBroker(() => ({ healthEvents: { enabled: false } }));
 
-    expect(functionEnvironment(template)).not.toHaveProperty('BOX_EVENT_BUS');
+    expect(functionVariables(template)).not.toHaveProperty('BOX_EVENT_BUS');
     expect(eventStatements(template)).toEqual([]);
     expect(dashboardText(template)).not.toContain('Unhealthy tenants');
   });
@@ -164,7 +158,7 @@ describe('Context: healthEvents, healthEventBusArn, healthEventTopicArn', () => 
     });
     const template = Template.fromJSON(app.synth().getStackByName(STACK_NAME).template as Json);
     const busArn = 'arn:aws:events:us-east-1:111122223333:event-bus/vendor';
-    expect(functionEnvironment(template).BOX_EVENT_BUS).toBe(busArn);
+    expect(functionVariables(template).BOX_EVENT_BUS).toBe(busArn);
     expect(eventStatements(template).map((s) => [s.Action, s.Resource])).toEqual([
       ['events:PutEvents', busArn],
     ]);

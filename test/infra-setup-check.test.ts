@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asArray,
+  functionVariables,
   type PolicyStatementJson,
   propertiesOf,
   resourcesOf,
@@ -31,11 +32,6 @@ function alarm(s: Synthesized, metricName: string): Json | undefined {
     .find((props) => props.MetricName === metricName);
 }
 
-function functionEnv(s: Synthesized): Record<string, unknown> {
-  const [fn] = resourcesOf(s.template, 'AWS::Lambda::Function');
-  return (propertiesOf(fn ?? {}).Environment as { Variables: Record<string, unknown> }).Variables;
-}
-
 describe('Construct: BoxTokenBroker scheduled setup check (tenants, hourly schedule, topic)', () => {
   let s: Synthesized;
   beforeAll(() => {
@@ -51,7 +47,7 @@ describe('Construct: BoxTokenBroker scheduled setup check (tenants, hourly sched
   it('runs on the canary schedule and tells the function its interval and slice size', () => {
     const [rule] = resourcesOf(s.template, 'AWS::Events::Rule').map(propertiesOf);
     expect(rule?.ScheduleExpression).toBe('rate(1 hour)');
-    expect(functionEnv(s)).toMatchObject({
+    expect(functionVariables(s.template)).toMatchObject({
       BOX_SETUP_CHECK_INTERVAL_SECONDS: '3600',
       BOX_SETUP_CHECKS_PER_RUN: '25',
     });
@@ -114,7 +110,7 @@ describe('Construct: BoxTokenBroker scheduled setup check (default context: no t
   it('still alarms on a failing default tenant, over 36 five-minute intervals', () => {
     expect(alarm(s, 'TenantsFailing')).toMatchObject({ Period: 300, EvaluationPeriods: 36 });
     expect(alarm(s, 'TenantListingFailures')).toBeUndefined();
-    expect(functionEnv(s).BOX_SETUP_CHECK_INTERVAL_SECONDS).toBe('300');
+    expect(functionVariables(s.template).BOX_SETUP_CHECK_INTERVAL_SECONDS).toBe('300');
   });
 });
 
@@ -129,6 +125,6 @@ describe('Construct: BoxTokenBroker scheduled setup check (tenants, canary off)'
     expect(resourcesOf(s.template, 'AWS::Events::Rule')).toEqual([]);
     expect(alarm(s, 'TenantsFailing')).toBeUndefined();
     expect(listSecrets(s)).toEqual([]);
-    expect(functionEnv(s).BOX_SETUP_CHECK_INTERVAL_SECONDS).toBeUndefined();
+    expect(functionVariables(s.template).BOX_SETUP_CHECK_INTERVAL_SECONDS).toBeUndefined();
   });
 });

@@ -95,6 +95,16 @@ export function roleStatements(template: Template): PolicyStatementJson[] {
   );
 }
 
+/** The broker function's environment variables (the function that holds BOX_API_ENTRY_SECRET). */
+export function functionVariables(template: Template): Json {
+  const [fn] = resourcesOf(template, 'AWS::Lambda::Function').filter(
+    (resource) =>
+      ((propertiesOf(resource).Environment as Json | undefined)?.Variables as Json | undefined)
+        ?.BOX_API_ENTRY_SECRET !== undefined,
+  );
+  return ((propertiesOf(fn ?? {}).Environment as Json | undefined)?.Variables as Json) ?? {};
+}
+
 /** Account IDs in `arn:${Partition}:iam::ACCOUNT:root` principals; the stack's own as `<self>`. */
 export function accountPrincipals(statement: PolicyStatementJson | undefined): string[] {
   const aws = (statement?.Principal as { AWS?: unknown } | undefined)?.AWS;

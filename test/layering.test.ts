@@ -56,7 +56,14 @@ const LAMBDA_ARROWS: Record<string, readonly string[]> = {
   trace: [],
   config: [],
 };
-const LEAVES = new Set(['contract', 'errors', 'deadline', 'identity', 'secret-format']);
+const LEAVES = new Set([
+  'contract',
+  'errors',
+  'deadline',
+  'identity',
+  'secret-format',
+  'safe-text',
+]);
 
 /** One arrow that breaks the layering, as `from -> to (why)`. */
 function violation(from: string, to: string): string | undefined {

@@ -101,4 +101,32 @@ describe('box-token-broker tenant suspend / resume', () => {
       fleet.dynamodbProxy.fault = undefined;
     }
   });
+
+  it('names the table, not Secrets Manager, when the table is missing or does not answer', async () => {
+    const missing = fleet.attach('no-such-table');
+    const unreachable = await fleet.newState();
+    const env = { AWS_REGION: 'eu-west-1' };
+
+    const noTable = await runSetup(['tenant', 'suspend', 'acme'], {
+      env: { ...env, BOX_STATE_TABLE: 'no-such-table' },
+      fleetControls: missing.controls,
+    });
+    fleet.dynamodbProxy.fault = { kind: 'reset' };
+    let noAnswer: Awaited<ReturnType<typeof runSetup>>;
+    try {
+      noAnswer = await runSetup(['tenant', 'resume', 'acme'], {
+        env: { ...env, BOX_STATE_TABLE: unreachable.tableName },
+        fleetControls: unreachable.controls,
+      });
+    } finally {
+      fleet.dynamodbProxy.fault = undefined;
+    }
+
+    expect(noTable.code).toBe(SETUP_EXIT.aws);
+    expect(noTable.stderr).toContain('ResourceNotFoundException');
+    expect(noTable.stderr).toContain('fix: no table named by BOX_STATE_TABLE in eu-west-1');
+    expect(noAnswer.code).toBe(SETUP_EXIT.aws);
+    expect(noAnswer.stderr).toContain('fix: DynamoDB (the BOX_STATE_TABLE table;');
+    expect(noAnswer.stderr).not.toContain('Secrets Manager');
+  });
 });

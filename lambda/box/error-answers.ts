@@ -11,6 +11,7 @@ import {
   type BrokerError,
   InvalidRequestError,
 } from '../errors.js';
+import { cleanText } from '../safe-text.js';
 import { parseJsonObject } from './answers.js';
 import type { BoxAnswer } from './send.js';
 import type { BoxOperation } from './types.js';
@@ -51,16 +52,7 @@ export function parseErrorBody(text: string): BoxErrorBody | undefined {
  * any of `secrets` (client secret, tokens sent) masked, at most 200 characters.
  */
 export function cleanDescription(raw: string, secrets: readonly string[] = []): string {
-  let text = raw;
-  for (const secret of secrets) {
-    if (secret !== '') text = text.split(secret).join('[redacted]');
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
-  text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
-  text = text.replace(/\s+/g, ' ').trim();
-  return text.length > MAX_DESCRIPTION_CHARS
-    ? `${text.slice(0, MAX_DESCRIPTION_CHARS - 1)}…`
-    : text;
+  return cleanText(raw, secrets, MAX_DESCRIPTION_CHARS);
 }
 
 /** Box's reason for an error answer, as evidence (the setup check shows it as Box said it). */

@@ -3,6 +3,8 @@
  * a tenant's Box connection breaks and when it works again. The detail carries IDs, Box's error
  * codes, the failed setup steps and their fixes: never a client secret, a token or a client ID.
  */
+import { cleanText } from '../safe-text.js';
+
 /** The `source` of every health event (rules match on it). */
 export const HEALTH_EVENT_SOURCE = 'box-token-broker';
 
@@ -104,20 +106,4 @@ export function healthEvent(
     });
   }
   return { detailType, detail: out };
-}
-
-/**
- * Text safe to put on a bus: each of `secrets` masked as `[redacted]` (as the broker masks them in
- * Box's messages), control characters and runs of whitespace collapsed, at most `max` characters.
- */
-export function cleanText(raw: string, secrets: readonly string[], max: number): string {
-  let text = raw;
-  // Longest first, so a secret that contains another is masked whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret !== '') text = text.split(secret).join('[redacted]');
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point.
-  text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
-  text = text.replace(/\s+/g, ' ').trim();
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

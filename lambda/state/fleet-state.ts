@@ -5,11 +5,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import type { FleetControlStore, SharedTokenStore } from './ports.js';
+import type { FleetControlStore, SharedTokenStore, TenantHealthStore } from './ports.js';
 import { STATE_CALL_TIMEOUT_MS } from './state-call.js';
 import { StateTable } from './state-table.js';
 import { TableFleetControls } from './table-fleet-controls.js';
 import { TableInvitationStore } from './table-invitations.js';
+import { TableTenantHealth } from './table-tenant-health.js';
 import { TableTokenStore } from './table-token-store.js';
 import { KmsTokenSealer } from './token-sealer.js';
 
@@ -58,20 +59,24 @@ export function buildStateTable(options: {
   });
 }
 
+/** The table for an operator's CLI call: no request deadline, a generous timeout per call. */
+function operatorTable(tableName: string): StateTable {
+  return buildStateTable({ tableName, callTimeoutMs: OPERATOR_CALL_TIMEOUT_MS });
+}
+
 /** The fleet controls for an operator: suspend, resume, list (no key needed). */
 export function operatorFleetControls(tableName: string, now: () => number = Date.now) {
-  return new TableFleetControls({
-    table: buildStateTable({ tableName, callTimeoutMs: OPERATOR_CALL_TIMEOUT_MS }),
-    now,
-  });
+  return new TableFleetControls({ table: operatorTable(tableName), now });
 }
 
 /** The onboarding invitations for an operator: invite, revoke, list (no key needed). */
 export function operatorInvitations(tableName: string, now: () => number = Date.now) {
-  return new TableInvitationStore({
-    table: buildStateTable({ tableName, callTimeoutMs: OPERATOR_CALL_TIMEOUT_MS }),
-    now,
-  });
+  return new TableInvitationStore({ table: operatorTable(tableName), now });
+}
+
+/** Each tenant's health for an operator (`tenant list`): the table alone, no key needed. */
+export function operatorTenantHealth(tableName: string): TenantHealthStore {
+  return new TableTenantHealth(operatorTable(tableName));
 }
 
 /** An operator's call may take this long (a cold client resolving credentials, a far region). */

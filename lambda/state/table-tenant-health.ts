@@ -15,7 +15,6 @@
  * `claimed_until_ms`. Tenant IDs are item data, never attribute names.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { buildStateTable, OPERATOR_CALL_TIMEOUT_MS } from './fleet-state.js';
 import type { TenantHealthRecord, TenantHealthState, TenantHealthStore } from './ports.js';
 import {
   num,
@@ -165,11 +164,4 @@ function recordOf(item: StateItem): TenantHealthRecord | undefined {
   const claimedUntilMs = readNumber(item, 'claimed_until_ms');
   if (claimedUntilMs !== undefined) record.claimedUntilMs = claimedUntilMs;
   return record;
-}
-
-/** Each tenant's health for an operator (`tenant list`): the table alone, no key needed. */
-export function operatorTenantHealth(tableName: string): TenantHealthStore {
-  return new TableTenantHealth(
-    buildStateTable({ tableName, callTimeoutMs: OPERATOR_CALL_TIMEOUT_MS }),
-  );
 }

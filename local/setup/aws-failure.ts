@@ -4,6 +4,7 @@
  * the CLI on their own account, so AWS's message (which may name their ARNs) is shown in full;
  * nothing from a secret's value ever is.
  */
+import { StateUnavailableError } from '../../lambda/state/state-call.js';
 import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 
 /** What the CLI was doing and which IAM permission that needs. */
@@ -16,6 +17,8 @@ export interface AwsAction {
   expected?: Readonly<Record<string, string>>;
   /** Exit code for ResourceNotFoundException; an AWS failure (5) otherwise. */
   notFoundExit?: number;
+  /** The service called, named when it does not answer. @default 'Secrets Manager' */
+  service?: string;
 }
 
 /** Error names meaning the AWS credentials were found but refused. */
@@ -59,6 +62,32 @@ export function awsFailure(
   );
 }
 
+/**
+ * The failure of `action` on the fleet state table (BOX_STATE_TABLE), with AWS's own error rather
+ * than the state layer's summary of it.
+ */
+export function tableFailure(
+  action: AwsAction,
+  error: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): SetupCliFailure {
+  const cause =
+    error instanceof StateUnavailableError && error.cause !== undefined ? error.cause : error;
+  return awsFailure(
+    {
+      service:
+        'DynamoDB (the BOX_STATE_TABLE table; locally, npm run state:local at AWS_ENDPOINT_URL_DYNAMODB)',
+      ...action,
+      expected: {
+        ResourceNotFoundException: `no table named by BOX_STATE_TABLE in ${env.AWS_REGION?.trim() || 'the default region'}: set it to the stack output StateTableName (locally, what npm run state:local prints) and check AWS_REGION`,
+        ...action.expected,
+      },
+    },
+    cause,
+    env,
+  );
+}
+
 function fixFor(
   name: string,
   message: string,
@@ -88,7 +117,7 @@ function fixFor(
   }
   const code = error instanceof Error && 'code' in error ? String(error.code) : '';
   if (NETWORK_CODES.has(code) || name === 'TimeoutError') {
-    return 'Secrets Manager did not answer: check AWS_REGION and your network (proxy, VPN)';
+    return `${action.service ?? 'Secrets Manager'} did not answer: check AWS_REGION and your network (proxy, VPN)`;
   }
   return 'check AWS_REGION, your AWS credentials (AWS_PROFILE) and their IAM permissions';
 }

@@ -13,7 +13,7 @@ import {
 } from '../../lambda/onboard/invite-code.js';
 import { parseRequiredScopes } from '../../lambda/setup/steps.js';
 import type { Invitation, InvitationStore } from '../../lambda/state/ports.js';
-import { awsFailure } from './aws-failure.js';
+import { tableFailure } from './aws-failure.js';
 import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import type { SetupInvocation } from './invocation.js';
 import { addedByOf } from './tenant-commands.js';
@@ -66,7 +66,7 @@ export async function inviteTenant(invocation: SetupInvocation, tenantId: string
   try {
     await store.create(invitation);
   } catch (error) {
-    throw awsFailure(
+    throw tableFailure(
       { doing: `storing the invitation for tenant ${tenantId}`, permission: TABLE_PERMISSION },
       error,
       io.env,
@@ -96,7 +96,7 @@ async function revokeInvitations(invocation: SetupInvocation, tenantId: string):
   try {
     revoked = await invitationsOf(invocation).revoke(tenantId);
   } catch (error) {
-    throw awsFailure(
+    throw tableFailure(
       { doing: `withdrawing the invitations of tenant ${tenantId}`, permission: TABLE_PERMISSION },
       error,
       invocation.io.env,
@@ -121,7 +121,7 @@ export async function pendingInvitations(
   try {
     return await store.listPending((invocation.deps.now ?? Date.now)());
   } catch (error) {
-    throw awsFailure(
+    throw tableFailure(
       { doing: 'listing pending invitations', permission: TABLE_PERMISSION },
       error,
       invocation.io.env,

@@ -68,32 +68,27 @@ export class SetupInvocation {
 
   /** Suspensions in the fleet state table (BOX_STATE_TABLE); undefined when it is not set. */
   fleetControls(): FleetControlStore | undefined {
-    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
-    if (tableName === undefined || tableName === '' || this.deps.fleetControls === undefined) {
-      return undefined;
-    }
-    this.#controls ??= this.deps.fleetControls(tableName);
+    this.#controls ??= this.#onStateTable(this.deps.fleetControls);
     return this.#controls;
   }
 
   /** Tenant health in the fleet state table (BOX_STATE_TABLE); undefined when it is not set. */
   tenantHealth(): TenantHealthStore | undefined {
-    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
-    if (tableName === undefined || tableName === '' || this.deps.tenantHealth === undefined) {
-      return undefined;
-    }
-    this.#health ??= this.deps.tenantHealth(tableName);
+    this.#health ??= this.#onStateTable(this.deps.tenantHealth);
     return this.#health;
   }
 
   /** Onboarding invitations in the fleet state table (BOX_STATE_TABLE); undefined when it is not set. */
   invitations(): InvitationStore | undefined {
-    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
-    if (tableName === undefined || tableName === '' || this.deps.invitations === undefined) {
-      return undefined;
-    }
-    this.#invitations ??= this.deps.invitations(tableName);
+    this.#invitations ??= this.#onStateTable(this.deps.invitations);
     return this.#invitations;
+  }
+
+  /** A store on the table BOX_STATE_TABLE names; undefined without the name or the builder. */
+  #onStateTable<T>(build: ((tableName: string) => T) | undefined): T | undefined {
+    const tableName = this.io.env.BOX_STATE_TABLE?.trim();
+    if (tableName === undefined || tableName === '' || build === undefined) return undefined;
+    return build(tableName);
   }
 
   /**

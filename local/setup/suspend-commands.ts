@@ -7,8 +7,7 @@
 import { userInfo } from 'node:os';
 import { DEFAULT_TENANT } from '../../lambda/contract.js';
 import type { FleetControlStore, Suspension } from '../../lambda/state/ports.js';
-import { StateUnavailableError } from '../../lambda/state/state-call.js';
-import { awsFailure } from './aws-failure.js';
+import { tableFailure } from './aws-failure.js';
 import { SETUP_EXIT, SetupCliFailure } from './exit-codes.js';
 import type { SetupInvocation } from './invocation.js';
 import { tenantIdProblem } from './tenant-registry.js';
@@ -82,11 +81,9 @@ function fleetControls(invocation: SetupInvocation): FleetControlStore {
   return controls;
 }
 
-/** An AWS failure of the table, with AWS's own error (not the state layer's summary). */
+/** An AWS failure of the table. */
 function stateFailure(invocation: SetupInvocation, doing: string, error: unknown): SetupCliFailure {
-  const cause =
-    error instanceof StateUnavailableError && error.cause !== undefined ? error.cause : error;
-  return awsFailure({ doing, permission: TABLE_PERMISSION }, cause, invocation.io.env);
+  return tableFailure({ doing, permission: TABLE_PERMISSION }, error, invocation.io.env);
 }
 
 /** Who suspends or resumes: --added-by or BOX_TENANT_ADDED_BY, else the (unverified) OS user. */

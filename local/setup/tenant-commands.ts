@@ -6,10 +6,9 @@
 import { userInfo } from 'node:os';
 import { DEFAULT_TENANT } from '../../lambda/contract.js';
 import { lastCheckTag } from '../../lambda/setup/tenant-secret.js';
-import type { Invitation, TenantHealthRecord } from '../../lambda/state/ports.js';
-import { StateUnavailableError } from '../../lambda/state/state-call.js';
+import type { Invitation, Suspension, TenantHealthRecord } from '../../lambda/state/ports.js';
 import { checkRunOptions, recoveryDaysOf } from './arguments.js';
-import { awsFailure } from './aws-failure.js';
+import { awsFailure, tableFailure } from './aws-failure.js';
 import { runCheck } from './check-command.js';
 import { credentialsFromEnvOrPrompt, credentialsFromSecret } from './credentials.js';
 import { exitCodeFor, SETUP_EXIT } from './exit-codes.js';
@@ -122,10 +121,7 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
   if (invocation.options.json === true) {
     const listed = tenants.map((t) => {
       const s = suspended.get(t.tenantId);
-      const withSuspension =
-        s === undefined
-          ? t
-          : { ...t, suspended: { by: s.by, since: new Date(s.sinceMs).toISOString() } };
+      const withSuspension = s === undefined ? t : { ...t, suspended: suspensionJson(s) };
       return health === undefined
         ? withSuspension
         : { ...withSuspension, health: healthJson(health.get(t.tenantId)) };
@@ -138,16 +134,25 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
               .filter((record) => !tenants.some((t) => t.tenantId === record.tenant))
               .map((record) => ({ tenant: record.tenant, ...healthJson(record) })),
           };
+    const suspendedJson =
+      suspensions === undefined
+        ? {}
+        : {
+            suspensions: [...suspended.values()].map((s) => ({
+              tenant: s.tenant,
+              ...suspensionJson(s),
+            })),
+          };
+    const invitationsJson = invitations === undefined ? {} : { invitations };
     io.stdout(
-      `${JSON.stringify({ prefix, tenants: listed, ...(suspensions === undefined ? {} : { suspensions: [...suspended.values()].map((s) => ({ tenant: s.tenant, by: s.by, since: new Date(s.sinceMs).toISOString() })) }), ...(invitations === undefined ? {} : { invitations }), ...unlisted })}\n`,
+      `${JSON.stringify({ prefix, tenants: listed, ...suspendedJson, ...invitationsJson, ...unlisted })}\n`,
     );
     return SETUP_EXIT.ok;
   }
   if (tenants.length === 0) io.stdout(`no tenants under ${prefix}\n`);
   for (const t of tenants) {
     const s = suspended.get(t.tenantId);
-    const note =
-      s === undefined ? '' : `\tSUSPENDED since ${new Date(s.sinceMs).toISOString()} by ${s.by}`;
+    const note = s === undefined ? '' : `\t${suspensionText(s)}`;
     // New columns go last: scripts that cut the first ones keep working.
     const judged = health === undefined ? '' : `\thealth: ${healthText(health.get(t.tenantId))}`;
     io.stdout(
@@ -158,9 +163,7 @@ export async function listTenants(invocation: SetupInvocation): Promise<number> 
   const listedIds = new Set(tenants.map((t) => t.tenantId));
   for (const s of suspended.values()) {
     if (listedIds.has(s.tenant)) continue;
-    io.stdout(
-      `${s.tenant}\t(no secret under ${prefix})\tSUSPENDED since ${new Date(s.sinceMs).toISOString()} by ${s.by}\n`,
-    );
+    io.stdout(`${s.tenant}\t(no secret under ${prefix})\t${suspensionText(s)}\n`);
   }
   // Health of tenants without a secret here: the default tenant, or one removed since.
   for (const record of health?.values() ?? []) {
@@ -187,6 +190,16 @@ async function printPendingInvitations(invocation: SetupInvocation): Promise<voi
   printInvitationLines(invocation, pending ?? []);
 }
 
+/** A suspension in `tenant list --json`: who and since when. */
+function suspensionJson(s: Suspension): { by: string; since: string } {
+  return { by: s.by, since: new Date(s.sinceMs).toISOString() };
+}
+
+/** A suspension in `tenant list`: `SUSPENDED since … by …`. */
+function suspensionText(s: Suspension): string {
+  return `SUSPENDED since ${new Date(s.sinceMs).toISOString()} by ${s.by}`;
+}
+
 /** Each tenant's health from the fleet state table; undefined without one. */
 async function healthOf(
   invocation: SetupInvocation,
@@ -196,15 +209,13 @@ async function healthOf(
   try {
     return new Map((await store.list()).map((record) => [record.tenant, record]));
   } catch (error) {
-    const cause =
-      error instanceof StateUnavailableError && error.cause !== undefined ? error.cause : error;
-    throw awsFailure(
+    throw tableFailure(
       {
         doing: 'reading the tenants’ health',
         permission:
           'dynamodb:Query on the BOX_STATE_TABLE table, for partition key "health#" (docs/tenants.md "Health events")',
       },
-      cause,
+      error,
       invocation.io.env,
     );
   }

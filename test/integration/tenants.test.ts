@@ -85,6 +85,18 @@ async function open(
   return { h, secrets };
 }
 
+/** `open` with a secret under the prefix for each of `ids` (all version v1), secrets cached 300 s. */
+async function openWithTenants(ids: string[], env: Record<string, string>): Promise<Tenants> {
+  const opened = await open({ env: { BOX_SECRET_TTL_SECONDS: '300', ...env } });
+  for (const id of ids) {
+    opened.secrets.put(`${PREFIX}${id}`, {
+      versionId: 'v1',
+      secretString: secretJson(SECRET_V1),
+    });
+  }
+  return opened;
+}
+
 const token = (h: Harness, body: Record<string, unknown>, caller = ETL_ROLE_CALLER) =>
   h.api('POST', '/token', { body: JSON.stringify(body), caller });
 const lines = (h: Harness) => h.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -415,16 +427,7 @@ describe('Tenants: added and removed while the function runs', () => {
 
 describe('Tenants: 1,000 of them', () => {
   const ids = Array.from({ length: 1000 }, (_, i) => `t${String(i).padStart(4, '0')}`);
-  const openMany = async (env: Record<string, string> = {}) => {
-    const opened = await open({ env: { BOX_SECRET_TTL_SECONDS: '300', ...env } });
-    for (const id of ids) {
-      opened.secrets.put(`${PREFIX}${id}`, {
-        versionId: 'v1',
-        secretString: secretJson(SECRET_V1),
-      });
-    }
-    return opened;
-  };
+  const openMany = (env: Record<string, string>) => openWithTenants(ids, env);
 
   it('reads each secret once per TTL and serves the second round from cache', async () => {
     const { h, secrets } = await openMany({ BOX_TOKEN_CACHE_MAX_ENTRIES: '2000' });
@@ -444,16 +447,7 @@ describe('Tenants: 1,000 of them', () => {
 
 describe('Tenants: the shared bounds (a few tenants; tenants.test.ts and token-cache.test.ts prove the eviction itself)', () => {
   const ids = Array.from({ length: 10 }, (_, i) => `t${String(i).padStart(4, '0')}`);
-  const openFew = async (env: Record<string, string>) => {
-    const opened = await open({ env: { BOX_SECRET_TTL_SECONDS: '300', ...env } });
-    for (const id of ids) {
-      opened.secrets.put(`${PREFIX}${id}`, {
-        versionId: 'v1',
-        secretString: secretJson(SECRET_V1),
-      });
-    }
-    return opened;
-  };
+  const openFew = (env: Record<string, string>) => openWithTenants(ids, env);
 
   it('holds at most BOX_TENANT_CACHE_MAX_ENTRIES tenants: the evicted ones read their secret again', async () => {
     const { h, secrets } = await openFew({
