@@ -267,12 +267,23 @@ describe.runIf(available)('Onboarding page in Chromium', () => {
     expect(await page.getByLabel('Client ID', { exact: true }).isDisabled()).toBe(true);
   });
 
+  /** Runs a fragment-only navigation and waits for the reload the page answers it with. */
+  async function reloadedBy(navigate: () => Promise<unknown>): Promise<void> {
+    const loaded = page.waitForEvent('load');
+    await navigate();
+    await loaded;
+  }
+
   it('takes the code when the whole link is opened in the same tab afterwards', async () => {
     // Opening a link that differs only after `#` does not reload the page: the page must notice.
     await page.goto(`${broker.url}/onboard`);
     expect(await page.locator('#problem').getAttribute('data-error')).toBe('no_code');
-    await page.goto(`${broker.url}/onboard#not-the-whole-code`);
-    await page.goto(await invite());
+    // Each fragment-only navigation reloads the page; wait for that load before the next one, or
+    // the second navigation can land while the first reload is still under way.
+    await reloadedBy(() => page.goto(`${broker.url}/onboard#not-the-whole-code`));
+    expect(await page.locator('#problem').getAttribute('data-error')).toBe('no_code');
+    const link = await invite();
+    await reloadedBy(() => page.goto(link));
 
     await expect.poll(() => page.getByLabel('Client ID', { exact: true }).isDisabled()).toBe(false);
     expect(await page.locator('#problem').isVisible()).toBe(false);
