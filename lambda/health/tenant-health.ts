@@ -70,6 +70,11 @@ export class TenantHealth {
     return judgeSetupRun(this.monitor, run, this.#log, mayStart);
   }
 
+  /** Live checks in flight ({@link settle} has something to wait for when above 0). */
+  get pending(): number {
+    return this.signals?.pending ?? 0;
+  }
+
   /** Waits (bounded) for live checks in flight, before the handler answers. Never rejects. */
   settle(maxMs?: number): Promise<void> {
     return this.signals?.settle(maxMs) ?? Promise.resolve();
