@@ -85,7 +85,8 @@ export class Broker {
     recordRequest(request, scope);
     const tenant = this.tenantFor(request.tenant, scope);
     const scopes = this.check(request, tenant, scope);
-    await this.requireNotSuspended(tenant, scope);
+    // Without fleet state there is nothing to ask: no await on the warm path.
+    if (this.fleet !== undefined) await this.requireNotSuspended(this.fleet, tenant, scope);
     const supply = await this.tenants.supplyFor(tenant, scope.deadline);
     let served: ServedToken;
     try {
@@ -149,7 +150,7 @@ export class Broker {
     const tenant = this.tenantFor(requestedTenant, scope);
     if (scope.entry !== 'schedule') {
       this.requireAdmitted(scope, tenant);
-      await this.requireNotSuspended(tenant, scope);
+      if (this.fleet !== undefined) await this.requireNotSuspended(this.fleet, tenant, scope);
     }
     const supply = await this.tenants.supplyFor(tenant, scope.deadline);
     let served: ServedToken;
@@ -240,9 +241,12 @@ export class Broker {
    * on every request); a suspended tenant's tokens go and its admitted callers get 403. Asked
    * only after the policy admitted the caller: nobody else learns a tenant is suspended.
    */
-  private async requireNotSuspended(tenant: string, scope: RequestScope): Promise<void> {
-    if (this.fleet === undefined) return;
-    const controls = await this.fleet.controls(scope);
+  private async requireNotSuspended(
+    fleet: FleetLink,
+    tenant: string,
+    scope: RequestScope,
+  ): Promise<void> {
+    const controls = await fleet.controls(scope);
     if (!controls.suspendedTenants.has(tenant)) return;
     this.tenants.dropTokens(tenant);
     scope.trace.reason = 'tenant_suspended';
