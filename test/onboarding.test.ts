@@ -238,3 +238,33 @@ describe('Onboarding submit', () => {
     });
   });
 });
+
+describe('Onboarding submit, other links to the same tenant', () => {
+  const body = (code: string) => ({
+    code,
+    clientId: APP.clientId,
+    clientSecret: APP.clientSecret,
+    enterpriseId: APP.enterpriseId,
+  });
+
+  it('spends every other link to the tenant once one of them registered it', async () => {
+    const { invitations, secrets, submit } = setup({ now: NOW });
+    const used = newInviteCode();
+    const resent = newInviteCode();
+    await invitations.create(invitation(used));
+    await invitations.create(invitation(resent, { createdAtMs: NOW + 1 }));
+    const otherTenant = newInviteCode();
+    await invitations.create(invitation(otherTenant, { tenant: 'globex' }));
+
+    expect((await submit(body(used))).body.outcome).toBe('pass');
+    // The tenant removed later (`tenant remove`): a link left live would register it again,
+    // with whatever Box app its holder chooses.
+    secrets.stored.length = 0;
+    const again = await submit(body(resent));
+
+    expect(again.status).toBe(404);
+    expect(again.error?.code).toBe('invitation_not_found');
+    expect(secrets.stored).toEqual([]);
+    expect(await invitations.find(inviteCodeHash(otherTenant), NOW)).toBeDefined();
+  });
+});

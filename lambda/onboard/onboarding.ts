@@ -2,9 +2,10 @@
  * Contract v1.3 onboarding: the page, and its submit. A submit runs the same setup check as
  * `box-token-broker check` and the schedule, with the invitation's required scopes; on `pass` it
  * stores the tenant (tagged as `tenant add` tags it) and only then consumes the invitation, so a
- * storing failure leaves the link usable. Unknown, expired and used codes get one answer; each
- * code has at most {@link MAX_ATTEMPTS_PER_HOUR} attempts per hour. The request's log line is
- * the audit line (tenant, outcome, failed steps, source IP); the secret goes only to the store.
+ * storing failure leaves the link usable, and then the tenant's other links. Unknown, expired
+ * and used codes get one answer; each code has at most {@link MAX_ATTEMPTS_PER_HOUR} attempts
+ * per hour. The request's log line is the audit line (tenant, outcome, failed steps, source IP);
+ * the secret goes only to the store.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Deadline } from '../deadline.js';
@@ -123,6 +124,7 @@ export class Onboarding {
       // Stored: the link is spent. A lost race (the same link passed twice at once) changes
       // nothing: CreateSecret let only one of them store.
       await storeCall(() => invitations.consume(codeSha256, this.now()));
+      await spendOtherLinks(invitations, invitation.tenant, trace);
     }
     trace.status = 200;
     const answer: OnboardAnswer = {
@@ -156,6 +158,27 @@ function countedFetch(send: typeof fetch, trace: RequestTrace, now: () => number
       trace.boxLatencyMs += now() - startedAt;
     }
   };
+}
+
+/**
+ * Spends the tenant's other live links (a link sent again, a second admin's): the tenant is
+ * registered now, and a link left live would register it again, with whatever Box app its holder
+ * chooses, as soon as the tenant is removed. The tenant is stored and this link spent whatever
+ * happens here, so a table that fails is counted on the audit line, not answered as an error
+ * (`tenant list` still shows a link left over; `tenant invite ID --revoke` spends it).
+ */
+async function spendOtherLinks(
+  invitations: InvitationStore,
+  tenant: string,
+  trace: RequestTrace,
+): Promise<void> {
+  try {
+    await invitations.revoke(tenant);
+  } catch (error) {
+    if (!(error instanceof StateUnavailableError)) throw error;
+    trace.stateErrors = (trace.stateErrors ?? 0) + 1;
+    trace.stateError = error.failure;
+  }
 }
 
 /**
