@@ -257,8 +257,8 @@ describe('Onboarding submit, other links to the same tenant', () => {
     await invitations.create(invitation(otherTenant, { tenant: 'globex' }));
 
     expect((await submit(body(used))).body.outcome).toBe('pass');
-    // The tenant removed later (`tenant remove`): a link left live would register it again,
-    // with whatever Box app its holder chooses.
+    // The tenant's secret deleted later: a link left live would register it again, with
+    // whatever Box app its holder chooses.
     secrets.stored.length = 0;
     const again = await submit(body(resent));
 

@@ -163,7 +163,8 @@ function countedFetch(send: typeof fetch, trace: RequestTrace, now: () => number
 /**
  * Spends the tenant's other live links (a link sent again, a second admin's): the tenant is
  * registered now, and a link left live would register it again, with whatever Box app its holder
- * chooses, as soon as the tenant is removed. The tenant is stored and this link spent whatever
+ * chooses, as soon as the tenant's secret is gone (deleted without a recovery window; `tenant
+ * remove`'s window of at least 7 days outlasts any link). The tenant is stored and this link spent whatever
  * happens here, so a table that fails is counted on the audit line, not answered as an error
  * (`tenant list` still shows a link left over; `tenant invite ID --revoke` spends it).
  */
