@@ -15,6 +15,7 @@ import { Onboarding } from '../lambda/onboard/onboarding.js';
 import type { TenantSecretWriter, TenantToStore } from '../lambda/onboard/tenant-secrets.js';
 import { MemoryInvitationStore } from '../lambda/state/memory-invitation-store.js';
 import type { Invitation } from '../lambda/state/ports.js';
+import { StateUnavailableError } from '../lambda/state/state-call.js';
 import { startTrace } from '../lambda/trace/request-trace.js';
 import { type BoxSimulator, startBoxSimulator } from '../local/box-simulator/index.js';
 
@@ -52,8 +53,7 @@ class RecordingSecrets implements TenantSecretWriter {
   }
 }
 
-function setup(clock: { now: number }) {
-  const invitations = new MemoryInvitationStore();
+function setup(clock: { now: number }, invitations = new MemoryInvitationStore()) {
   const secrets = new RecordingSecrets();
   const onboarding = new Onboarding({
     invitations,
@@ -266,5 +266,24 @@ describe('Onboarding submit, other links to the same tenant', () => {
     expect(again.error?.code).toBe('invitation_not_found');
     expect(secrets.stored).toEqual([]);
     expect(await invitations.find(inviteCodeHash(otherTenant), NOW)).toBeDefined();
+  });
+
+  it('still answers the pass when the other links cannot be spent, and counts the failure', async () => {
+    class RevokeFails extends MemoryInvitationStore {
+      override async revoke(): Promise<number> {
+        throw new StateUnavailableError('throttled', 'write');
+      }
+    }
+    const { invitations, secrets, submit } = setup({ now: NOW }, new RevokeFails());
+    const code = newInviteCode();
+    await invitations.create(invitation(code));
+
+    const answer = await submit(body(code));
+
+    expect(answer.status).toBe(200);
+    expect(answer.body.outcome).toBe('pass');
+    expect(secrets.stored).toHaveLength(1);
+    expect(answer.trace).toMatchObject({ stateErrors: 1, stateError: 'throttled' });
+    expect(await invitations.find(inviteCodeHash(code), NOW)).toBeUndefined();
   });
 });
