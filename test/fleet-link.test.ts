@@ -61,16 +61,24 @@ class CountingControls implements FleetControlStore {
   }
 }
 
-function link(clock: ReturnType<typeof fakeClock>, controls: FleetControlStore) {
-  const tokens = new MemorySharedTokenStore(clock.now);
-  const fleet = new FleetLink({
-    tokens,
-    controls,
+/** What every link here shares: environment A, a 4 s lease, a 5 s sync, on the fake clock. */
+function settingsOn(clock: ReturnType<typeof fakeClock>) {
+  return {
+    controls: new MemoryFleetControls(clock.now) as FleetControlStore,
     holder: 'env-a',
     leaseMs: 4000,
     syncMs: 5000,
     refreshMarginMs: 300_000,
     now: clock.now,
+  };
+}
+
+function link(clock: ReturnType<typeof fakeClock>, controls: FleetControlStore) {
+  const tokens = new MemorySharedTokenStore(clock.now);
+  const fleet = new FleetLink({
+    tokens,
+    ...settingsOn(clock),
+    controls,
     sleep: async (ms) => clock.advance(ms),
     random: () => 0.5,
   });
@@ -220,12 +228,7 @@ describe('FleetLink: load when the table stumbles', () => {
     let polls = 0;
     const fleet = new FleetLink({
       tokens,
-      controls: new MemoryFleetControls(clock.now),
-      holder: 'env-a',
-      leaseMs: 4000,
-      syncMs: 5000,
-      refreshMarginMs: 300_000,
-      now: clock.now,
+      ...settingsOn(clock),
       sleep: async (ms) => {
         clock.advance(ms);
         polls += 1;
@@ -274,12 +277,7 @@ describe('FleetLink: load when the table stumbles', () => {
   function linkOn(tokens: MemorySharedTokenStore, clock: ReturnType<typeof fakeClock>) {
     return new FleetLink({
       tokens,
-      controls: new MemoryFleetControls(clock.now),
-      holder: 'env-a',
-      leaseMs: 4000,
-      syncMs: 5000,
-      refreshMarginMs: 300_000,
-      now: clock.now,
+      ...settingsOn(clock),
       sleep: async (ms) => clock.advance(ms),
       random: () => 0.5,
     });
@@ -313,12 +311,7 @@ describe('FleetLink: load when the table stumbles', () => {
     const fromB = issued('from-env-b', T0 + HOUR);
     const fleet = new FleetLink({
       tokens: leaseTimesOutOnce(inner, false),
-      controls: new MemoryFleetControls(clock.now),
-      holder: 'env-a',
-      leaseMs: 4000,
-      syncMs: 5000,
-      refreshMarginMs: 300_000,
-      now: clock.now,
+      ...settingsOn(clock),
       sleep: async (ms) => {
         clock.advance(ms);
         const payload = JSON.stringify(fromB);
@@ -344,12 +337,7 @@ describe('FleetLink: load when the table stumbles', () => {
     const inner = new MemorySharedTokenStore(clock.now);
     const fleet = new FleetLink({
       tokens: flaky(inner, { 1: 'denied' }),
-      controls: new MemoryFleetControls(clock.now),
-      holder: 'env-a',
-      leaseMs: 4000,
-      syncMs: 5000,
-      refreshMarginMs: 300_000,
-      now: clock.now,
+      ...settingsOn(clock),
       sleep: async (ms) => clock.advance(ms),
     });
 
